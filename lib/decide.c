@@ -1,0 +1,361 @@
+#include "config.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "decide.h"
+#include "err.h"
+#include "name.h"
+#include "snapshot.h"
+
+/* How many posting lists one decision merges before it falls back to trying every rule in order
+ * (still correct, just slower; only reached by names with very many matching suffix entries). */
+#define MAX_LISTS 512
+
+/* A normalised server name and where each of its suffixes starts (the name itself first). */
+struct sname {
+    const char *s;
+    size_t len;
+    size_t nsuf;
+    uint8_t suf[PS_LABELS_MAX + 1];
+};
+
+/* The query after normalisation: everything a rule is checked against. */
+struct facts {
+    const struct ps_snapshot *snap;
+    struct sname name, second; /* second: the CONNECT host when it differs from the SNI */
+    bool have_name, have_second;
+    struct ps_addr client;
+    bool have_client, trusted;
+    const char *user;
+    char program[PS_PROGRAM_MAX + 1];
+    bool have_program;
+    time_t now;
+};
+
+const char *
+ps_action_str(enum ps_action a)
+{
+    switch (a) {
+    case PS_ACTION_SPLICE: return "splice";
+    case PS_ACTION_TERMINATE: return "terminate";
+    case PS_ACTION_BUMP: break;
+    }
+    return "bump";
+}
+
+int
+ps_action_parse(const char *s, enum ps_action *out)
+{
+    if (s == NULL)
+        return PS_EINVAL;
+    if (strcmp(s, "splice") == 0)
+        *out = PS_ACTION_SPLICE;
+    else if (strcmp(s, "bump") == 0)
+        *out = PS_ACTION_BUMP;
+    else if (strcmp(s, "terminate") == 0)
+        *out = PS_ACTION_TERMINATE;
+    else
+        return PS_EINVAL;
+    return 0;
+}
+
+const char *
+ps_reason_str(enum ps_reason r)
+{
+    switch (r) {
+    case PS_REASON_RULE: return "rule";
+    case PS_REASON_DEFAULT: return "default";
+    case PS_REASON_NO_RULES: return "no-rules";
+    case PS_REASON_BAD_NAME: return "bad-name";
+    case PS_REASON_BAD_INPUT: return "bad-input";
+    }
+    return "bad-input";
+}
+
+static void
+sname_init(struct sname *n, const char *s)
+{
+    size_t i;
+
+    n->s = s;
+    n->len = strlen(s);
+    n->nsuf = 0;
+    n->suf[n->nsuf++] = 0;
+    for (i = 0; i < n->len && n->nsuf <= PS_LABELS_MAX; i++)
+        if (s[i] == '.')
+            n->suf[n->nsuf++] = (uint8_t)(i + 1);
+}
+
+static bool
+postings_has(const struct ps_postings *p, uint32_t idx, bool *exact)
+{
+    uint32_t lo = 0, hi = p->n;
+
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2, v = p->v[mid] >> 1;
+        if (v == idx) {
+            *exact = (p->v[mid] & 1) != 0;
+            return true;
+        }
+        if (v < idx)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/* Does rule idx have a domain entry covering name? An exact entry covers the name only. */
+static const char *
+domain_match(const struct facts *f, uint32_t idx, const struct sname *n)
+{
+    size_t i;
+
+    for (i = 0; i < n->nsuf; i++) {
+        struct ps_postings p;
+        bool exact;
+        if (ps_snapshot_domain(f->snap, n->s + n->suf[i], n->len - n->suf[i], &p) &&
+            postings_has(&p, idx, &exact) && (!exact || i == 0))
+            return p.key;
+    }
+    return NULL;
+}
+
+static const char *
+category_match(const struct facts *f, uint32_t idx, const struct sname *n)
+{
+    size_t i;
+    uint32_t j;
+
+    for (i = 0; i < n->nsuf; i++) {
+        struct ps_postings p;
+        if (!ps_snapshot_category_domain(f->snap, n->s + n->suf[i], n->len - n->suf[i], &p))
+            continue;
+        for (j = 0; j < p.n; j++)
+            if (ps_snapshot_rule_has_category(f->snap, idx, p.v[j] >> 1))
+                return ps_snapshot_category_name(f->snap, p.v[j] >> 1);
+    }
+    return NULL;
+}
+
+/* Check every dimension rule idx has; fill the matched values on success. */
+static bool
+rule_matches(const struct facts *f, uint32_t idx, struct ps_decision *out)
+{
+    const struct ps_rule *r = ps_snapshot_rule(f->snap, idx);
+    const char *d = NULL, *p = NULL, *c = NULL, *s = NULL;
+
+    if (r->dims == 0 || (r->expires_at != 0 && f->now >= r->expires_at))
+        return false;
+    if (r->dims & PS_DIM_DOMAIN) {
+        if (!f->have_name || (d = domain_match(f, idx, &f->name)) == NULL)
+            return false;
+        if (f->have_second && domain_match(f, idx, &f->second) == NULL)
+            return false;
+    }
+    if (r->dims & PS_DIM_CATEGORY) {
+        if (!f->have_name || (c = category_match(f, idx, &f->name)) == NULL)
+            return false;
+        if (f->have_second && category_match(f, idx, &f->second) == NULL)
+            return false;
+    }
+    if (r->dims & PS_DIM_PROGRAM) {
+        struct ps_postings pp;
+        bool exact;
+        if (!f->trusted || !f->have_program ||
+            !ps_snapshot_program(f->snap, f->program, strlen(f->program), &pp) ||
+            !postings_has(&pp, idx, &exact))
+            return false;
+        p = pp.key;
+    }
+    if (r->dims & PS_DIM_SOURCE) {
+        s = ps_snapshot_source_match(f->snap, idx, f->have_client ? &f->client : NULL, f->user);
+        if (s == NULL)
+            return false;
+    }
+    out->m_domain = d;
+    out->m_program = p;
+    out->m_category = c;
+    out->m_source = s;
+    return true;
+}
+
+struct lists {
+    struct ps_postings l[MAX_LISTS];
+    uint32_t pos[MAX_LISTS];
+    size_t n;
+    bool overflow;
+};
+
+static void
+lists_add(struct lists *ls, const uint32_t *v, uint32_t n)
+{
+    if (n == 0)
+        return;
+    if (ls->n == MAX_LISTS) {
+        ls->overflow = true;
+        return;
+    }
+    ls->l[ls->n].v = v;
+    ls->l[ls->n].n = n;
+    ls->pos[ls->n] = 0;
+    ls->n++;
+}
+
+/* Every rule that could match is in at least one of these lists: a rule with a domain dimension
+ * is in the list of a suffix of the name; one with categories but no domain in the list of one of
+ * the name's categories; one with a program in the program's list; one with only sources in the
+ * source-only list. So only they are tried, in rule order. */
+static void
+gather(const struct facts *f, struct lists *ls)
+{
+    uint8_t dims = ps_snapshot_dims(f->snap);
+    struct ps_postings p, cr;
+    size_t i;
+    uint32_t j;
+
+    if (f->have_name && (dims & PS_DIM_DOMAIN))
+        for (i = 0; i < f->name.nsuf; i++)
+            if (ps_snapshot_domain(f->snap, f->name.s + f->name.suf[i],
+                                   f->name.len - f->name.suf[i], &p))
+                lists_add(ls, p.v, p.n);
+    if (f->have_name && (dims & PS_DIM_CATEGORY))
+        for (i = 0; i < f->name.nsuf; i++)
+            if (ps_snapshot_category_domain(f->snap, f->name.s + f->name.suf[i],
+                                            f->name.len - f->name.suf[i], &p))
+                for (j = 0; j < p.n; j++) {
+                    ps_snapshot_category_rules(f->snap, p.v[j] >> 1, &cr);
+                    lists_add(ls, cr.v, cr.n);
+                }
+    if (f->trusted && f->have_program && (dims & PS_DIM_PROGRAM) &&
+        ps_snapshot_program(f->snap, f->program, strlen(f->program), &p))
+        lists_add(ls, p.v, p.n);
+    if (dims & PS_DIM_SOURCE) {
+        ps_snapshot_source_only_rules(f->snap, &p);
+        lists_add(ls, p.v, p.n);
+    }
+}
+
+static bool
+first_match(const struct facts *f, struct ps_decision *out)
+{
+    struct lists ls;
+    size_t nrules = ps_snapshot_nrules(f->snap), i;
+
+    ls.n = 0;
+    ls.overflow = false;
+    gather(f, &ls);
+    if (ls.overflow) {
+        for (i = 0; i < nrules; i++)
+            if (rule_matches(f, (uint32_t)i, out)) {
+                out->rule_id = ps_snapshot_rule(f->snap, i)->id;
+                out->rule_name = ps_snapshot_rule(f->snap, i)->name;
+                out->action = ps_snapshot_rule(f->snap, i)->action;
+                return true;
+            }
+        return false;
+    }
+    for (;;) {
+        uint32_t best = UINT32_MAX;
+        for (i = 0; i < ls.n; i++)
+            if (ls.pos[i] < ls.l[i].n && (ls.l[i].v[ls.pos[i]] >> 1) < best)
+                best = ls.l[i].v[ls.pos[i]] >> 1;
+        if (best == UINT32_MAX)
+            return false;
+        if (rule_matches(f, best, out)) {
+            const struct ps_rule *r = ps_snapshot_rule(f->snap, best);
+            out->rule_id = r->id;
+            out->rule_name = r->name;
+            out->action = r->action;
+            return true;
+        }
+        for (i = 0; i < ls.n; i++)
+            while (ls.pos[i] < ls.l[i].n && (ls.l[i].v[ls.pos[i]] >> 1) <= best)
+                ls.pos[i]++;
+    }
+}
+
+static int
+normalize_field(const char *in, char *buf, enum ps_name_kind *kind, bool is_host)
+{
+    const char *h = in;
+    size_t hlen = strlen(in);
+    unsigned port;
+
+    if (is_host && ps_name_split_hostport(in, hlen, &h, &hlen, &port, NULL) < 0)
+        return -1;
+    return ps_name_normalize(h, hlen, buf, kind, NULL);
+}
+
+void
+ps_decide(const struct ps_snapshot *snap, const struct ps_query *q, struct ps_decision *out)
+{
+    char sni[PS_NAME_MAX + 1], host[PS_NAME_MAX + 1];
+    enum ps_name_kind sk = 0, hk = 0;
+    struct facts f;
+
+    memset(out, 0, sizeof(*out));
+    out->action = PS_ACTION_BUMP;
+    if (snap == NULL) {
+        out->reason = PS_REASON_NO_RULES;
+        out->detail = "rules unavailable";
+        return;
+    }
+    memset(&f, 0, sizeof(f));
+    f.snap = snap;
+    f.now = q->now ? q->now : time(NULL);
+    if (q->sni != NULL && normalize_field(q->sni, sni, &sk, false) < 0) {
+        out->reason = PS_REASON_BAD_NAME;
+        out->detail = "bad SNI";
+        return;
+    }
+    if (q->host != NULL && normalize_field(q->host, host, &hk, true) < 0) {
+        out->reason = PS_REASON_BAD_NAME;
+        out->detail = "bad CONNECT host";
+        return;
+    }
+    /* The server name is the SNI; without one, the CONNECT host if it is a name. An SNI that is
+     * an IP literal (not allowed by RFC 6066) gives no name at all. */
+    if (q->sni != NULL) {
+        if (sk == PS_NAME_DOMAIN) {
+            sname_init(&f.name, sni);
+            f.have_name = true;
+            if (q->host != NULL && hk == PS_NAME_DOMAIN && strcmp(sni, host) != 0) {
+                sname_init(&f.second, host);
+                f.have_second = true;
+            }
+        }
+    } else if (q->host != NULL && hk == PS_NAME_DOMAIN) {
+        sname_init(&f.name, host);
+        f.have_name = true;
+    }
+    if (f.have_name)
+        memcpy(out->server_name, f.name.s, f.name.len + 1);
+    if (q->client_ip != NULL) {
+        if (ps_addr_parse(q->client_ip, strlen(q->client_ip), &f.client, NULL) < 0) {
+            out->reason = PS_REASON_BAD_INPUT;
+            out->detail = "bad client IP";
+            return;
+        }
+        f.have_client = true;
+        f.trusted = ps_snapshot_program_trusted(snap, &f.client);
+    }
+    if (q->program != NULL) {
+        if (ps_name_program(q->program, strlen(q->program), f.program, NULL) < 0) {
+            out->reason = PS_REASON_BAD_INPUT;
+            out->detail = "bad program name";
+            return;
+        }
+        f.have_program = true;
+    }
+    f.user = q->user;
+    if (first_match(&f, out)) {
+        out->reason = PS_REASON_RULE;
+        return;
+    }
+    out->m_domain = out->m_program = out->m_category = out->m_source = NULL;
+    out->action = ps_snapshot_default_action(snap);
+    out->reason = PS_REASON_DEFAULT;
+}

@@ -1,0 +1,66 @@
+#ifndef PS_LIB_DECIDE_H
+#define PS_LIB_DECIDE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct ps_snapshot;
+
+enum ps_action {
+    PS_ACTION_BUMP = 0, /* decrypt (the fail-closed answer) */
+    PS_ACTION_SPLICE = 1,
+    PS_ACTION_TERMINATE = 2,
+};
+
+/* Why the decision is what it is. */
+enum ps_reason {
+    PS_REASON_RULE = 0,     /* a rule matched */
+    PS_REASON_DEFAULT = 1,  /* no rule matched: settings.default_action */
+    PS_REASON_NO_RULES = 2, /* no snapshot (rules unavailable): bump, fail closed */
+    PS_REASON_BAD_NAME = 3, /* the SNI or CONNECT host is not a valid name: bump */
+    PS_REASON_BAD_INPUT = 4, /* another field (client IP, program) is malformed: bump */
+};
+
+/* One TLS connection as the host saw it. Every field may be NULL (absent); the strings are raw,
+ * as received (after URL-unescaping), not normalised. */
+struct ps_query {
+    const char *sni;       /* TLS SNI */
+    const char *host;      /* CONNECT host, may carry ":port" or be "[v6]:port" */
+    const char *client_ip; /* textual IPv4/IPv6 */
+    const char *user;      /* proxy user name */
+    const char *program;   /* client program name or path, from the endpoint agent */
+    time_t now;            /* for rule expiry; 0 means "now" (time(NULL)) */
+};
+
+/* The answer. Pointers point into the snapshot (or static strings) and stay valid while the caller
+ * holds the snapshot. */
+struct ps_decision {
+    enum ps_action action;
+    enum ps_reason reason;
+    int64_t rule_id;        /* 0 when no rule decided */
+    const char *rule_name;  /* NULL when no rule decided */
+    const char *m_domain;   /* the entry that matched in each dimension the rule has, or NULL */
+    const char *m_program;
+    const char *m_category;
+    const char *m_source;
+    const char *detail;     /* static text for BAD_NAME / BAD_INPUT / NO_RULES, else NULL */
+    char server_name[254];  /* the normalised name decided on ("" when none) */
+};
+
+/*
+ * Decide one connection. snap may be NULL (no rules loaded): the answer is BUMP with reason
+ * NO_RULES. Never fails, takes no locks, and does not allocate for ASCII names.
+ * Semantics (see README "How a decision is made"): rules in ascending position, then id; the first
+ * enabled, unexpired rule whose every non-empty dimension matches decides; else default_action.
+ */
+void ps_decide(const struct ps_snapshot *snap, const struct ps_query *q, struct ps_decision *out);
+
+/* "splice", "bump", "terminate". */
+const char *ps_action_str(enum ps_action a);
+/* Parse one of those (exact, lower case). Returns 0 or PS_EINVAL. */
+int ps_action_parse(const char *s, enum ps_action *out);
+/* "rule", "default", "no-rules", "bad-name", "bad-input". */
+const char *ps_reason_str(enum ps_reason r);
+
+#endif /* PS_LIB_DECIDE_H */

@@ -1,0 +1,253 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <idn2.h>
+
+#include "err.h"
+#include "name.h"
+
+/* Longest raw input we look at: a 253-character name in UTF-8 can take ~4x the bytes. */
+#define RAW_MAX 1024
+
+static int
+is_label_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/* Validate a lower-case ASCII name in place of the matcher's rules. Returns NULL when good, or a
+ * static description of the first problem. */
+static const char *
+check_labels(const char *s, size_t len)
+{
+    size_t start = 0, i;
+
+    if (len == 0)
+        return "empty name";
+    if (len > PS_NAME_MAX)
+        return "name over 253 characters";
+    for (i = 0; i <= len; i++) {
+        if (i == len || s[i] == '.') {
+            size_t l = i - start;
+            if (l == 0)
+                return i == len ? "trailing dot" : (start == 0 ? "leading dot" : "empty label");
+            if (l > PS_LABEL_MAX)
+                return "label over 63 characters";
+            if (s[start] == '-' || s[i - 1] == '-')
+                return "label starts or ends with '-'";
+            start = i + 1;
+            continue;
+        }
+        if (s[i] >= 'A' && s[i] <= 'Z')
+            return "upper case";
+        if (s[i] == ' ')
+            return "space";
+        if ((unsigned char)s[i] >= 0x80)
+            return "non-ASCII (store IDNs as punycode)";
+        if (!is_label_char((unsigned char)s[i]))
+            return "character not allowed in a host name";
+    }
+    /* A name whose last label is all digits is an IP address in some notation, not a domain. */
+    for (i = len; i > 0 && s[i - 1] != '.'; i--)
+        if (!(s[i - 1] >= '0' && s[i - 1] <= '9'))
+            return NULL;
+    return "numeric last label (an IP address, not a name)";
+}
+
+int
+ps_name_check_stored(const char *name, struct ps_err *err)
+{
+    const char *why;
+
+    if (name == NULL)
+        return ps_err_set(err, PS_EINVAL, "missing name");
+    why = check_labels(name, strlen(name));
+    if (why != NULL)
+        return ps_err_set(err, PS_EINVAL, "bad domain '%.80s': %s", name, why);
+    return 0;
+}
+
+static int
+try_ip(const char *s, size_t len, char out[PS_NAME_MAX + 1], enum ps_name_kind *kind)
+{
+    char buf[64];
+    unsigned char bin[16];
+
+    if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+        s++;
+        len -= 2;
+    }
+    if (len == 0 || len >= sizeof(buf))
+        return 0;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    if (memchr(buf, ':', len) != NULL) {
+        if (inet_pton(AF_INET6, buf, bin) != 1)
+            return 0;
+        if (inet_ntop(AF_INET6, bin, out, PS_NAME_MAX + 1) == NULL)
+            return 0;
+        *kind = PS_NAME_IPV6;
+        return 1;
+    }
+    if (inet_pton(AF_INET, buf, bin) != 1)
+        return 0;
+    memcpy(out, buf, len + 1);
+    *kind = PS_NAME_IPV4;
+    return 1;
+}
+
+int
+ps_name_normalize(const char *in, size_t len, char out[PS_NAME_MAX + 1], enum ps_name_kind *kind,
+                  struct ps_err *err)
+{
+    char buf[PS_NAME_MAX + 1];
+    const char *why;
+    size_t i;
+    int ascii = 1;
+
+    if (in == NULL || len == 0)
+        return ps_err_set(err, PS_EINVAL, "empty name");
+    if (len > RAW_MAX)
+        return ps_err_set(err, PS_ETOOLONG, "name of %zu bytes: over %d", len, RAW_MAX);
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c < 0x20 || c == 0x7f)
+            return ps_err_set(err, PS_EINVAL, "control character in name '%.*s'",
+                              (int)(i < 80 ? i : 80), in);
+        if (c >= 0x80)
+            ascii = 0;
+    }
+    if (ascii && try_ip(in, len, buf, kind)) {
+        memcpy(out, buf, strlen(buf) + 1);
+        return 0;
+    }
+    if (in[len - 1] == '.')
+        len--; /* one trailing dot: "zoom.us." is the absolute form of "zoom.us" */
+    if (len == 0)
+        return ps_err_set(err, PS_EINVAL, "empty name");
+    if (ascii) {
+        if (len > PS_NAME_MAX)
+            return ps_err_set(err, PS_ETOOLONG, "name '%.40s...' over 253 characters", in);
+        for (i = 0; i < len; i++) {
+            char c = in[i];
+            buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+        }
+        buf[len] = '\0';
+    } else {
+        char raw[RAW_MAX + 1];
+        char *alabel = NULL;
+        int rc;
+
+        memcpy(raw, in, len);
+        raw[len] = '\0';
+        rc = idn2_lookup_u8((const uint8_t *)raw, (uint8_t **)&alabel,
+                            IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+        if (rc != IDN2_OK)
+            return ps_err_set(err, PS_EINVAL, "bad internationalised name '%.80s': %s", raw,
+                              idn2_strerror(rc));
+        if (strlen(alabel) > PS_NAME_MAX) {
+            idn2_free(alabel);
+            return ps_err_set(err, PS_ETOOLONG, "name '%.40s...' over 253 characters", raw);
+        }
+        memcpy(buf, alabel, strlen(alabel) + 1);
+        idn2_free(alabel);
+        len = strlen(buf);
+    }
+    why = check_labels(buf, len);
+    if (why != NULL)
+        return ps_err_set(err, PS_EINVAL, "bad name '%.80s': %s", buf, why);
+    memcpy(out, buf, len + 1);
+    *kind = PS_NAME_DOMAIN;
+    return 0;
+}
+
+static int
+parse_port(const char *s, size_t len, unsigned *out)
+{
+    unsigned v = 0;
+    size_t i;
+
+    if (len == 0 || len > 5)
+        return -1;
+    for (i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    if (v == 0 || v > 65535)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int
+ps_name_split_hostport(const char *in, size_t len, const char **host, size_t *host_len,
+                       unsigned *port_out, struct ps_err *err)
+{
+    const char *colon;
+    unsigned port = 0;
+
+    if (in == NULL || len == 0)
+        return ps_err_set(err, PS_EINVAL, "empty host");
+    if (in[0] == '[') {
+        const char *close = memchr(in, ']', len);
+        size_t rest;
+        if (close == NULL)
+            return ps_err_set(err, PS_EINVAL, "unterminated '[' in host '%.*s'",
+                              (int)(len < 80 ? len : 80), in);
+        rest = len - (size_t)(close + 1 - in);
+        if (rest > 0 && (close[1] != ':' || parse_port(close + 2, rest - 1, &port) < 0))
+            return ps_err_set(err, PS_EINVAL, "bad port in host '%.*s'",
+                              (int)(len < 80 ? len : 80), in);
+        *host = in + 1;
+        *host_len = (size_t)(close - in - 1);
+        *port_out = port;
+        return 0;
+    }
+    colon = memchr(in, ':', len);
+    if (colon != NULL && memchr(colon + 1, ':', len - (size_t)(colon + 1 - in)) == NULL) {
+        if (parse_port(colon + 1, len - (size_t)(colon + 1 - in), &port) < 0)
+            return ps_err_set(err, PS_EINVAL, "bad port in host '%.*s'",
+                              (int)(len < 80 ? len : 80), in);
+        len = (size_t)(colon - in);
+        if (len == 0)
+            return ps_err_set(err, PS_EINVAL, "empty host before port");
+    }
+    /* More than one ':' without brackets: a bare IPv6 literal, no port. */
+    *host = in;
+    *host_len = len;
+    *port_out = port;
+    return 0;
+}
+
+int
+ps_name_program(const char *in, size_t len, char out[PS_PROGRAM_MAX + 1], struct ps_err *err)
+{
+    size_t i, start = 0;
+
+    if (in == NULL)
+        return ps_err_set(err, PS_EINVAL, "empty program name");
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c < 0x20 || c == 0x7f)
+            return ps_err_set(err, PS_EINVAL, "control character in program name");
+        if (c == '/' || c == '\\')
+            start = i + 1;
+    }
+    len -= start;
+    in += start;
+    if (len == 0)
+        return ps_err_set(err, PS_EINVAL, "empty program name");
+    if (len > PS_PROGRAM_MAX)
+        return ps_err_set(err, PS_ETOOLONG, "program name of %zu bytes: over %d", len,
+                          PS_PROGRAM_MAX);
+    for (i = 0; i < len; i++) {
+        char c = in[i];
+        out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    }
+    out[len] = '\0';
+    return 0;
+}

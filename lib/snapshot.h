@@ -1,0 +1,119 @@
+#ifndef PS_LIB_SNAPSHOT_H
+#define PS_LIB_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decide.h"
+
+struct ps_err;
+struct ps_addr;
+struct ps_snapshot;
+struct ps_builder;
+
+/*
+ * The rule snapshot: an immutable, reference-counted, in-memory copy of the enabled rules. Built
+ * with a ps_builder (store.c feeds it from SQLite; tests feed it directly), published once, then
+ * only read. Readers may share one snapshot across threads without locks.
+ */
+
+/* A new empty builder, or NULL on allocation failure. */
+struct ps_builder *ps_builder_new(void);
+/* Free a builder that was not finished (NULL is a no-op). */
+void ps_builder_free(struct ps_builder *b);
+
+/* settings: "default_action" (splice|bump|terminate), "program_trusted_sources" (CIDRs separated
+ * by commas and/or spaces; empty = nobody). Unknown keys are ignored (they belong to tools).
+ * Returns 0 or PS_EINVAL naming key and value. */
+int ps_builder_setting(struct ps_builder *b, const char *key, const char *value, struct ps_err *err);
+
+/* One enabled rule. expires_at: Unix time after which the rule no longer matches, 0 = never.
+ * Rules may be added in any order; they are evaluated by (position, id). id must be unique. */
+int ps_builder_rule(struct ps_builder *b, int64_t id, const char *name, enum ps_action action,
+                    int64_t position, int64_t expires_at, struct ps_err *err);
+
+/* Entries of a rule added earlier (an unknown rule_id is ignored: its rule is disabled). Each value
+ * is validated; errors name the rule and the value. */
+int ps_builder_domain(struct ps_builder *b, int64_t rule_id, const char *domain, bool exact,
+                      struct ps_err *err);
+int ps_builder_program(struct ps_builder *b, int64_t rule_id, const char *program,
+                       struct ps_err *err);
+int ps_builder_category(struct ps_builder *b, int64_t rule_id, const char *category,
+                        struct ps_err *err);
+/* source: "ADDR[/BITS]" or "user:NAME". */
+int ps_builder_source(struct ps_builder *b, int64_t rule_id, const char *source,
+                      struct ps_err *err);
+/* A domain of a category (the whole subtree belongs to it). */
+int ps_builder_category_domain(struct ps_builder *b, const char *category, const char *domain,
+                               struct ps_err *err);
+
+/* Build the lookup tables and hand over a snapshot holding one reference. The builder is consumed
+ * (freed) whatever the result. Returns 0, or PS_ENOMEM; on error *out is unchanged. */
+int ps_builder_finish(struct ps_builder *b, struct ps_snapshot **out, struct ps_err *err);
+
+/* Reference counting (atomic). ps_snapshot_release(NULL) is a no-op. */
+struct ps_snapshot *ps_snapshot_ref(struct ps_snapshot *s);
+void ps_snapshot_release(struct ps_snapshot *s);
+
+/* Figures for tools and benchmarks. */
+struct ps_snapshot_stats {
+    size_t rules, domains, programs, categories, category_domains, sources;
+    size_t bytes; /* heap bytes held by the snapshot */
+};
+void ps_snapshot_stats(const struct ps_snapshot *s, struct ps_snapshot_stats *out);
+
+/* ---- read side, for decide.c ------------------------------------------------------------- */
+
+/* A rule as evaluated: index = its evaluation order. */
+struct ps_rule {
+    int64_t id;
+    const char *name;
+    int64_t expires_at;
+    enum ps_action action;
+    uint8_t dims; /* PS_DIM_* bits: which dimensions have entries */
+};
+#define PS_DIM_DOMAIN 0x1
+#define PS_DIM_PROGRAM 0x2
+#define PS_DIM_CATEGORY 0x4
+#define PS_DIM_SOURCE 0x8
+
+/* A posting list: rule (or category) indexes, ascending, with a per-entry flag bit 0 = exact. The
+ * value is (index << 1) | exact. The key is the entry's text (stable in the snapshot). */
+struct ps_postings {
+    const uint32_t *v;
+    uint32_t n;
+    const char *key;
+};
+
+size_t ps_snapshot_nrules(const struct ps_snapshot *s);
+const struct ps_rule *ps_snapshot_rule(const struct ps_snapshot *s, size_t idx);
+enum ps_action ps_snapshot_default_action(const struct ps_snapshot *s);
+/* Which dimensions any rule uses (lets decide.c skip whole lookups). */
+uint8_t ps_snapshot_dims(const struct ps_snapshot *s);
+const char *ps_snapshot_category_name(const struct ps_snapshot *s, uint32_t cat);
+/* True when the rule index has category cat among its categories. */
+bool ps_snapshot_rule_has_category(const struct ps_snapshot *s, uint32_t rule, uint32_t cat);
+
+/* Exact lookups of one (already normalised) key; return false when absent. */
+bool ps_snapshot_domain(const struct ps_snapshot *s, const char *name, size_t len,
+                        struct ps_postings *out);
+bool ps_snapshot_category_domain(const struct ps_snapshot *s, const char *name, size_t len,
+                                 struct ps_postings *out);
+bool ps_snapshot_program(const struct ps_snapshot *s, const char *basename, size_t len,
+                         struct ps_postings *out);
+
+/* The rules that have category cat, as a posting list (rule << 1, ascending). */
+void ps_snapshot_category_rules(const struct ps_snapshot *s, uint32_t cat, struct ps_postings *out);
+/* The rules whose only dimension is the source (they are reachable through no name). */
+void ps_snapshot_source_only_rules(const struct ps_snapshot *s, struct ps_postings *out);
+
+/* Is the client address trusted to name its program? */
+bool ps_snapshot_program_trusted(const struct ps_snapshot *s, const struct ps_addr *client);
+
+/* Source entries of rule idx that match the client (address and/or user); returns the matching
+ * entry's text or NULL. */
+const char *ps_snapshot_source_match(const struct ps_snapshot *s, uint32_t rule,
+                                     const struct ps_addr *client, const char *user);
+
+#endif /* PS_LIB_SNAPSHOT_H */

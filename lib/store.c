@@ -1,0 +1,401 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "decide.h"
+#include "err.h"
+#include "snapshot.h"
+#include "store.h"
+
+/* The statements that read a snapshot, in one read transaction. Expiry is converted by SQLite
+ * (strftime understands every ISO 8601 form the schema's CHECK accepts). */
+static const char sql_settings[] = "SELECT key, value FROM settings";
+static const char sql_rules[] =
+    "SELECT id, name, action, coalesce(position, id), "
+    "coalesce(CAST(strftime('%s', expires_at) AS INTEGER), 0) FROM rules WHERE enabled = 1";
+static const char sql_domains[] = "SELECT rule_id, domain, exact FROM rule_domains";
+static const char sql_programs[] = "SELECT rule_id, program FROM rule_programs";
+static const char sql_categories[] = "SELECT rule_id, category FROM rule_categories";
+static const char sql_sources[] = "SELECT rule_id, source FROM rule_sources";
+static const char sql_catdomains[] = "SELECT category, domain FROM category_domains";
+
+static const char *
+base(const char *path)
+{
+    const char *s = strrchr(path, '/');
+
+    return s ? s + 1 : path;
+}
+
+static int
+db_err(sqlite3 *db, const char *path, const char *what, struct ps_err *err)
+{
+    int code = sqlite3_errcode(db);
+    int rc = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? PS_EBUSY : PS_EDB;
+
+    return ps_err_set(err, rc, "%s: %s: %s", base(path), what, sqlite3_errmsg(db));
+}
+
+static int
+open_ro(const char *path, int busy_ms, sqlite3 **out, struct ps_err *err)
+{
+    struct stat st;
+    sqlite3 *db = NULL;
+
+    if (stat(path, &st) < 0)
+        return ps_err_set(err, errno == ENOENT ? PS_ENOENT : PS_EIO, "%s: %s", path,
+                          strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return ps_err_set(err, PS_EDB, "%s: not a regular file", path);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        int rc = ps_err_set(err, PS_EDB, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+        sqlite3_close(db);
+        return rc;
+    }
+    sqlite3_busy_timeout(db, busy_ms);
+    *out = db;
+    return 0;
+}
+
+static int
+check_version(sqlite3 *db, const char *path, struct ps_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int v = -1, rc;
+
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return db_err(db, path, "reading user_version", err);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return db_err(db, path, "reading user_version", err);
+    if (v == 0)
+        return ps_err_set(err, PS_EDB, "%s: not a pinsplice rules database (user_version 0)",
+                          base(path));
+    if (v != PS_SCHEMA_VERSION)
+        return ps_err_set(err, PS_EDB, "%s: schema version %d, this build reads %d (run "
+                          "'pinsplice db update')", base(path), v, PS_SCHEMA_VERSION);
+    return 0;
+}
+
+/* Run one query and hand every row to fn. */
+typedef int row_fn(sqlite3_stmt *st, struct ps_builder *b, struct ps_err *err);
+
+static int
+each_row(sqlite3 *db, const char *path, const char *sql, row_fn *fn, struct ps_builder *b,
+         struct ps_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0, step;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_err(db, path, "preparing a query (is this a pinsplice DB?)", err);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = fn(st, b, err);
+        if (rc < 0)
+            break;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_err(db, path, "reading", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static const char *
+text(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+
+    return t ? (const char *)t : "";
+}
+
+static int
+row_setting(sqlite3_stmt *st, struct ps_builder *b, struct ps_err *err)
+{
+    return ps_builder_setting(b, text(st, 0), text(st, 1), err);
+}
+
+static int
+row_rule(sqlite3_stmt *st, struct ps_builder *b, struct ps_err *err)
+{
+    enum ps_action a;
+
+    if (ps_action_parse(text(st, 2), &a) < 0)
+        return ps_err_set(err, PS_EINVAL, "rule '%.80s': bad action '%.20s'", text(st, 1),
+                          text(st, 2));
+    return ps_builder_rule(b, sqlite3_column_int64(st, 0), text(st, 1), a,
+                           sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4), err);
+}
+
+static int
+row_domain(sqlite3_stmt *st, struct ps_builder *b, struct ps_err *err)
+{
+    return ps_builder_domain(b, sqlite3_column_int64(st, 0), text(st, 1),
+                             sqlite3_column_int(st, 2) != 0, err);
+}
+
+static int
+row_program(sqlite3_stmt *st, struct ps_builder *b, struct ps_err *err)
+{
+    return ps_builder_program(b, sqlite3_column_int64(st, 0), text(st, 1), err);
+}
+
+static int
+row_category(sqlite3_stmt *st, struct ps_builder *b, struct ps_err *err)
+{
+    return ps_builder_category(b, sqlite3_column_int64(st, 0), text(st, 1), err);
+}
+
+static int
+row_source(sqlite3_stmt *st, struct ps_builder *b, struct ps_err *err)
+{
+    return ps_builder_source(b, sqlite3_column_int64(st, 0), text(st, 1), err);
+}
+
+static int
+row_catdomain(sqlite3_stmt *st, struct ps_builder *b, struct ps_err *err)
+{
+    return ps_builder_category_domain(b, text(st, 0), text(st, 1), err);
+}
+
+int
+ps_store_load(const char *path, int busy_ms, struct ps_snapshot **out, struct ps_err *err)
+{
+    static const struct {
+        const char *sql;
+        row_fn *fn;
+    } steps[] = {
+        {sql_settings, row_setting},     {sql_rules, row_rule},
+        {sql_domains, row_domain},       {sql_programs, row_program},
+        {sql_categories, row_category},  {sql_sources, row_source},
+        {sql_catdomains, row_catdomain},
+    };
+    sqlite3 *db = NULL;
+    struct ps_builder *b = NULL;
+    size_t i;
+    int rc;
+
+    rc = open_ro(path, busy_ms, &db, err);
+    if (rc < 0)
+        goto done;
+    b = ps_builder_new();
+    if (b == NULL) {
+        rc = ps_err_set(err, PS_ENOMEM, "out of memory");
+        goto done;
+    }
+    /* One read transaction: a concurrent edit is seen whole or not at all. */
+    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = db_err(db, path, "starting a read", err);
+        goto done;
+    }
+    rc = check_version(db, path, err);
+    for (i = 0; rc == 0 && i < sizeof(steps) / sizeof(steps[0]); i++)
+        rc = each_row(db, path, steps[i].sql, steps[i].fn, b, err);
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    if (rc < 0) {
+        if (rc == PS_EINVAL)
+            ps_err_prefix(err, "%s", base(path));
+        goto done;
+    }
+    rc = ps_builder_finish(b, out, err);
+    b = NULL;
+done:
+    ps_builder_free(b);
+    sqlite3_close(db);
+    return rc;
+}
+
+static int
+read_file(const char *path, char **out, struct ps_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long len;
+
+    if (f == NULL)
+        return ps_err_set(err, errno == ENOENT ? PS_ENOENT : PS_EIO, "%s: %s", path,
+                          strerror(errno));
+    if (fseek(f, 0, SEEK_END) < 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0 ||
+        (buf = malloc((size_t)len + 1)) == NULL || fread(buf, 1, (size_t)len, f) != (size_t)len) {
+        fclose(f);
+        free(buf);
+        return ps_err_set(err, PS_EIO, "%s: cannot read", path);
+    }
+    buf[len] = '\0';
+    fclose(f);
+    *out = buf;
+    return 0;
+}
+
+int
+ps_store_create(const char *path, const char *const *sql_files, size_t n_files, bool force,
+                struct ps_err *err)
+{
+    char tmp[4096];
+    sqlite3 *db = NULL;
+    char *sql = NULL, *msg = NULL;
+    size_t i;
+    int rc = 0;
+
+    if (!force && access(path, F_OK) == 0)
+        return ps_err_set(err, PS_EINVAL, "%s: exists (use --force to replace it)", path);
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new-%ld", path, (long)getpid()) >= sizeof(tmp))
+        return ps_err_set(err, PS_ETOOLONG, "%s: path too long", path);
+    unlink(tmp);
+    if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        rc = ps_err_set(err, PS_EDB, "%s: %s", tmp, db ? sqlite3_errmsg(db) : "cannot create");
+        goto done;
+    }
+    if (sqlite3_exec(db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK) {
+        rc = ps_err_set(err, PS_EDB, "%s: %s", tmp, msg ? msg : "BEGIN failed");
+        goto done;
+    }
+    for (i = 0; i < n_files; i++) {
+        rc = read_file(sql_files[i], &sql, err);
+        if (rc < 0)
+            goto done;
+        if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+            rc = ps_err_set(err, PS_EDB, "%s: %s", sql_files[i], msg ? msg : "failed");
+            goto done;
+        }
+        free(sql);
+        sql = NULL;
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+        rc = ps_err_set(err, PS_EDB, "%s: %s", tmp, msg ? msg : "COMMIT failed");
+        goto done;
+    }
+    if (sqlite3_close(db) != SQLITE_OK) {
+        rc = ps_err_set(err, PS_EDB, "%s: close failed", tmp);
+        db = NULL;
+        goto done;
+    }
+    db = NULL;
+    if (chmod(tmp, 0644) < 0 || rename(tmp, path) < 0)
+        rc = ps_err_set(err, PS_EIO, "%s: %s", path, strerror(errno));
+done:
+    sqlite3_free(msg);
+    free(sql);
+    sqlite3_close(db);
+    if (rc < 0)
+        unlink(tmp);
+    return rc;
+}
+
+struct foreach_ctx {
+    ps_store_entry_fn *fn;
+    void *ud;
+};
+
+int
+ps_store_foreach(const char *path, ps_store_entry_fn *fn, void *ud, struct ps_err *err)
+{
+    static const char rules_sql[] =
+        "SELECT id, name, enabled, coalesce(position, id) FROM rules ORDER BY 4, id";
+    static const char entries_sql[] =
+        "SELECT 'domain', r.id, r.name, r.enabled, e.domain, e.exact, NULL, coalesce(r.position, r.id)"
+        " FROM rule_domains e JOIN rules r ON r.id = e.rule_id"
+        " UNION ALL SELECT 'program', r.id, r.name, r.enabled, e.program, 0, e.os, coalesce(r.position, r.id)"
+        " FROM rule_programs e JOIN rules r ON r.id = e.rule_id"
+        " UNION ALL SELECT 'category', r.id, r.name, r.enabled, e.category, 0, NULL, coalesce(r.position, r.id)"
+        " FROM rule_categories e JOIN rules r ON r.id = e.rule_id"
+        " UNION ALL SELECT 'source', r.id, r.name, r.enabled, e.source, 0, NULL, coalesce(r.position, r.id)"
+        " FROM rule_sources e JOIN rules r ON r.id = e.rule_id"
+        " ORDER BY 8, 2, 1, 5";
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc, step = SQLITE_DONE, pass;
+
+    rc = open_ro(path, 1000, &db, err);
+    if (rc < 0)
+        return rc;
+    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+        (rc = check_version(db, path, err)) < 0) {
+        if (rc == 0)
+            rc = db_err(db, path, "starting a read", err);
+        goto done;
+    }
+    for (pass = 0; pass < 2 && rc == 0; pass++) {
+        if (sqlite3_prepare_v2(db, pass ? entries_sql : rules_sql, -1, &st, NULL) != SQLITE_OK) {
+            rc = db_err(db, path, "preparing a query", err);
+            goto done;
+        }
+        while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+            struct ps_store_entry e;
+            memset(&e, 0, sizeof(e));
+            if (pass == 0) {
+                e.kind = "rule";
+                e.rule_id = sqlite3_column_int64(st, 0);
+                e.rule_name = text(st, 1);
+                e.enabled = sqlite3_column_int(st, 2) != 0;
+                e.position = sqlite3_column_int64(st, 3);
+            } else {
+                e.kind = text(st, 0);
+                e.rule_id = sqlite3_column_int64(st, 1);
+                e.rule_name = text(st, 2);
+                e.enabled = sqlite3_column_int(st, 3) != 0;
+                e.value = text(st, 4);
+                e.exact = sqlite3_column_int(st, 5) != 0;
+                e.os = sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL : text(st, 6);
+                e.position = sqlite3_column_int64(st, 7);
+            }
+            rc = fn(&e, ud);
+        }
+        if (rc == 0 && step != SQLITE_DONE)
+            rc = db_err(db, path, "reading", err);
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+done:
+    sqlite3_finalize(st);
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
+int
+ps_store_fingerprint(const char *path, struct ps_store_fp *out)
+{
+    static const char *const suffix[] = {"", "-wal"};
+    struct ps_store_fp fp;
+    size_t i;
+    char p[4096];
+
+    memset(&fp, 0, sizeof(fp));
+    for (i = 0; i < 2; i++) {
+        struct stat st;
+        if ((size_t)snprintf(p, sizeof(p), "%s%s", path, suffix[i]) >= sizeof(p))
+            return PS_ETOOLONG;
+        if (stat(p, &st) < 0)
+            continue;
+        fp.f[i].exists = true;
+        fp.f[i].dev = (unsigned long long)st.st_dev;
+        fp.f[i].ino = (unsigned long long)st.st_ino;
+        fp.f[i].size = (long long)st.st_size;
+        fp.f[i].mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    }
+    /* The header's file change counter (offset 24) moves on every commit in rollback-journal
+     * mode, even when two commits land within one mtime tick and leave the size unchanged. */
+    if (fp.f[0].exists) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            unsigned char h[4];
+            if (pread(fd, h, sizeof(h), 24) == (ssize_t)sizeof(h))
+                fp.change_counter = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 |
+                                    (uint32_t)h[2] << 8 | h[3];
+            close(fd);
+        }
+    }
+    *out = fp;
+    return 0;
+}

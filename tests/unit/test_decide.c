@@ -1,0 +1,230 @@
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "decide.h"
+#include "fixture.h"
+#include "snapshot.h"
+
+/* Rules in the order they are tried (position), each probing one part of the semantics. */
+static const char rules_sql[] =
+    "INSERT INTO categories(name) VALUES ('Finance');"
+    "INSERT INTO category_domains(category, domain) VALUES ('Finance', 'bank.test');"
+    "INSERT INTO rules(id, name, action, position) VALUES"
+    " (1, 'bump the admin console', 'bump', 10),"
+    " (2, 'zoom', 'splice', 20),"
+    " (3, 'exact only', 'splice', 30),"
+    " (4, 'zoom app', 'splice', 5),"
+    " (5, 'finance', 'splice', 40),"
+    " (6, 'alice', 'splice', 50),"
+    " (7, 'lab net', 'terminate', 60),"
+    " (8, 'expired', 'splice', 70),"
+    " (9, 'empty rule', 'splice', 1),"
+    " (10, 'disabled', 'splice', 2),"
+    " (11, 'tie b', 'terminate', 80),"
+    " (12, 'tie a', 'splice', 80);"
+    "UPDATE rules SET enabled = 0 WHERE id = 10;"
+    "UPDATE rules SET expires_at = '2020-01-01 00:00:00' WHERE id = 8;"
+    "INSERT INTO rule_domains(rule_id, domain, exact) VALUES"
+    " (1, 'admin.zoom.us', 0), (2, 'zoom.us', 0), (3, 'exact.test', 1),"
+    " (4, 'zoom.us', 0), (8, 'expired.test', 0), (10, 'disabled.test', 0),"
+    " (11, 'tie.test', 0), (12, 'tie.test', 0);"
+    "INSERT INTO rule_programs(rule_id, os, program) VALUES (4, 'windows', 'Zoom.exe');"
+    "INSERT INTO rule_categories(rule_id, category) VALUES (5, 'Finance');"
+    "INSERT INTO rule_sources(rule_id, source) VALUES (6, 'user:alice'), (7, '192.0.2.0/24');"
+    "UPDATE settings SET value = '10.0.0.0/8, 2001:db8::/32' WHERE key = 'program_trusted_sources';";
+
+struct dcase {
+    const char *sni, *host, *ip, *user, *program;
+    enum ps_action action;
+    const char *rule; /* NULL: no rule */
+    enum ps_reason reason;
+};
+
+#define S PS_ACTION_SPLICE
+#define B PS_ACTION_BUMP
+#define T PS_ACTION_TERMINATE
+
+static const struct dcase cases[] = {
+    /* label boundaries */
+    {"www.zoom.us", NULL, NULL, NULL, NULL, S, "zoom", PS_REASON_RULE},
+    {"zoom.us", NULL, NULL, NULL, NULL, S, "zoom", PS_REASON_RULE},
+    {"ZOOM.US.", NULL, NULL, NULL, NULL, S, "zoom", PS_REASON_RULE},
+    {"evilzoom.us", NULL, NULL, NULL, NULL, B, NULL, PS_REASON_DEFAULT},
+    {"zoom.us.evil.com", NULL, NULL, NULL, NULL, B, NULL, PS_REASON_DEFAULT},
+    {"us", NULL, NULL, NULL, NULL, B, NULL, PS_REASON_DEFAULT},
+    /* first match in position order: the narrower bump rule comes first */
+    {"admin.zoom.us", NULL, NULL, NULL, NULL, B, "bump the admin console", PS_REASON_RULE},
+    {"x.admin.zoom.us", NULL, NULL, NULL, NULL, B, "bump the admin console", PS_REASON_RULE},
+    /* exact */
+    {"exact.test", NULL, NULL, NULL, NULL, S, "exact only", PS_REASON_RULE},
+    {"www.exact.test", NULL, NULL, NULL, NULL, B, NULL, PS_REASON_DEFAULT},
+    /* SNI versus CONNECT host */
+    {NULL, "zoom.us:443", NULL, NULL, NULL, S, "zoom", PS_REASON_RULE},
+    {"www.zoom.us", "www.zoom.us:443", NULL, NULL, NULL, S, "zoom", PS_REASON_RULE},
+    {"www.zoom.us", "zoom.us:443", NULL, NULL, NULL, S, "zoom", PS_REASON_RULE},
+    {"www.zoom.us", "evil.test:443", NULL, NULL, NULL, B, NULL, PS_REASON_DEFAULT},
+    {"evil.test", "zoom.us:443", NULL, NULL, NULL, B, NULL, PS_REASON_DEFAULT},
+    {"www.zoom.us", "127.0.0.1:443", NULL, NULL, NULL, S, "zoom", PS_REASON_RULE},
+    {NULL, "127.0.0.1:443", NULL, NULL, NULL, B, NULL, PS_REASON_DEFAULT},
+    {NULL, "[::1]:443", NULL, NULL, NULL, B, NULL, PS_REASON_DEFAULT},
+    {"1.2.3.4", "zoom.us:443", NULL, NULL, NULL, B, NULL, PS_REASON_DEFAULT},
+    /* programs count only from trusted sources */
+    {"zoom.us", NULL, "10.1.2.3", NULL, "Zoom.exe", S, "zoom app", PS_REASON_RULE},
+    {"zoom.us", NULL, "10.1.2.3", NULL, "C:\\Zoom\\ZOOM.EXE", S, "zoom app", PS_REASON_RULE},
+    {"zoom.us", NULL, "2001:db8::7", NULL, "zoom.exe", S, "zoom app", PS_REASON_RULE},
+    {"zoom.us", NULL, "192.168.1.1", NULL, "Zoom.exe", S, "zoom", PS_REASON_RULE},
+    {"zoom.us", NULL, "10.1.2.3", NULL, "notzoom.exe", S, "zoom", PS_REASON_RULE},
+    {"evil.test", NULL, "10.1.2.3", NULL, "Zoom.exe", B, NULL, PS_REASON_DEFAULT},
+    /* categories, sources */
+    {"www.bank.test", NULL, NULL, NULL, NULL, S, "finance", PS_REASON_RULE},
+    {"bank.test.evil", NULL, NULL, NULL, NULL, B, NULL, PS_REASON_DEFAULT},
+    {"any.test", NULL, "10.9.9.9", "alice", NULL, S, "alice", PS_REASON_RULE},
+    {"any.test", NULL, "10.9.9.9", "Alice", NULL, B, NULL, PS_REASON_DEFAULT},
+    {"any.test", NULL, "192.0.2.55", NULL, NULL, T, "lab net", PS_REASON_RULE},
+    {NULL, NULL, "192.0.2.55", NULL, NULL, T, "lab net", PS_REASON_RULE},
+    /* expired, disabled, empty rules never match */
+    {"expired.test", NULL, NULL, NULL, NULL, B, NULL, PS_REASON_DEFAULT},
+    {"disabled.test", NULL, NULL, NULL, NULL, B, NULL, PS_REASON_DEFAULT},
+    /* same position: lower id first */
+    {"tie.test", NULL, NULL, NULL, NULL, T, "tie b", PS_REASON_RULE},
+    /* bad input fails closed */
+    {"zoom..us", NULL, NULL, NULL, NULL, B, NULL, PS_REASON_BAD_NAME},
+    {"zoom.us", "zoom.us:99999", NULL, NULL, NULL, B, NULL, PS_REASON_BAD_NAME},
+    {"zoom.us", NULL, "not-an-ip", NULL, NULL, B, NULL, PS_REASON_BAD_INPUT},
+    {"zoom.us", NULL, "10.1.2.3", NULL, "a\x01" "b", B, NULL, PS_REASON_BAD_INPUT},
+    {NULL, NULL, NULL, NULL, NULL, B, NULL, PS_REASON_DEFAULT},
+};
+
+static void
+test_decide_table(void **state)
+{
+    struct ps_snapshot *s = fx_snapshot(rules_sql, 0);
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct dcase *c = &cases[i];
+        struct ps_query q = {c->sni, c->host, c->ip, c->user, c->program, 0};
+        struct ps_decision d;
+        ps_decide(s, &q, &d);
+        if (d.action != c->action || d.reason != c->reason ||
+            (c->rule == NULL) != (d.rule_name == NULL) ||
+            (c->rule != NULL && strcmp(c->rule, d.rule_name) != 0))
+            fail_msg("case %zu sni=%s host=%s ip=%s prog=%s: got %s/%s/%s, want %s/%s/%s", i,
+                     c->sni ? c->sni : "-", c->host ? c->host : "-", c->ip ? c->ip : "-",
+                     c->program ? c->program : "-", ps_action_str(d.action),
+                     ps_reason_str(d.reason), d.rule_name ? d.rule_name : "-",
+                     ps_action_str(c->action), ps_reason_str(c->reason), c->rule ? c->rule : "-");
+    }
+    ps_snapshot_release(s);
+}
+
+static void
+test_matched_values(void **state)
+{
+    struct ps_snapshot *s = fx_snapshot(rules_sql, 0);
+    struct ps_query q = {"meet.zoom.us", NULL, "10.0.0.1", NULL, "/opt/Zoom.exe", 0};
+    struct ps_decision d;
+
+    (void)state;
+    ps_decide(s, &q, &d);
+    assert_string_equal(d.rule_name, "zoom app");
+    assert_int_equal(d.rule_id, 4);
+    assert_string_equal(d.m_domain, "zoom.us");
+    assert_string_equal(d.m_program, "zoom.exe");
+    assert_null(d.m_category);
+    assert_string_equal(d.server_name, "meet.zoom.us");
+    ps_snapshot_release(s);
+}
+
+static void
+test_expiry_uses_now(void **state)
+{
+    struct ps_snapshot *s = fx_snapshot(rules_sql, 0);
+    struct ps_query q = {"expired.test", NULL, NULL, NULL, NULL, 1000000000}; /* 2001 */
+    struct ps_decision d;
+
+    (void)state;
+    ps_decide(s, &q, &d);
+    assert_int_equal(d.action, PS_ACTION_SPLICE);
+    assert_string_equal(d.rule_name, "expired");
+    q.now = 1577836800; /* 2020-01-01 00:00:00 UTC: expired from this second on */
+    ps_decide(s, &q, &d);
+    assert_int_equal(d.reason, PS_REASON_DEFAULT);
+    ps_snapshot_release(s);
+}
+
+static void
+test_no_rules_fails_closed(void **state)
+{
+    struct ps_query q = {"www.zoom.us", NULL, NULL, NULL, NULL, 0};
+    struct ps_decision d;
+
+    (void)state;
+    ps_decide(NULL, &q, &d);
+    assert_int_equal(d.action, PS_ACTION_BUMP);
+    assert_int_equal(d.reason, PS_REASON_NO_RULES);
+}
+
+static void
+test_default_splice_not_for_bad_names(void **state)
+{
+    struct ps_snapshot *s =
+        fx_snapshot("UPDATE settings SET value = 'splice' WHERE key = 'default_action';", 0);
+    struct ps_query q = {"ok.test", NULL, NULL, NULL, NULL, 0};
+    struct ps_decision d;
+
+    (void)state;
+    ps_decide(s, &q, &d);
+    assert_int_equal(d.action, PS_ACTION_SPLICE);
+    assert_int_equal(d.reason, PS_REASON_DEFAULT);
+    q.sni = "bad name";
+    ps_decide(s, &q, &d);
+    assert_int_equal(d.action, PS_ACTION_BUMP);
+    assert_int_equal(d.reason, PS_REASON_BAD_NAME);
+    ps_snapshot_release(s);
+}
+
+static void
+test_vendor_defaults(void **state)
+{
+    struct ps_snapshot *s = fx_snapshot(NULL, 1);
+    struct ps_query q = {"www.zoom.us", NULL, NULL, NULL, NULL, 0};
+    struct ps_decision d;
+    struct ps_snapshot_stats st;
+
+    (void)state;
+    ps_decide(s, &q, &d);
+    assert_int_equal(d.action, PS_ACTION_SPLICE);
+    assert_string_equal(d.rule_name, "Bypass Zoom - Pre-configured");
+    q.sni = "music.apple.com";
+    ps_decide(s, &q, &d);
+    assert_string_equal(d.rule_name, "Bypass Apple services - Pre-configured");
+    q.sni = "www.example.com";
+    ps_decide(s, &q, &d);
+    assert_int_equal(d.action, PS_ACTION_BUMP);
+    assert_null(d.rule_name);
+    ps_snapshot_stats(s, &st);
+    assert_int_equal(st.rules, 15); /* "Bypass sensitive traffic" is disabled */
+    ps_snapshot_release(s);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_decide_table),
+        cmocka_unit_test(test_matched_values),
+        cmocka_unit_test(test_expiry_uses_now),
+        cmocka_unit_test(test_no_rules_fails_closed),
+        cmocka_unit_test(test_default_splice_not_for_bad_names),
+        cmocka_unit_test(test_vendor_defaults),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,129 @@
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "decide.h"
+#include "err.h"
+#include "fixture.h"
+#include "reload.h"
+#include "snapshot.h"
+
+/* The action for www.zoom.us under the reloader's current rules. */
+static enum ps_action
+zoom(struct ps_reload *r)
+{
+    struct ps_query q = {"www.zoom.us", NULL, NULL, NULL, NULL, 0};
+    struct ps_decision d;
+    struct ps_snapshot *s = ps_reload_acquire(r);
+
+    ps_decide(s, &q, &d);
+    ps_snapshot_release(s);
+    return d.action;
+}
+
+static void
+test_missing_then_present(void **state)
+{
+    char *db = fx_db(NULL, 1);
+    char *path = strdup(db);
+    struct ps_reload *r;
+    struct ps_err err = {0, ""};
+    struct ps_reload_stats st;
+
+    (void)state;
+    unlink(db);
+    r = ps_reload_new(path, 0);
+    assert_non_null(r);
+    assert_int_equal(ps_reload_poll(r, true, &err), PS_ENOENT);
+    assert_null(ps_reload_acquire(r));
+    assert_int_equal(zoom(r), PS_ACTION_BUMP); /* no rules: fail closed */
+    fx_remove(db);
+    db = fx_db(NULL, 1);
+    assert_int_equal(rename(db, path), 0);
+    assert_int_equal(ps_reload_poll(r, false, &err), 1);
+    assert_int_equal(zoom(r), PS_ACTION_SPLICE);
+    assert_int_equal(ps_reload_poll(r, false, &err), 0); /* unchanged */
+    ps_reload_stats(r, &st);
+    assert_int_equal(st.loads, 1);
+    assert_int_equal(st.failures, 1);
+    ps_reload_free(r);
+    free(db);
+    unlink(path);
+    free(path);
+}
+
+static void
+test_edits_and_broken_db(void **state)
+{
+    char *db = fx_db(NULL, 1);
+    char bad[4096];
+    struct ps_reload *r = ps_reload_new(db, 0);
+    struct ps_err err = {0, ""};
+    FILE *f;
+
+    (void)state;
+    assert_int_equal(ps_reload_poll(r, false, &err), 1);
+    assert_int_equal(zoom(r), PS_ACTION_SPLICE);
+    /* two edits in quick succession are both seen (same size, maybe the same mtime tick) */
+    fx_exec(db, "UPDATE rules SET enabled = 0 WHERE name = 'Bypass Zoom - Pre-configured'", 0);
+    assert_int_equal(ps_reload_poll(r, false, &err), 1);
+    assert_int_equal(zoom(r), PS_ACTION_BUMP);
+    fx_exec(db, "UPDATE rules SET enabled = 1 WHERE name = 'Bypass Zoom - Pre-configured'", 0);
+    assert_int_equal(ps_reload_poll(r, false, &err), 1);
+    assert_int_equal(zoom(r), PS_ACTION_SPLICE);
+    /* replaced by garbage: the last good rules stay */
+    snprintf(bad, sizeof(bad), "%s.bad", db);
+    f = fopen(bad, "wb");
+    assert_non_null(f);
+    fputs("garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage "
+          "garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage",
+          f);
+    fclose(f);
+    assert_int_equal(rename(bad, db), 0);
+    assert_true(ps_reload_poll(r, false, &err) < 0);
+    assert_true(strlen(err.msg) > 0);
+    assert_int_equal(zoom(r), PS_ACTION_SPLICE);
+    /* the same broken file is not loaded again and again */
+    assert_int_equal(ps_reload_poll(r, false, &err), 0);
+    ps_reload_free(r);
+    fx_remove(db);
+}
+
+static void
+test_thread_picks_up_edit(void **state)
+{
+    char *db = fx_db(NULL, 1);
+    struct ps_reload *r = ps_reload_new(db, 50);
+    struct ps_err err = {0, ""};
+    int i;
+
+    (void)state;
+    assert_int_equal(ps_reload_poll(r, true, &err), 1);
+    assert_int_equal(ps_reload_start(r), 0);
+    fx_exec(db, "UPDATE rules SET enabled = 0 WHERE name = 'Bypass Zoom - Pre-configured'", 0);
+    for (i = 0; i < 100 && zoom(r) != PS_ACTION_BUMP; i++)
+        usleep(20000);
+    assert_int_equal(zoom(r), PS_ACTION_BUMP);
+    ps_reload_free(r); /* joins the thread */
+    fx_remove(db);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_missing_then_present),
+        cmocka_unit_test(test_edits_and_broken_db),
+        cmocka_unit_test(test_thread_picks_up_edit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
