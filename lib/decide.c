@@ -13,12 +13,14 @@
  * (still correct, just slower; only reached by names with very many matching suffix entries). */
 #define MAX_LISTS 512
 
-/* A normalised server name and where each of its suffixes starts (the name itself first). */
+/* A normalised server name, the hash of each suffix (the name itself first), and each suffix's
+ * domain lookup, done once per decision and reused by every rule tried. */
 struct sname {
     const char *s;
     size_t len;
-    size_t nsuf;
-    uint8_t suf[PS_LABELS_MAX + 1];
+    struct ps_suffixes sx;
+    bool found[PS_SUFFIX_MAX];
+    struct ps_postings dom[PS_SUFFIX_MAX];
 };
 
 /* The query after normalisation: everything a rule is checked against. */
@@ -75,17 +77,23 @@ ps_reason_str(enum ps_reason r)
 }
 
 static void
-sname_init(struct sname *n, const char *s)
+sname_init(struct sname *n, const char *s, const struct ps_snapshot *snap)
 {
     size_t i;
 
     n->s = s;
     n->len = strlen(s);
-    n->nsuf = 0;
-    n->suf[n->nsuf++] = 0;
-    for (i = 0; i < n->len && n->nsuf <= PS_LABELS_MAX; i++)
-        if (s[i] == '.')
-            n->suf[n->nsuf++] = (uint8_t)(i + 1);
+    ps_snapshot_suffixes(s, n->len, &n->sx);
+    if (!(ps_snapshot_dims(snap) & PS_DIM_DOMAIN)) {
+        memset(n->found, 0, n->sx.n * sizeof(n->found[0]));
+        return;
+    }
+    /* The probes of one name are independent: start them all, then read them. */
+    for (i = 0; i < n->sx.n; i++)
+        ps_snapshot_prefetch_domain(snap, n->sx.h[i]);
+    for (i = 0; i < n->sx.n; i++)
+        n->found[i] = ps_snapshot_domain_h(snap, s + n->sx.off[i], n->len - n->sx.off[i],
+                                           n->sx.h[i], &n->dom[i]);
 }
 
 static bool
@@ -113,12 +121,10 @@ domain_match(const struct facts *f, uint32_t idx, const struct sname *n)
 {
     size_t i;
 
-    for (i = 0; i < n->nsuf; i++) {
-        struct ps_postings p;
+    for (i = 0; i < n->sx.n; i++) {
         bool exact;
-        if (ps_snapshot_domain(f->snap, n->s + n->suf[i], n->len - n->suf[i], &p) &&
-            postings_has(&p, idx, &exact) && (!exact || i == 0))
-            return p.key;
+        if (n->found[i] && postings_has(&n->dom[i], idx, &exact) && (!exact || i == 0))
+            return n->dom[i].key;
     }
     return NULL;
 }
@@ -129,9 +135,10 @@ category_match(const struct facts *f, uint32_t idx, const struct sname *n)
     size_t i;
     uint32_t j;
 
-    for (i = 0; i < n->nsuf; i++) {
+    for (i = 0; i < n->sx.n; i++) {
         struct ps_postings p;
-        if (!ps_snapshot_category_domain(f->snap, n->s + n->suf[i], n->len - n->suf[i], &p))
+        if (!ps_snapshot_category_domain_h(f->snap, n->s + n->sx.off[i], n->len - n->sx.off[i],
+                                           n->sx.h[i], &p))
             continue;
         for (j = 0; j < p.n; j++)
             if (ps_snapshot_rule_has_category(f->snap, idx, p.v[j] >> 1))
@@ -217,14 +224,14 @@ gather(const struct facts *f, struct lists *ls)
     uint32_t j;
 
     if (f->have_name && (dims & PS_DIM_DOMAIN))
-        for (i = 0; i < f->name.nsuf; i++)
-            if (ps_snapshot_domain(f->snap, f->name.s + f->name.suf[i],
-                                   f->name.len - f->name.suf[i], &p))
-                lists_add(ls, p.v, p.n);
+        for (i = 0; i < f->name.sx.n; i++)
+            if (f->name.found[i])
+                lists_add(ls, f->name.dom[i].v, f->name.dom[i].n);
     if (f->have_name && (dims & PS_DIM_CATEGORY))
-        for (i = 0; i < f->name.nsuf; i++)
-            if (ps_snapshot_category_domain(f->snap, f->name.s + f->name.suf[i],
-                                            f->name.len - f->name.suf[i], &p))
+        for (i = 0; i < f->name.sx.n; i++)
+            if (ps_snapshot_category_domain_h(f->snap, f->name.s + f->name.sx.off[i],
+                                              f->name.len - f->name.sx.off[i], f->name.sx.h[i],
+                                              &p))
                 for (j = 0; j < p.n; j++) {
                     ps_snapshot_category_rules(f->snap, p.v[j] >> 1, &cr);
                     lists_add(ls, cr.v, cr.n);
@@ -303,8 +310,10 @@ ps_decide(const struct ps_snapshot *snap, const struct ps_query *q, struct ps_de
         out->detail = "rules unavailable";
         return;
     }
-    memset(&f, 0, sizeof(f));
+    /* facts is large (per-suffix caches); set its fields, do not clear it all. */
     f.snap = snap;
+    f.have_name = f.have_second = f.have_client = f.trusted = f.have_program = false;
+    f.user = NULL;
     f.now = q->now ? q->now : time(NULL);
     if (q->sni != NULL && normalize_field(q->sni, sni, &sk, false) < 0) {
         out->reason = PS_REASON_BAD_NAME;
@@ -320,20 +329,21 @@ ps_decide(const struct ps_snapshot *snap, const struct ps_query *q, struct ps_de
      * an IP literal (not allowed by RFC 6066) gives no name at all. */
     if (q->sni != NULL) {
         if (sk == PS_NAME_DOMAIN) {
-            sname_init(&f.name, sni);
+            sname_init(&f.name, sni, snap);
             f.have_name = true;
             if (q->host != NULL && hk == PS_NAME_DOMAIN && strcmp(sni, host) != 0) {
-                sname_init(&f.second, host);
+                sname_init(&f.second, host, snap);
                 f.have_second = true;
             }
         }
     } else if (q->host != NULL && hk == PS_NAME_DOMAIN) {
-        sname_init(&f.name, host);
+        sname_init(&f.name, host, snap);
         f.have_name = true;
     }
     if (f.have_name)
         memcpy(out->server_name, f.name.s, f.name.len + 1);
-    if (q->client_ip != NULL) {
+    /* The client address matters only to source entries and trusted program sources. */
+    if (q->client_ip != NULL && (ps_snapshot_dims(snap) & (PS_DIM_SOURCE | PS_DIM_PROGRAM))) {
         if (ps_addr_parse(q->client_ip, strlen(q->client_ip), &f.client, NULL) < 0) {
             out->reason = PS_REASON_BAD_INPUT;
             out->detail = "bad client IP";

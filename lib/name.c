@@ -99,6 +99,68 @@ try_ip(const char *s, size_t len, char out[PS_NAME_MAX + 1], enum ps_name_kind *
     return 1;
 }
 
+/* One pass over an ASCII name: lower-case it into out and validate it as check_labels() would.
+ * Returns NULL when it is a valid domain, or the problem. *maybe_ip is set when the name could be
+ * an IP literal (a ':' or '[', or an all-digit last label), so only then is inet_pton tried. */
+static const char *
+fast_ascii(const char *in, size_t len, char *out, bool *maybe_ip)
+{
+    size_t i, label = 0;
+    bool digits = true;
+    char prev = '.';
+
+    *maybe_ip = false;
+    if (len > PS_NAME_MAX)
+        return "name over 253 characters";
+    for (i = 0; i < len; i++) {
+        char c = in[i];
+        if (c >= 'a' && c <= 'z') {
+            digits = false;
+        } else if (c >= 'A' && c <= 'Z') {
+            c = (char)(c - 'A' + 'a');
+            digits = false;
+        } else if (c == '.') {
+            if (prev == '.')
+                return i == 0 ? "leading dot" : "empty label";
+            if (prev == '-')
+                return "label starts or ends with '-'";
+            label = 0;
+            digits = true;
+            out[i] = c;
+            prev = c;
+            continue;
+        } else if (c == '-') {
+            if (prev == '.')
+                return "label starts or ends with '-'";
+            digits = false;
+        } else if (c == '_') {
+            digits = false;
+        } else if (!(c >= '0' && c <= '9')) {
+            if (c == ':' || c == '[' || c == ']') {
+                *maybe_ip = true;
+                return "character not allowed in a host name";
+            }
+            return c == ' ' ? "space" : "character not allowed in a host name";
+        }
+        if (++label > PS_LABEL_MAX)
+            return "label over 63 characters";
+        out[i] = c;
+        prev = c;
+    }
+    out[len] = '\0';
+    if (len == 0)
+        return "empty name";
+    if (prev == '.')
+        return "trailing dot";
+    if (prev == '-')
+        return "label starts or ends with '-'";
+    if (digits) {
+        *maybe_ip = true;
+        return "numeric last label (an IP address, not a name)";
+    }
+    return NULL;
+}
+
 int
 ps_name_normalize(const char *in, size_t len, char out[PS_NAME_MAX + 1], enum ps_name_kind *kind,
                   struct ps_err *err)
@@ -106,10 +168,21 @@ ps_name_normalize(const char *in, size_t len, char out[PS_NAME_MAX + 1], enum ps
     char buf[PS_NAME_MAX + 1];
     const char *why;
     size_t i;
-    int ascii = 1;
+    bool ascii = true, maybe_ip;
 
     if (in == NULL || len == 0)
         return ps_err_set(err, PS_EINVAL, "empty name");
+    /* The common case, a valid lower- or mixed-case ASCII name, takes one pass. */
+    if (len <= PS_NAME_MAX + 1) {
+        size_t n = len;
+        if (n > 1 && in[n - 1] == '.' && in[n - 2] != '.')
+            n--;
+        if (fast_ascii(in, n, buf, &maybe_ip) == NULL) {
+            memcpy(out, buf, n + 1);
+            *kind = PS_NAME_DOMAIN;
+            return 0;
+        }
+    }
     if (len > RAW_MAX)
         return ps_err_set(err, PS_ETOOLONG, "name of %zu bytes: over %d", len, RAW_MAX);
     for (i = 0; i < len; i++) {
@@ -117,30 +190,34 @@ ps_name_normalize(const char *in, size_t len, char out[PS_NAME_MAX + 1], enum ps
         if (c < 0x20 || c == 0x7f)
             return ps_err_set(err, PS_EINVAL, "control character in name '%.*s'",
                               (int)(i < 80 ? i : 80), in);
-        if (c >= 0x80)
-            ascii = 0;
+        ascii = ascii && c < 0x80;
     }
-    if (ascii && try_ip(in, len, buf, kind)) {
-        memcpy(out, buf, strlen(buf) + 1);
-        return 0;
-    }
-    if (in[len - 1] == '.')
-        len--; /* one trailing dot: "zoom.us." is the absolute form of "zoom.us" */
-    if (len == 0)
-        return ps_err_set(err, PS_EINVAL, "empty name");
     if (ascii) {
-        if (len > PS_NAME_MAX)
-            return ps_err_set(err, PS_ETOOLONG, "name '%.40s...' over 253 characters", in);
-        for (i = 0; i < len; i++) {
-            char c = in[i];
-            buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+        size_t n = len;
+        /* one trailing dot: "zoom.us." is the absolute form of "zoom.us" */
+        if (n > 1 && in[n - 1] == '.' && in[n - 2] != '.')
+            n--;
+        why = fast_ascii(in, n, buf, &maybe_ip);
+        if (why == NULL) {
+            memcpy(out, buf, n + 1);
+            *kind = PS_NAME_DOMAIN;
+            return 0;
         }
-        buf[len] = '\0';
+        if (maybe_ip && try_ip(in, len, buf, kind)) {
+            memcpy(out, buf, strlen(buf) + 1);
+            return 0;
+        }
+        if (n > PS_NAME_MAX)
+            return ps_err_set(err, PS_ETOOLONG, "name '%.40s...' over 253 characters", in);
+        return ps_err_set(err, PS_EINVAL, "bad name '%.*s': %s", (int)(len < 80 ? len : 80), in,
+                          why);
     } else {
         char raw[RAW_MAX + 1];
         char *alabel = NULL;
         int rc;
 
+        if (in[len - 1] == '.')
+            len--;
         memcpy(raw, in, len);
         raw[len] = '\0';
         rc = idn2_lookup_u8((const uint8_t *)raw, (uint8_t **)&alabel,
@@ -154,12 +231,11 @@ ps_name_normalize(const char *in, size_t len, char out[PS_NAME_MAX + 1], enum ps
         }
         memcpy(buf, alabel, strlen(alabel) + 1);
         idn2_free(alabel);
-        len = strlen(buf);
     }
-    why = check_labels(buf, len);
+    why = check_labels(buf, strlen(buf));
     if (why != NULL)
         return ps_err_set(err, PS_EINVAL, "bad name '%.80s': %s", buf, why);
-    memcpy(out, buf, len + 1);
+    memcpy(out, buf, strlen(buf) + 1);
     *kind = PS_NAME_DOMAIN;
     return 0;
 }

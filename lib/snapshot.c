@@ -297,20 +297,53 @@ ps_builder_category_domain(struct ps_builder *b, const char *category, const cha
 
 /* ---- name tables --------------------------------------------------------------------------- */
 
-static uint64_t
-hash_bytes(const char *s, size_t len)
-{
-    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, then a final mix for the tag bits */
-    size_t i;
+/* FNV-1a over the bytes from the LAST to the first, then a final mix: walking a name from its end
+ * passes every suffix boundary, so the hashes of all suffixes cost one pass (ps_snapshot_suffixes). */
+#define FNV_BASIS 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
 
-    for (i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ULL;
-    }
+static uint64_t
+mix(uint64_t h)
+{
     h ^= h >> 29;
     h *= 0xbf58476d1ce4e5b9ULL;
     h ^= h >> 32;
     return h;
+}
+
+static uint64_t
+hash_bytes(const char *s, size_t len)
+{
+    uint64_t h = FNV_BASIS;
+
+    while (len > 0)
+        h = (h ^ (unsigned char)s[--len]) * FNV_PRIME;
+    return mix(h);
+}
+
+void
+ps_snapshot_suffixes(const char *name, size_t len, struct ps_suffixes *out)
+{
+    uint64_t h = FNV_BASIS;
+    size_t i = len, n = 0;
+    size_t off[PS_SUFFIX_MAX];
+    uint64_t hs[PS_SUFFIX_MAX];
+
+    /* Collected from the shortest suffix (the TLD) to the name itself, then reversed so that
+     * index 0 is the whole name. */
+    while (i > 0) {
+        h = (h ^ (unsigned char)name[--i]) * FNV_PRIME;
+        if ((i == 0 || name[i - 1] == '.') && n < PS_SUFFIX_MAX) {
+            off[n] = i;
+            hs[n] = mix(h);
+            n++;
+        }
+    }
+    out->n = n;
+    for (i = 0; i < n; i++) {
+        out->off[i] = (uint8_t)off[n - 1 - i];
+        out->h[i] = hs[n - 1 - i];
+    }
 }
 
 static int
@@ -339,10 +372,9 @@ nt_free(struct nametab *t)
 
 /* Find key; with insert, add it when absent. Returns the entry index or -1 (absent). */
 static int64_t
-nt_find(const struct nametab *t, const char *arena, const char *key, size_t len, bool insert,
-        uint32_t key_off)
+nt_find_h(const struct nametab *t, const char *arena, const char *key, size_t len, uint64_t h,
+          bool insert, uint32_t key_off)
 {
-    uint64_t h = hash_bytes(key, len);
     uint32_t tag = (uint32_t)(h >> 32), i = (uint32_t)h & t->mask;
     struct nametab *mt = (struct nametab *)t;
 
@@ -363,6 +395,13 @@ nt_find(const struct nametab *t, const char *arena, const char *key, size_t len,
         }
         i = (i + 1) & t->mask;
     }
+}
+
+static int64_t
+nt_find(const struct nametab *t, const char *arena, const char *key, size_t len, bool insert,
+        uint32_t key_off)
+{
+    return nt_find_h(t, arena, key, len, hash_bytes(key, len), insert, key_off);
 }
 
 struct pair {
@@ -772,14 +811,14 @@ ps_snapshot_rule_has_category(const struct ps_snapshot *s, uint32_t rule, uint32
 }
 
 static bool
-nt_lookup(const struct ps_snapshot *s, const struct nametab *t, const char *key, size_t len,
-          struct ps_postings *out)
+nt_lookup_h(const struct ps_snapshot *s, const struct nametab *t, const char *key, size_t len,
+            uint64_t h, struct ps_postings *out)
 {
     int64_t e;
 
-    if (t->slots == NULL || t->n == 0)
+    if (t->n == 0)
         return false;
-    e = nt_find(t, s->arena, key, len, false, 0);
+    e = nt_find_h(t, s->arena, key, len, h, false, 0);
     if (e < 0)
         return false;
     out->v = t->post + t->e[e].post_off;
@@ -788,11 +827,39 @@ nt_lookup(const struct ps_snapshot *s, const struct nametab *t, const char *key,
     return true;
 }
 
+static bool
+nt_lookup(const struct ps_snapshot *s, const struct nametab *t, const char *key, size_t len,
+          struct ps_postings *out)
+{
+    return t->n != 0 && nt_lookup_h(s, t, key, len, hash_bytes(key, len), out);
+}
+
 bool
 ps_snapshot_domain(const struct ps_snapshot *s, const char *name, size_t len,
                    struct ps_postings *out)
 {
     return nt_lookup(s, &s->domains, name, len, out);
+}
+
+bool
+ps_snapshot_domain_h(const struct ps_snapshot *s, const char *name, size_t len, uint64_t h,
+                     struct ps_postings *out)
+{
+    return nt_lookup_h(s, &s->domains, name, len, h, out);
+}
+
+bool
+ps_snapshot_category_domain_h(const struct ps_snapshot *s, const char *name, size_t len,
+                              uint64_t h, struct ps_postings *out)
+{
+    return nt_lookup_h(s, &s->catdomains, name, len, h, out);
+}
+
+void
+ps_snapshot_prefetch_domain(const struct ps_snapshot *s, uint64_t h)
+{
+    if (s->domains.n != 0)
+        __builtin_prefetch(&s->domains.slots[(uint32_t)h & s->domains.mask]);
 }
 
 bool

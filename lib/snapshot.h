@@ -108,6 +108,23 @@ void ps_snapshot_category_rules(const struct ps_snapshot *s, uint32_t cat, struc
 /* The rules whose only dimension is the source (they are reachable through no name). */
 void ps_snapshot_source_only_rules(const struct ps_snapshot *s, struct ps_postings *out);
 
+/* The hashes of every suffix of a normalised name at a label boundary, the whole name first
+ * (off[0] == 0), the TLD last. One pass over the name. */
+#define PS_SUFFIX_MAX 128
+struct ps_suffixes {
+    size_t n;
+    uint8_t off[PS_SUFFIX_MAX];
+    uint64_t h[PS_SUFFIX_MAX];
+};
+void ps_snapshot_suffixes(const char *name, size_t len, struct ps_suffixes *out);
+/* Lookups with a hash from ps_snapshot_suffixes (the key must be that suffix). */
+bool ps_snapshot_domain_h(const struct ps_snapshot *s, const char *name, size_t len, uint64_t h,
+                          struct ps_postings *out);
+bool ps_snapshot_category_domain_h(const struct ps_snapshot *s, const char *name, size_t len,
+                                   uint64_t h, struct ps_postings *out);
+/* Start fetching the slot a domain hash probes first (the lookups of one name overlap). */
+void ps_snapshot_prefetch_domain(const struct ps_snapshot *s, uint64_t h);
+
 /* Is the client address trusted to name its program? */
 bool ps_snapshot_program_trusted(const struct ps_snapshot *s, const struct ps_addr *client);
 
