@@ -21,10 +21,13 @@ static const char sql_settings[] = "SELECT key, value FROM settings";
 static const char sql_rules[] =
     "SELECT id, name, action, coalesce(position, id), "
     "coalesce(CAST(strftime('%s', expires_at) AS INTEGER), 0) FROM rules WHERE enabled = 1";
-static const char sql_domains[] = "SELECT rule_id, domain, exact FROM rule_domains";
-static const char sql_programs[] = "SELECT rule_id, program FROM rule_programs";
-static const char sql_categories[] = "SELECT rule_id, category FROM rule_categories";
-static const char sql_sources[] = "SELECT rule_id, source FROM rule_sources";
+/* Entries of disabled rules are not read: a bad entry in a rule that is off must not stop the
+ * rules that are on from loading (`pinsplice db check` still reports it). */
+#define ENABLED_ONLY " WHERE rule_id IN (SELECT id FROM rules WHERE enabled = 1)"
+static const char sql_domains[] = "SELECT rule_id, domain, exact FROM rule_domains" ENABLED_ONLY;
+static const char sql_programs[] = "SELECT rule_id, program FROM rule_programs" ENABLED_ONLY;
+static const char sql_categories[] = "SELECT rule_id, category FROM rule_categories" ENABLED_ONLY;
+static const char sql_sources[] = "SELECT rule_id, source FROM rule_sources" ENABLED_ONLY;
 static const char sql_catdomains[] = "SELECT category, domain FROM category_domains";
 
 static const char *
@@ -88,6 +91,22 @@ check_version(sqlite3 *db, const char *path, struct ps_err *err)
     return 0;
 }
 
+/* On an entry's error, say which rule it belongs to by name (the builder knows only the id). */
+static void
+name_rule(sqlite3 *db, const char *sql, sqlite3_int64 id, struct ps_err *err)
+{
+    sqlite3_stmt *st = NULL;
+
+    if (strstr(sql, "rule_id") != sql + 7) /* only "SELECT rule_id, ..." rows carry a rule */
+        return;
+    if (sqlite3_prepare_v2(db, "SELECT name FROM rules WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            ps_err_prefix(err, "rule '%.80s'", (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+}
+
 /* Run one query and hand every row to fn. */
 typedef int row_fn(sqlite3_stmt *st, struct ps_builder *b, struct ps_err *err);
 
@@ -102,8 +121,10 @@ each_row(sqlite3 *db, const char *path, const char *sql, row_fn *fn, struct ps_b
         return db_err(db, path, "preparing a query (is this a pinsplice DB?)", err);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         rc = fn(st, b, err);
-        if (rc < 0)
+        if (rc < 0) {
+            name_rule(db, sql, sqlite3_column_int64(st, 0), err);
             break;
+        }
     }
     if (rc == 0 && step != SQLITE_DONE)
         rc = db_err(db, path, "reading", err);
@@ -311,6 +332,7 @@ ps_store_foreach(const char *path, ps_store_entry_fn *fn, void *ud, struct ps_er
         " FROM rule_categories e JOIN rules r ON r.id = e.rule_id"
         " UNION ALL SELECT 'source', r.id, r.name, r.enabled, e.source, 0, NULL, coalesce(r.position, r.id)"
         " FROM rule_sources e JOIN rules r ON r.id = e.rule_id"
+        " UNION ALL SELECT 'known-category', 0, NULL, 1, name, 0, NULL, NULL FROM categories"
         " ORDER BY 8, 2, 1, 5";
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;

@@ -30,7 +30,8 @@ int ps_store_create(const char *path, const char *const *sql_files, size_t n_fil
 /* One raw entry of the rule tables, for `pinsplice db check` (lib/lint.c), as stored: nothing is
  * validated or normalised. Strings are valid during the callback only. */
 struct ps_store_entry {
-    const char *kind;      /* "rule" (value NULL), "domain", "program", "category", "source" */
+    const char *kind;      /* "rule" (value NULL), "domain", "program", "category", "source",
+                            * "known-category" (a row of categories: value = its name) */
     long long rule_id;
     const char *rule_name;
     bool enabled;
