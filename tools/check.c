@@ -1,0 +1,134 @@
+/* `pinsplice check`: decide one connection as the helper would, and say why. */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "decide.h"
+#include "err.h"
+#include "snapshot.h"
+#include "store.h"
+
+/* The deciding rule's expiry (Unix time, 0 = never). */
+static int64_t
+rule_expiry(const struct ps_snapshot *snap, int64_t id)
+{
+    size_t i, n = ps_snapshot_nrules(snap);
+
+    for (i = 0; i < n; i++)
+        if (ps_snapshot_rule(snap, i)->id == id)
+            return ps_snapshot_rule(snap, i)->expires_at;
+    return 0;
+}
+
+static void
+print_text(const struct ps_decision *d, int64_t expires)
+{
+    static const char *const labels[] = {"domain:", "program:", "category:", "source:"};
+    const char *matched[] = {d->m_domain, d->m_program, d->m_category, d->m_source};
+    char when[32];
+    size_t i;
+
+    printf("action:      %s\n", ps_action_str(d->action));
+    if (d->rule_name != NULL)
+        printf("rule:        %s (id %lld)\n", d->rule_name, (long long)d->rule_id);
+    else
+        printf("rule:        none%s\n", d->reason == PS_REASON_DEFAULT ? " (default action)" : "");
+    printf("reason:      %s%s%s\n", ps_reason_str(d->reason), d->detail ? ": " : "",
+           d->detail ? d->detail : "");
+    printf("server name: %s\n", d->server_name[0] ? d->server_name : "none");
+    for (i = 0; i < 4; i++)
+        if (matched[i] != NULL)
+            printf("%-12s %s\n", labels[i], matched[i]);
+    if (d->rule_name == NULL)
+        return;
+    if (expires == 0) {
+        printf("expires:     never\n");
+        return;
+    }
+    ps_cli_utc(expires, when);
+    printf("expires:     %s\n", when);
+}
+
+static void
+print_json(const struct ps_decision *d, int64_t expires)
+{
+    char when[32];
+
+    printf("{\"action\":\"%s\",\"rule\":", ps_action_str(d->action));
+    ps_cli_json_str(stdout, d->rule_name);
+    if (d->rule_name != NULL)
+        printf(",\"rule_id\":%lld", (long long)d->rule_id);
+    else
+        fputs(",\"rule_id\":null", stdout);
+    printf(",\"reason\":\"%s\",\"detail\":", ps_reason_str(d->reason));
+    ps_cli_json_str(stdout, d->detail);
+    fputs(",\"matched\":{\"domain\":", stdout);
+    ps_cli_json_str(stdout, d->m_domain);
+    fputs(",\"program\":", stdout);
+    ps_cli_json_str(stdout, d->m_program);
+    fputs(",\"category\":", stdout);
+    ps_cli_json_str(stdout, d->m_category);
+    fputs(",\"source\":", stdout);
+    ps_cli_json_str(stdout, d->m_source);
+    fputs("},\"server_name\":", stdout);
+    ps_cli_json_str(stdout, d->server_name[0] ? d->server_name : NULL);
+    fputs(",\"expires_at\":", stdout);
+    if (expires != 0) {
+        ps_cli_utc(expires, when);
+        ps_cli_json_str(stdout, when);
+    } else {
+        fputs("null", stdout);
+    }
+    fputs("}\n", stdout);
+}
+
+int
+ps_cmd_check(int argc, char **argv)
+{
+    const char *db = NULL, *path;
+    struct ps_query q = {NULL, NULL, NULL, NULL, NULL, 0};
+    bool json = false;
+    const struct ps_cli_opt opts[] = {
+        {"db", &db, NULL},           {"sni", &q.sni, NULL},   {"host", &q.host, NULL},
+        {"src", &q.client_ip, NULL}, {"user", &q.user, NULL}, {"program", &q.program, NULL},
+        {"json", NULL, &json},
+    };
+    struct ps_snapshot *snap = NULL;
+    struct ps_decision d;
+    struct ps_err err = {0, ""};
+    int64_t expires;
+    int rc;
+
+    rc = ps_cli_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+    if (rc == PS_CLI_HELP)
+        return ps_cli_help(argv[0], stdout);
+    if (rc != 0)
+        return rc;
+    if (!q.sni && !q.host && !q.client_ip && !q.user && !q.program) {
+        ps_cli_error(argv[0],
+                     "say what to decide: --sni, --host, --src, --user or --program\n"
+                     "Try 'pinsplice help %s'.",
+                     argv[0]);
+        return PS_EXIT_ERROR;
+    }
+    path = ps_cli_db_path(db);
+    if (ps_store_load(path, 2000, &snap, &err) < 0) {
+        ps_cli_error(argv[0], "%s", err.msg);
+        return PS_EXIT_ERROR;
+    }
+    ps_decide(snap, &q, &d);
+    expires = d.rule_name != NULL ? rule_expiry(snap, d.rule_id) : 0;
+    if (json)
+        print_json(&d, expires);
+    else
+        print_text(&d, expires);
+    ps_snapshot_release(snap);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        ps_cli_error(argv[0], "writing the answer failed");
+        return PS_EXIT_ERROR;
+    }
+    return PS_EXIT_OK;
+}

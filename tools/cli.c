@@ -1,0 +1,190 @@
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+#ifndef PS_LOCALSTATEDIR
+#define PS_LOCALSTATEDIR "/var"
+#endif
+
+static const struct ps_cli_opt *
+find_opt(const char *arg, size_t len, const struct ps_cli_opt *opts, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (strlen(opts[i].name) == len && memcmp(opts[i].name, arg, len) == 0)
+            return &opts[i];
+    return NULL;
+}
+
+static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "pinsplice %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'pinsplice help %s'.\n", cmd);
+    return PS_EXIT_ERROR;
+}
+
+/* One "--name[=value]" at argv[*i]; advances *i past a separate value. */
+static int
+parse_one(int argc, char **argv, int *i, const struct ps_cli_opt *opts, size_t n, bool *seen)
+{
+    const char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
+    size_t len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+    const struct ps_cli_opt *o = find_opt(arg, len, opts, n);
+
+    if (o == NULL)
+        return usage_error(argv[0], "unknown option '%s'", argv[*i]);
+    if (seen[o - opts])
+        return usage_error(argv[0], "option '--%s' given twice", o->name);
+    seen[o - opts] = true;
+    if (o->flag != NULL) {
+        if (eq != NULL)
+            return usage_error(argv[0], "option '--%s' takes no value", o->name);
+        *o->flag = true;
+        return 0;
+    }
+    if (eq != NULL) {
+        *o->value = eq + 1;
+        return 0;
+    }
+    if (*i + 1 >= argc)
+        return usage_error(argv[0], "option '--%s' needs a value", o->name);
+    *o->value = argv[++*i];
+    return 0;
+}
+
+int
+ps_cli_parse(int argc, char **argv, const struct ps_cli_opt *opts, size_t n_opts)
+{
+    bool seen[32] = {false};
+    int i, rc;
+
+    if (n_opts > sizeof(seen) / sizeof(seen[0]))
+        return usage_error(argv[0], "internal error: too many options");
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return PS_CLI_HELP;
+        if (strcmp(argv[i], "--") == 0) {
+            if (i + 1 < argc)
+                return usage_error(argv[0], "unexpected argument '%s'", argv[i + 1]);
+            break;
+        }
+        if (strncmp(argv[i], "--", 2) != 0)
+            return usage_error(argv[0], "unexpected argument '%s'", argv[i]);
+        if ((rc = parse_one(argc, argv, &i, opts, n_opts, seen)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+const char *
+ps_cli_db_path(const char *opt)
+{
+    const char *env = getenv("PINSPLICE_DB");
+
+    if (opt != NULL)
+        return opt;
+    if (env != NULL && env[0] != '\0')
+        return env;
+    return PS_LOCALSTATEDIR "/lib/pinsplice/rules.db";
+}
+
+void
+ps_cli_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "pinsplice %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one (RFC 3629 table). */
+static size_t
+utf8_len(const unsigned char *s)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+    size_t n, i;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4;
+    else
+        return 0;
+    if (c == 0xe0)
+        lo = 0xa0;
+    else if (c == 0xed)
+        hi = 0x9f;
+    else if (c == 0xf0)
+        lo = 0x90;
+    else if (c == 0xf4)
+        hi = 0x8f;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+void
+ps_cli_json_str(FILE *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n;
+
+    if (s == NULL) {
+        fputs("null", out);
+        return;
+    }
+    fputc('"', out);
+    for (; *p != '\0'; p += n ? n : 1) {
+        n = utf8_len(p);
+        if (n == 0)
+            fputs("\\ufffd", out);
+        else if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", out);
+        else if (*p == '\t')
+            fputs("\\t", out);
+        else if (*p == '\r')
+            fputs("\\r", out);
+        else if (*p < 0x20)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fwrite(p, 1, n, out);
+    }
+    fputc('"', out);
+}
+
+void
+ps_cli_utc(long long t, char out[32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+        snprintf(out, 32, "%lld", t);
+}

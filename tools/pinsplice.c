@@ -1,0 +1,273 @@
+/*
+ * pinsplice: the admin's command. This file only dispatches: each subcommand is a function in its
+ * own file (tools/commands.h) and one entry of the table below, which also carries its help.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "err.h"
+
+#ifndef PS_DATADIR
+#define PS_DATADIR "/usr/share/pinsplice"
+#endif
+#ifndef PS_LOCALSTATEDIR
+#define PS_LOCALSTATEDIR "/var"
+#endif
+
+struct command {
+    const char *group; /* "db" for `pinsplice db init`; NULL for a one-word command */
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *args;    /* synopsis after the name */
+    const char *summary; /* one line for the command list */
+    const char *help;    /* the rest of the help text; NULL: the command answers --help itself */
+};
+
+#define DB_OPT                                                                                     \
+    "  --db PATH      the rules database (default: $PINSPLICE_DB, else\n"                          \
+    "                 " PS_LOCALSTATEDIR "/lib/pinsplice/rules.db)\n"
+
+static const struct command commands[] = {
+    {"db", "init", ps_cmd_db_init, "[--db PATH] [--force]",
+     "create the rules database from the installed SQL",
+     "Create the rules database from schema.sql, vendor.sql and defaults.sql (in\n"
+     "$PINSPLICE_SQLDIR, default " PS_DATADIR "), in one transaction, in a temporary\n"
+     "file renamed into place. The parent directory is created (mode 0755) if missing;\n"
+     "the database gets mode 0644 so Squid's helper user can read it.\n\n"
+     "Options:\n" DB_OPT "  --force        replace an existing database (its rules are lost)\n"},
+    {"db", "check", ps_cmd_db_check, "[--db PATH] [--json]",
+     "report broken, dangerous, duplicate and shadowed rule entries",
+     "Check the rules database: names the matcher cannot use, entries on a public suffix,\n"
+     "duplicate and shadowed entries, rules with no entries, bad sources, unknown\n"
+     "categories, expired rules. One line per finding:\n"
+     "  PATH: rule 'NAME': SEVERITY: MESSAGE [CHECK]\n"
+     "Exit status: 0 no findings, 1 findings, 2 error.\n\n"
+     "Options:\n" DB_OPT "  --json         print one JSON object instead of text\n"},
+    {NULL, "check", ps_cmd_check,
+     "[--db PATH] [--sni NAME] [--host NAME[:PORT]] [--src IP] [--user USER] [--program P] "
+     "[--json]",
+     "show the decision for one connection and why",
+     "Load the rules as the helper does and decide one connection: the action, the rule\n"
+     "(name and id) or the default, the entry that matched in each dimension, the reason\n"
+     "code, the server name as normalised, and the rule's expiry. Unicode names are\n"
+     "converted to A-labels as for a real connection.\n\n"
+     "Options:\n" DB_OPT "  --sni NAME     TLS server name indication\n"
+     "  --host NAME    CONNECT host, optionally with :PORT ([v6]:PORT for IPv6)\n"
+     "  --src IP       client address\n"
+     "  --user USER    proxy user name\n"
+     "  --program P    client program name or path (believed only from\n"
+     "                 settings.program_trusted_sources)\n"
+     "  --json         print one JSON object instead of text\n"},
+    {NULL, "logscan", ps_cmd_logscan, "[OPTIONS] FILE...",
+     "report what was spliced and find apps that break under bumping (access.log)", NULL},
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void
+full_name(const struct command *c, char *buf, size_t size)
+{
+    if (c->group != NULL)
+        snprintf(buf, size, "%s %s", c->group, c->name);
+    else
+        snprintf(buf, size, "%s", c->name);
+}
+
+static void
+usage(FILE *out)
+{
+    char name[64];
+    size_t i;
+
+    fputs("Usage: pinsplice COMMAND [OPTIONS]\n"
+          "       pinsplice help [COMMAND]\n"
+          "       pinsplice --help | --version\n\n"
+          "Tell Squid, per TLS connection, whether to splice, bump or terminate it, from the\n"
+          "rules in a SQLite database.\n\n"
+          "Commands:\n",
+          out);
+    for (i = 0; i < N_COMMANDS; i++) {
+        full_name(&commands[i], name, sizeof(name));
+        fprintf(out, "  %-12s %s\n", name, commands[i].summary);
+    }
+    fputs("\nEnvironment:\n"
+          "  PINSPLICE_DB      the rules database when --db is not given (default\n"
+          "                    " PS_LOCALSTATEDIR "/lib/pinsplice/rules.db)\n"
+          "  PINSPLICE_SQLDIR  where db init finds its SQL (default " PS_DATADIR ")\n\n"
+          "See pinsplice(1).\n",
+          out);
+}
+
+/* The command named by args[0] (and args[1] for a group), or NULL; *words: how many it used. */
+static const struct command *
+lookup(int nargs, char **args, int *words)
+{
+    size_t i;
+
+    for (i = 0; i < N_COMMANDS; i++) {
+        const struct command *c = &commands[i];
+        if (c->group == NULL && nargs >= 1 && strcmp(args[0], c->name) == 0) {
+            *words = 1;
+            return c;
+        }
+        if (c->group != NULL && nargs >= 2 && strcmp(args[0], c->group) == 0 &&
+            strcmp(args[1], c->name) == 0) {
+            *words = 2;
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static bool
+is_group(const char *word)
+{
+    size_t i;
+
+    for (i = 0; i < N_COMMANDS; i++)
+        if (commands[i].group != NULL && strcmp(commands[i].group, word) == 0)
+            return true;
+    return false;
+}
+
+/* The commands of a group, one per line. */
+static void
+group_list(FILE *out, const char *group)
+{
+    char name[64];
+    size_t i;
+
+    for (i = 0; i < N_COMMANDS; i++) {
+        if (commands[i].group == NULL || strcmp(commands[i].group, group) != 0)
+            continue;
+        full_name(&commands[i], name, sizeof(name));
+        fprintf(out, "  pinsplice %-10s %s\n", name, commands[i].summary);
+    }
+}
+
+/* "pinsplice db" alone or with an unknown word. */
+static int
+group_error(const char *group, const char *word)
+{
+    if (word != NULL)
+        fprintf(stderr, "pinsplice %s: unknown command '%s'\n", group, word);
+    else
+        fprintf(stderr, "pinsplice %s: which command?\n", group);
+    group_list(stderr, group);
+    return PS_EXIT_ERROR;
+}
+
+static int
+unknown(const char *word)
+{
+    fprintf(stderr, "pinsplice: unknown command '%s'\nTry 'pinsplice --help'.\n", word);
+    return PS_EXIT_ERROR;
+}
+
+/* Run c with argv[0] replaced by its full name. */
+static int
+run(const struct command *c, int argc, char **argv)
+{
+    char name[64];
+    char **av = NULL;
+    int i, rc;
+
+    full_name(c, name, sizeof(name));
+    if ((av = calloc((size_t)argc + 1, sizeof(*av))) == NULL) {
+        fprintf(stderr, "pinsplice %s: out of memory\n", name);
+        return PS_EXIT_ERROR;
+    }
+    av[0] = name;
+    for (i = 1; i < argc; i++)
+        av[i] = argv[i];
+    rc = c->run(argc, av);
+    free(av);
+    return rc;
+}
+
+int
+ps_cli_help(const char *cmd, FILE *out)
+{
+    char name[64];
+    size_t i;
+
+    for (i = 0; i < N_COMMANDS; i++) {
+        full_name(&commands[i], name, sizeof(name));
+        if (strcmp(name, cmd) != 0 || commands[i].help == NULL)
+            continue;
+        fprintf(out, "Usage: pinsplice %s %s\n\n%s", name, commands[i].args, commands[i].help);
+        return PS_EXIT_OK;
+    }
+    return PS_EXIT_ERROR;
+}
+
+/* `pinsplice help [COMMAND...]` */
+static int
+help(int nargs, char **args)
+{
+    static char help_arg[] = "--help";
+    const struct command *c;
+    char name[64], *av[2];
+    int words;
+
+    if (nargs == 0) {
+        usage(stdout);
+        return PS_EXIT_OK;
+    }
+    c = lookup(nargs, args, &words);
+    if (c == NULL && nargs == 1 && is_group(args[0])) {
+        group_list(stdout, args[0]);
+        return PS_EXIT_OK;
+    }
+    if (c == NULL)
+        return is_group(args[0]) ? group_error(args[0], args[1]) : unknown(args[0]);
+    if (words < nargs) {
+        fprintf(stderr, "pinsplice help: unexpected argument '%s'\n", args[words]);
+        return PS_EXIT_ERROR;
+    }
+    if (c->help == NULL) {
+        av[0] = args[words - 1];
+        av[1] = help_arg;
+        return run(c, 2, av);
+    }
+    full_name(c, name, sizeof(name));
+    return ps_cli_help(name, stdout);
+}
+
+static void
+log_stderr(int level, const char *msg, void *ud)
+{
+    fprintf(stderr, "pinsplice: %s%s\n", level <= PS_LOG_ERROR ? "error: " : "", msg);
+}
+
+int
+main(int argc, char **argv)
+{
+    const struct command *c;
+    int words;
+
+    ps_log_set(log_stderr, NULL, PS_LOG_WARN);
+    if (argc < 2) {
+        usage(stderr);
+        return PS_EXIT_ERROR;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return PS_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("pinsplice %s\n", PACKAGE_VERSION);
+        return PS_EXIT_OK;
+    }
+    if (strcmp(argv[1], "help") == 0)
+        return help(argc - 2, argv + 2);
+    c = lookup(argc - 1, argv + 1, &words);
+    if (c == NULL)
+        return is_group(argv[1]) ? group_error(argv[1], argc > 2 ? argv[2] : NULL)
+                                 : unknown(argv[1]);
+    return run(c, argc - words, argv + words);
+}
