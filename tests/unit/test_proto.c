@@ -1,0 +1,669 @@
+/* Unit tests for lib/proto.c: the Squid external ACL request parser and reply formatter. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "decide.h"
+#include "err.h"
+#include "proto.h"
+
+#define OK_LINE "www.zoom.us www.zoom.us:443 10.0.0.1 - - splice"
+
+/* ---- parsing -------------------------------------------------------------------------------- */
+
+struct parse_case {
+    const char *line;
+    size_t len;              /* 0: strlen(line) (a NULL line has length 0) */
+    enum ps_proto_mode mode; /* forced mode */
+    int rc;
+    const char *id;   /* expected channel-ID to echo, NULL: none */
+    const char *f[5]; /* expected SNI, HOST, CLIENT-IP, USER, PROGRAM (on success) */
+    enum ps_action action;
+    const char *msg; /* substring of the error message */
+};
+
+/* One case per entry reads better than one field per line. */
+/* clang-format off */
+static const struct parse_case parse_cases[] = {
+    /* the ordinary shapes */
+    { OK_LINE, 0, PS_PROTO_AUTO, 0, NULL,
+      { "www.zoom.us", "www.zoom.us:443", "10.0.0.1", NULL, NULL }, PS_ACTION_SPLICE, NULL },
+    { "1 " OK_LINE, 0, PS_PROTO_AUTO, 0, "1",
+      { "www.zoom.us", "www.zoom.us:443", "10.0.0.1", NULL, NULL }, PS_ACTION_SPLICE, NULL },
+    { "0 " OK_LINE, 0, PS_PROTO_AUTO, 0, "0",
+      { "www.zoom.us", "www.zoom.us:443", "10.0.0.1", NULL, NULL }, PS_ACTION_SPLICE, NULL },
+    { "4294967296 " OK_LINE, 0, PS_PROTO_AUTO, 0, "4294967296",
+      { "www.zoom.us", "www.zoom.us:443", "10.0.0.1", NULL, NULL }, PS_ACTION_SPLICE, NULL },
+    { "18446744073709551615 " OK_LINE, 0, PS_PROTO_AUTO, 0, "18446744073709551615",
+      { "www.zoom.us", "www.zoom.us:443", "10.0.0.1", NULL, NULL }, PS_ACTION_SPLICE, NULL },
+    { "007 " OK_LINE, 0, PS_PROTO_AUTO, 0, "007", /* echoed exactly, not renumbered */
+      { "www.zoom.us", "www.zoom.us:443", "10.0.0.1", NULL, NULL }, PS_ACTION_SPLICE, NULL },
+    { "a b c d e bump", 0, PS_PROTO_AUTO, 0, NULL, { "a", "b", "c", "d", "e" }, PS_ACTION_BUMP,
+      NULL },
+    { "a b c d e terminate", 0, PS_PROTO_AUTO, 0, NULL, { "a", "b", "c", "d", "e" },
+      PS_ACTION_TERMINATE, NULL },
+    { "- - - - - -", 0, PS_PROTO_AUTO, 0, NULL, { NULL, NULL, NULL, NULL, NULL },
+      PS_ACTION_SPLICE, NULL },
+    /* an empty field (Squid may send one for an empty header) is absent too */
+    { "a  c d e splice", 0, PS_PROTO_AUTO, 0, NULL, { "a", NULL, "c", "d", "e" },
+      PS_ACTION_SPLICE, NULL },
+    /* one trailing space (Squid 5.7 with %DATA named in the format) is ignored */
+    { "5 " OK_LINE " ", 0, PS_PROTO_AUTO, 0, "5",
+      { "www.zoom.us", "www.zoom.us:443", "10.0.0.1", NULL, NULL }, PS_ACTION_SPLICE, NULL },
+    { OK_LINE " \r", 0, PS_PROTO_AUTO, 0, NULL,
+      { "www.zoom.us", "www.zoom.us:443", "10.0.0.1", NULL, NULL }, PS_ACTION_SPLICE, NULL },
+    { "5 " OK_LINE "  ", 0, PS_PROTO_AUTO, PS_EINVAL, "5", { 0 }, 0, "8 fields" },
+    /* one trailing CR is ignored */
+    { OK_LINE "\r", 0, PS_PROTO_AUTO, 0, NULL,
+      { "www.zoom.us", "www.zoom.us:443", "10.0.0.1", NULL, NULL }, PS_ACTION_SPLICE, NULL },
+    /* names are passed on as received: upper case, trailing dot, IPv6 literals */
+    { "ZOOM.US. ZOOM.US.:443 ::1 - - -", 0, PS_PROTO_AUTO, 0, NULL,
+      { "ZOOM.US.", "ZOOM.US.:443", "::1", NULL, NULL }, PS_ACTION_SPLICE, NULL },
+    { "- [::1]:443 ::1 - - -", 0, PS_PROTO_AUTO, 0, NULL, { NULL, "[::1]:443", "::1", NULL, NULL },
+      PS_ACTION_SPLICE, NULL },
+    { "- %5B%3A%3A1%5D%3A443 %3a%3a1 - - -", 0, PS_PROTO_AUTO, 0, NULL,
+      { NULL, "[::1]:443", "::1", NULL, NULL }, PS_ACTION_SPLICE, NULL },
+    /* escapes: both hex cases, a space, a literal percent, raw UTF-8 */
+    { "a b c John%20Doe C%3A%5cProgram%20Files%5CZoom%5czoom.exe -", 0, PS_PROTO_AUTO, 0, NULL,
+      { "a", "b", "c", "John Doe", "C:\\Program Files\\Zoom\\zoom.exe" }, PS_ACTION_SPLICE,
+      NULL },
+    { "a b c 100%25 caf\xc3\xa9.exe -", 0, PS_PROTO_AUTO, 0, NULL,
+      { "a", "b", "c", "100%", "caf\xc3\xa9.exe" }, PS_ACTION_SPLICE, NULL },
+    { "%2D b c d e -", 0, PS_PROTO_AUTO, 0, NULL, { "-", "b", "c", "d", "e" }, PS_ACTION_SPLICE,
+      NULL },
+
+    /* NULL, empty, field counts */
+    { NULL, 0, PS_PROTO_AUTO, PS_EINVAL, NULL, { 0 }, 0, "1 field, expected 6" },
+    { "", 0, PS_PROTO_AUTO, PS_EINVAL, NULL, { 0 }, 0, "1 field, expected 6" },
+    { "a b c d e", 0, PS_PROTO_AUTO, PS_EINVAL, NULL, { 0 }, 0, "5 fields, expected 6" },
+    { "7 a b c d", 0, PS_PROTO_AUTO, PS_EINVAL, "7", { 0 }, 0, "5 fields, expected 6" },
+    { "7 a b c d e f g", 0, PS_PROTO_AUTO, PS_EINVAL, "7", { 0 }, 0, "8 fields, expected 6" },
+    { "7 a b c d e f g h i j", 0, PS_PROTO_AUTO, PS_EINVAL, "7", { 0 }, 0, "more than 8 fields" },
+    { "x a b c d e f g", 0, PS_PROTO_AUTO, PS_EINVAL, NULL, { 0 }, 0, "8 fields" },
+    /* channel-IDs */
+    { "x " OK_LINE, 0, PS_PROTO_AUTO, PS_EINVAL, NULL, { 0 }, 0, "channel-ID: not 1 to 20 digits" },
+    { "-1 " OK_LINE, 0, PS_PROTO_AUTO, PS_EINVAL, NULL, { 0 }, 0, "channel-ID" },
+    { "123456789012345678901 " OK_LINE, 0, PS_PROTO_AUTO, PS_EINVAL, NULL, { 0 }, 0,
+      "channel-ID" },
+    /* forced modes */
+    { OK_LINE, 0, PS_PROTO_CONCURRENT, PS_EINVAL, NULL, { 0 }, 0, "channel-ID" },
+    { "7 a b c d e", 0, PS_PROTO_CONCURRENT, PS_EINVAL, "7", { 0 }, 0,
+      "5 fields, expected 6 after the channel-ID" },
+    { "1 " OK_LINE, 0, PS_PROTO_SERIAL, PS_EINVAL, NULL, { 0 }, 0, "7 fields, expected 6" },
+    { "12 " OK_LINE, 0, PS_PROTO_CONCURRENT, 0, "12",
+      { "www.zoom.us", "www.zoom.us:443", "10.0.0.1", NULL, NULL }, PS_ACTION_SPLICE, NULL },
+    /* bad escapes, NUL, control characters: each names the field */
+    { "9 a%00 b c d e -", 0, PS_PROTO_AUTO, PS_EINVAL, "9", { 0 }, 0, "SNI: escaped NUL (%00)" },
+    { "a %% c d e -", 0, PS_PROTO_AUTO, PS_EINVAL, NULL, { 0 }, 0, "CONNECT-HOST: bad %-escape" },
+    { "a b %2 d e -", 0, PS_PROTO_AUTO, PS_EINVAL, NULL, { 0 }, 0, "CLIENT-IP: bad %-escape" },
+    { "a b c d%2 e -", 0, PS_PROTO_AUTO, PS_EINVAL, NULL, { 0 }, 0, "USER: bad %-escape" },
+    { "a b c d %zz -", 0, PS_PROTO_AUTO, PS_EINVAL, NULL, { 0 }, 0, "PROGRAM: bad %-escape" },
+    { "a b c d e %", 0, PS_PROTO_AUTO, PS_EINVAL, NULL, { 0 }, 0, "ACTION: bad %-escape" },
+    { "a%0a b c d e -", 0, PS_PROTO_AUTO, PS_EINVAL, NULL, { 0 }, 0,
+      "SNI: escaped control character 0x0a" },
+    { "a%7F b c d e -", 0, PS_PROTO_AUTO, PS_EINVAL, NULL, { 0 }, 0,
+      "SNI: escaped control character 0x7f" },
+    { "a b c d\te -", 0, PS_PROTO_AUTO, PS_EINVAL, NULL, { 0 }, 0, "5 fields" },
+    { "a b c d e\tx -", 0, PS_PROTO_AUTO, PS_EINVAL, NULL, { 0 }, 0,
+      "PROGRAM: control character 0x09" },
+    { "a\0b b c d e -", 13, PS_PROTO_AUTO, PS_EINVAL, NULL, { 0 }, 0, "SNI: NUL byte" },
+    { "a b c d e splice\r\r", 0, PS_PROTO_AUTO, PS_EINVAL, NULL, { 0 }, 0,
+      "ACTION: control character 0x0d" },
+    /* ACTION */
+    { "a b c d e SPLICE", 0, PS_PROTO_AUTO, PS_EINVAL, NULL, { 0 }, 0,
+      "ACTION: not splice, bump, terminate or -" },
+    { "3 a b c d e peek", 0, PS_PROTO_AUTO, PS_EINVAL, "3", { 0 }, 0, "ACTION: not splice" },
+};
+/* clang-format on */
+
+static char *
+repeat(char c, size_t n)
+{
+    char *s = malloc(n + 1);
+
+    assert_non_null(s);
+    memset(s, c, n);
+    s[n] = '\0';
+    return s;
+}
+
+static void
+check_parse(const struct parse_case *c, size_t idx)
+{
+    static struct ps_proto_request req;
+    const char *got[5];
+    struct ps_proto p;
+    struct ps_err err = {0, ""};
+    size_t len = c->len != 0 ? c->len : c->line != NULL ? strlen(c->line) : 0;
+    int rc, i;
+
+    ps_proto_init(&p, c->mode);
+    rc = ps_proto_parse(&p, c->line, len, &req, &err);
+    if (rc != c->rc)
+        fail_msg("case %zu '%s': rc %d, want %d (%s)", idx, c->line ? c->line : "(null)", rc, c->rc,
+                 err.msg);
+    if (c->id != NULL) {
+        assert_true(req.has_id);
+        assert_string_equal(req.id, c->id);
+    } else {
+        if (req.has_id)
+            fail_msg("case %zu: unexpected channel-ID '%s'", idx, req.id);
+        assert_string_equal(req.id, "");
+    }
+    if (rc != 0) {
+        if (strstr(err.msg, c->msg) == NULL)
+            fail_msg("case %zu: message '%s' lacks '%s'", idx, err.msg, c->msg);
+        return;
+    }
+    got[0] = req.query.sni;
+    got[1] = req.query.host;
+    got[2] = req.query.client_ip;
+    got[3] = req.query.user;
+    got[4] = req.query.program;
+    for (i = 0; i < 5; i++) {
+        if (c->f[i] == NULL)
+            assert_null(got[i]);
+        else
+            assert_string_equal(got[i], c->f[i]);
+    }
+    assert_int_equal(req.action, c->action);
+    assert_true(req.query.now == 0);
+    assert_int_equal(p.last, req.has_id ? PS_PROTO_CONCURRENT : PS_PROTO_SERIAL);
+}
+
+static void
+test_parse_table(void **state)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(parse_cases) / sizeof(parse_cases[0]); i++)
+        check_parse(&parse_cases[i], i);
+}
+
+/* Lengths: a field of exactly PS_PROTO_FIELD_MAX bytes is fine, one more is not; the same for the
+ * line; the NUL-less input is never read past len. */
+static void
+test_parse_lengths(void **state)
+{
+    static struct ps_proto_request req;
+    struct ps_proto p;
+    struct ps_err err = {0, ""};
+    char *field = repeat('a', PS_PROTO_FIELD_MAX + 1);
+    char *line = malloc(PS_PROTO_LINE_MAX + 64);
+    char *big = repeat('b', PS_PROTO_LINE_MAX + 1);
+    int n;
+
+    assert_non_null(line);
+    ps_proto_init(&p, PS_PROTO_AUTO);
+    field[PS_PROTO_FIELD_MAX] = '\0';
+    n = snprintf(line, PS_PROTO_LINE_MAX + 64, "5 %s b c d e -", field);
+    assert_int_equal(ps_proto_parse(&p, line, (size_t)n, &req, &err), 0);
+    assert_int_equal(strlen(req.query.sni), PS_PROTO_FIELD_MAX);
+
+    field[PS_PROTO_FIELD_MAX] = 'a';
+    n = snprintf(line, PS_PROTO_LINE_MAX + 64, "6 %s b c d e -", field);
+    assert_int_equal(ps_proto_parse(&p, line, (size_t)n, &req, &err), PS_ETOOLONG);
+    assert_string_equal(err.msg, "SNI: over 4096 bytes");
+    assert_string_equal(req.id, "6");
+
+    /* escapes count after decoding: 4096 "%41" decode to exactly the limit */
+    ps_proto_init(&p, PS_PROTO_AUTO);
+    n = snprintf(line, PS_PROTO_LINE_MAX + 64, "a b c d ");
+    for (int i = 0; i < PS_PROTO_FIELD_MAX; i++)
+        n += snprintf(line + n, 4, "%%41");
+    n += snprintf(line + n, 4, " -");
+    assert_int_equal(ps_proto_parse(&p, line, (size_t)n, &req, &err), 0);
+    assert_int_equal(strlen(req.query.program), PS_PROTO_FIELD_MAX);
+
+    /* the line bound; a fresh parser (the last line had no channel-ID) */
+    ps_proto_init(&p, PS_PROTO_AUTO);
+    memcpy(big, "7 ", 2);
+    assert_int_equal(ps_proto_parse(&p, big, PS_PROTO_LINE_MAX + 1, &req, &err), PS_ETOOLONG);
+    assert_string_equal(err.msg, PS_PROTO_TOOLONG_MSG);
+    assert_true(req.has_id); /* the channel-ID is still echoed */
+    assert_string_equal(req.id, "7");
+
+    /* len is honoured: the bytes after it are not part of the line */
+    ps_proto_init(&p, PS_PROTO_AUTO);
+    assert_int_equal(ps_proto_parse(&p, OK_LINE " extra", strlen(OK_LINE), &req, &err), 0);
+    assert_string_equal(req.query.sni, "www.zoom.us");
+
+    /* every field at its limit at once still fits the request's buffer */
+    ps_proto_init(&p, PS_PROTO_AUTO);
+    n = 0;
+    field[PS_PROTO_FIELD_MAX - 1000] = '\0';
+    n = snprintf(line, PS_PROTO_LINE_MAX + 64, "%s %s %s %s - -", field, field, field, field);
+    assert_true(n <= PS_PROTO_LINE_MAX);
+    assert_int_equal(ps_proto_parse(&p, line, (size_t)n, &req, &err), 0);
+    assert_int_equal(strlen(req.query.user), PS_PROTO_FIELD_MAX - 1000);
+    free(field);
+    free(line);
+    free(big);
+}
+
+/* A malformed line's channel-ID follows the last well-formed line's mode. */
+static void
+test_parse_history(void **state)
+{
+    static struct ps_proto_request req;
+    struct ps_proto p;
+    struct ps_err err;
+    char id[PS_PROTO_ID_MAX + 1];
+
+    ps_proto_init(&p, PS_PROTO_AUTO);
+    assert_true(ps_proto_guess_id(&p, "42 x", 4, id));
+    assert_string_equal(id, "42");
+    assert_false(ps_proto_guess_id(&p, "x42 x", 5, id));
+    assert_string_equal(id, "");
+    assert_false(ps_proto_guess_id(&p, NULL, 0, id));
+
+    /* after a line without a channel-ID, a digit first field is not echoed */
+    assert_int_equal(ps_proto_parse(&p, OK_LINE, strlen(OK_LINE), &req, &err), 0);
+    assert_int_equal(ps_proto_parse(&p, "5 a b", 5, &req, &err), PS_EINVAL);
+    assert_false(req.has_id);
+    assert_false(ps_proto_guess_id(&p, "42 x", 4, id));
+    /* and 7 fields are one too many, not a channel-ID (a reply "1 OK" would be unparseable) */
+    assert_int_equal(ps_proto_parse(&p, "1 " OK_LINE, strlen(OK_LINE) + 2, &req, &err), PS_EINVAL);
+    assert_false(req.has_id);
+    assert_string_equal(err.msg, "7 fields, expected 6");
+
+    /* after one with a channel-ID it is (a fresh parser: the mode holds once known) */
+    ps_proto_init(&p, PS_PROTO_AUTO);
+    assert_int_equal(ps_proto_parse(&p, "8 " OK_LINE, strlen(OK_LINE) + 2, &req, &err), 0);
+    /* 6 fields now mean a channel-ID and a missing field, answered with the ID */
+    assert_int_equal(ps_proto_parse(&p, "11 a b c d splice", 17, &req, &err), PS_EINVAL);
+    assert_true(req.has_id);
+    assert_string_equal(req.id, "11");
+    assert_string_equal(err.msg, "5 fields, expected 6 after the channel-ID");
+    assert_int_equal(ps_proto_parse(&p, "5 a b", 5, &req, &err), PS_EINVAL);
+    assert_true(req.has_id);
+    assert_string_equal(req.id, "5");
+    /* a malformed line does not change the remembered mode */
+    assert_int_equal(ps_proto_parse(&p, "a b c", 5, &req, &err), PS_EINVAL);
+    assert_int_equal(p.last, PS_PROTO_CONCURRENT);
+    /* a prefix of an over-long line: only the first field matters */
+    assert_true(ps_proto_guess_id(&p, "99999", 3, id));
+    assert_string_equal(id, "999");
+
+    /* forced modes ignore history */
+    ps_proto_init(&p, PS_PROTO_SERIAL);
+    assert_false(ps_proto_guess_id(&p, "42 x", 4, id));
+    ps_proto_init(&p, PS_PROTO_CONCURRENT);
+    p.last = PS_PROTO_SERIAL;
+    assert_true(ps_proto_guess_id(&p, "42 x", 4, id));
+    ps_proto_init(&p, (enum ps_proto_mode)77);
+    assert_int_equal(p.forced, PS_PROTO_AUTO);
+}
+
+/* ---- replies -------------------------------------------------------------------------------- */
+
+/*
+ * What Squid 5.7 makes of a reply, written from its documented behaviour (Helper::Reply and
+ * strwordtok): the channel-ID, the result word, then key=value pairs where a value starting with
+ * '"' is a quoted string (\x gives x, \n and \r give LF and CR) and any other value is URL-decoded.
+ * Returns the number of pairs, or -1 when the line is not something Squid accepts as OK/ERR.
+ */
+struct kv {
+    char key[64];
+    char value[2048];
+};
+
+static int
+squid_parse(const char *line, bool concurrency, char *id, char *result, struct kv *kv, int max)
+{
+    const char *p = line;
+    size_t n = strlen(line);
+    int npairs = 0;
+
+    if (n == 0 || line[n - 1] != '\n' || memchr(line, '\n', n - 1) != NULL)
+        return -1;
+    if (concurrency) {
+        size_t k = 0;
+        while (*p >= '0' && *p <= '9' && k < 21)
+            id[k++] = *p++;
+        id[k] = '\0';
+        if (k == 0 || *p != ' ')
+            return -1;
+        p++;
+    }
+    if (strncmp(p, "OK ", 3) == 0) {
+        strcpy(result, "OK");
+        p += 3;
+    } else if (strncmp(p, "ERR ", 4) == 0) {
+        strcpy(result, "ERR");
+        p += 4;
+    } else {
+        return -1;
+    }
+    while (*p != '\n' && npairs < max) {
+        size_t k = 0, v = 0;
+        bool quoted = false, url;
+        while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' || *p == '-')
+            kv[npairs].key[k++] = *p++;
+        kv[npairs].key[k] = '\0';
+        if (*p != '=' || k == 0)
+            return -1; /* a bare word: Squid would drop everything after it */
+        p++;
+        url = *p != '"';
+        while (*p != '\n' && (quoted || *p != ' ')) {
+            if (*p == '"') {
+                quoted = !quoted;
+                p++;
+            } else if (*p == '\\' && quoted) {
+                p++;
+                kv[npairs].value[v++] = *p == 'n' ? '\n' : *p == 'r' ? '\r' : *p;
+                p++;
+            } else {
+                kv[npairs].value[v++] = *p++;
+            }
+        }
+        if (quoted)
+            return -1;
+        kv[npairs].value[v] = '\0';
+        if (url && strchr(kv[npairs].value, '%') != NULL)
+            return -1; /* we never send URL-escaped values */
+        npairs++;
+        if (*p == ' ')
+            p++;
+    }
+    return npairs;
+}
+
+/* Check a reply is one well-formed line and return its pinsplice_rule and message values. */
+static void
+parse_reply(const char *line, bool concurrency, char *id, char *result, char *action, char *rule,
+            char *message)
+{
+    static struct kv kv[8];
+    int n = squid_parse(line, concurrency, id, result, kv, 8);
+
+    if (n != 3)
+        fail_msg("reply not parsed as 3 pairs (%d): %s", n, line);
+    assert_string_equal(kv[0].key, "pinsplice_action");
+    assert_string_equal(kv[1].key, "pinsplice_rule");
+    assert_string_equal(kv[2].key, "message");
+    strcpy(action, kv[0].value);
+    strcpy(rule, kv[1].value);
+    strcpy(message, kv[2].value);
+}
+
+struct reply_case {
+    const char *id;
+    bool ok;
+    enum ps_action decision;
+    const char *rule;
+    const char *message;
+    const char *want;
+};
+
+/* One case per entry reads better than one field per line. */
+/* clang-format off */
+static const struct reply_case reply_cases[] = {
+    { NULL, true, PS_ACTION_SPLICE, "Bypass Zoom - Pre-configured", "rule matched",
+      "OK pinsplice_action=splice pinsplice_rule=\"Bypass Zoom - Pre-configured\" "
+      "message=\"rule matched\"\n" },
+    { "7", false, PS_ACTION_BUMP, NULL, "rules unavailable",
+      "7 ERR pinsplice_action=bump pinsplice_rule=- message=\"rules unavailable\"\n" },
+    { "4294967296", false, PS_ACTION_TERMINATE, "t", NULL,
+      "4294967296 ERR pinsplice_action=terminate pinsplice_rule=\"t\" message=\"\"\n" },
+    { "0", true, PS_ACTION_BUMP, "-", "",
+      "0 OK pinsplice_action=bump pinsplice_rule=\"-\" message=\"\"\n" },
+    /* an ID that is not digits is never echoed */
+    { "x1", false, PS_ACTION_BUMP, NULL, "m",
+      "ERR pinsplice_action=bump pinsplice_rule=- message=\"m\"\n" },
+    { "", false, PS_ACTION_BUMP, NULL, "m",
+      "ERR pinsplice_action=bump pinsplice_rule=- message=\"m\"\n" },
+    { "123456789012345678901", false, PS_ACTION_BUMP, NULL, "m",
+      "ERR pinsplice_action=bump pinsplice_rule=- message=\"m\"\n" },
+    /* quoting: quotes, backslashes, percent, non-ASCII, CR/LF, other control characters */
+    { "1", true, PS_ACTION_SPLICE, "say \"hi\" C:\\zoom\\", "50% off",
+      "1 OK pinsplice_action=splice pinsplice_rule=\"say \\\"hi\\\" C:\\\\zoom\\\\\" "
+      "message=\"50% off\"\n" },
+    { NULL, true, PS_ACTION_SPLICE, "Z\xc3\xbcrich \xe6\x97\xa5\xe6\x9c\xac", "a\nb\rc\td\x7f",
+      "OK pinsplice_action=splice pinsplice_rule=\"Z\xc3\xbcrich \xe6\x97\xa5\xe6\x9c\xac\" "
+      "message=\"a\\nb\\rc?d?\"\n" },
+    { NULL, false, (enum ps_action)42, NULL, NULL,
+      "ERR pinsplice_action=bump pinsplice_rule=- message=\"\"\n" },
+};
+/* clang-format on */
+
+static void
+test_reply_table(void **state)
+{
+    char out[PS_PROTO_REPLY_MAX];
+    size_t i, n;
+
+    for (i = 0; i < sizeof(reply_cases) / sizeof(reply_cases[0]); i++) {
+        const struct reply_case *c = &reply_cases[i];
+        n = ps_proto_reply(c->id, c->ok, c->decision, c->rule, c->message, out, sizeof(out));
+        if (strcmp(out, c->want) != 0)
+            fail_msg("case %zu:\n got  %s want %s", i, out, c->want);
+        assert_int_equal(n, strlen(c->want));
+    }
+}
+
+/* Names that must survive Squid's parser byte for byte. */
+static void
+test_reply_roundtrip(void **state)
+{
+    static const char *const names[] = {
+        "Bypass Zoom - Pre-configured",
+        "a \"quoted\" name",
+        "back\\slash\\",
+        "\\\"",
+        "\"",
+        "100%",
+        "%41%20",
+        "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac",
+        "tab\there",
+        "line\nbreak\r",
+        "a=b c=d",
+        "OK",
+        "ERR x=y",
+        "\\n literally",
+        "trailing space ",
+        "-",
+    };
+    char out[PS_PROTO_REPLY_MAX], id[32], result[8], action[64], rule[2048], msg[2048];
+    size_t i;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        ps_proto_reply("99", true, PS_ACTION_SPLICE, names[i], names[i], out, sizeof(out));
+        parse_reply(out, true, id, result, action, rule, msg);
+        assert_string_equal(id, "99");
+        assert_string_equal(result, "OK");
+        assert_string_equal(action, "splice");
+        if (strchr(names[i], '\t') != NULL) {
+            /* a quoted value cannot carry a tab: it becomes '?' */
+            assert_string_equal(rule, "tab?here");
+            continue;
+        }
+        assert_string_equal(rule, names[i]);
+        assert_string_equal(msg, names[i]);
+    }
+}
+
+/* Long values are cut at a character, never inside an escape or a UTF-8 sequence; the line always
+ * ends in a newline and fits; the schema's longest rule name (200 characters) is never cut. */
+static void
+test_reply_truncation(void **state)
+{
+    static const char *const units[] = {"\"", "\\", "a", "\xe6\x97\xa5", "\xc3\xa9", "\n"};
+    char out[PS_PROTO_REPLY_MAX + 200], id[32], result[8], action[64], rule[2048], msg[2048];
+    char name[4096], *quotes;
+    size_t u, k, size, n, len;
+
+    /* a 200-character name of the worst kind fits whole in a PS_PROTO_REPLY_MAX buffer */
+    quotes = repeat('"', 200);
+    ps_proto_reply("18446744073709551615", false, PS_ACTION_TERMINATE, quotes, quotes, out,
+                   PS_PROTO_REPLY_MAX);
+    parse_reply(out, true, id, result, action, rule, msg);
+    assert_string_equal(rule, quotes);
+    free(quotes);
+
+    for (u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+        len = 0;
+        for (k = 0; len + 4 < sizeof(name) - 1; k++) {
+            memcpy(name + len, units[u], strlen(units[u]));
+            len += strlen(units[u]);
+        }
+        name[len] = '\0';
+        for (size = PS_PROTO_REPLY_MIN; size <= sizeof(out); size += 7) {
+            memset(out, 'X', sizeof(out));
+            n = ps_proto_reply("123", true, PS_ACTION_SPLICE, name, name, out, size);
+            assert_true(n > 0 && n < size);
+            assert_int_equal(strlen(out), n);
+            parse_reply(out, true, id, result, action, rule, msg);
+            /* both values are a whole number of units followed by "..." */
+            for (char *v = rule; v != NULL; v = v == rule ? msg : NULL) {
+                size_t vl = strlen(v), ul = strlen(units[u]);
+                assert_true(vl >= 3);
+                assert_memory_equal(v + vl - 3, "...", 3);
+                assert_int_equal((vl - 3) % ul, 0);
+                assert_memory_equal(v, name, vl - 3);
+            }
+            assert_true(strlen(rule) <= 512);
+        }
+    }
+}
+
+static void
+test_reply_small_buffer(void **state)
+{
+    char out[PS_PROTO_REPLY_MIN], big[600];
+
+    memset(out, 'X', sizeof(out));
+    assert_int_equal(
+        ps_proto_reply("1", true, PS_ACTION_SPLICE, "r", "m", out, PS_PROTO_REPLY_MIN - 1), 0);
+    assert_int_equal(out[0], '\0');
+    assert_int_equal(ps_proto_reply("1", true, PS_ACTION_SPLICE, "r", "m", NULL, 0), 0);
+    memset(big, 'r', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_true(ps_proto_reply("18446744073709551615", false, PS_ACTION_TERMINATE, big, big, out,
+                               sizeof(out)) < sizeof(out));
+    assert_int_equal(out[strlen(out) - 1], '\n');
+}
+
+static void
+test_reply_decision(void **state)
+{
+    static struct ps_proto_request req;
+    struct ps_proto p;
+    struct ps_decision d;
+    struct ps_err err;
+    char out[PS_PROTO_REPLY_MAX];
+    const char *line = "31 www.zoom.us www.zoom.us:443 10.0.0.1 - - splice";
+
+    ps_proto_init(&p, PS_PROTO_AUTO);
+    assert_int_equal(ps_proto_parse(&p, line, strlen(line), &req, &err), 0);
+    memset(&d, 0, sizeof(d));
+    d.action = PS_ACTION_SPLICE;
+    d.reason = PS_REASON_RULE;
+    d.rule_id = 3;
+    d.rule_name = "Bypass Zoom - Pre-configured";
+    ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
+    assert_string_equal(out, "31 OK pinsplice_action=splice pinsplice_rule=\"Bypass Zoom - "
+                             "Pre-configured\" message=\"rule matched\"\n");
+
+    /* the acl asked about bump: the same decision is ERR */
+    req.action = PS_ACTION_BUMP;
+    ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
+    assert_string_equal(out, "31 ERR pinsplice_action=splice pinsplice_rule=\"Bypass Zoom - "
+                             "Pre-configured\" message=\"rule matched\"\n");
+
+    memset(&d, 0, sizeof(d));
+    d.action = PS_ACTION_BUMP;
+    d.reason = PS_REASON_BAD_NAME;
+    d.detail = "SNI: empty label";
+    ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
+    assert_string_equal(out, "31 OK pinsplice_action=bump pinsplice_rule=- "
+                             "message=\"bad server name: SNI: empty label\"\n");
+    d.reason = PS_REASON_NO_RULES;
+    d.detail = NULL;
+    req.action = PS_ACTION_SPLICE;
+    ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
+    assert_string_equal(out, "31 ERR pinsplice_action=bump pinsplice_rule=- "
+                             "message=\"rules unavailable\"\n");
+    d.reason = PS_REASON_DEFAULT;
+    ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
+    assert_string_equal(out, "31 ERR pinsplice_action=bump pinsplice_rule=- "
+                             "message=\"no rule matched: default action\"\n");
+    d.reason = PS_REASON_BAD_INPUT;
+    ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
+    assert_string_equal(out, "31 ERR pinsplice_action=bump pinsplice_rule=- "
+                             "message=\"bad input\"\n");
+    /* an explicit message wins (the helper's fail-open) */
+    d.action = PS_ACTION_SPLICE;
+    ps_proto_reply_decision(&req, &d, "rules unavailable (fail-open)", out, sizeof(out));
+    assert_string_equal(out, "31 OK pinsplice_action=splice pinsplice_rule=- "
+                             "message=\"rules unavailable (fail-open)\"\n");
+
+    ps_proto_reply_error("5", "SNI: bad %-escape (not % and two hex digits)", out, sizeof(out));
+    assert_string_equal(out, "5 ERR pinsplice_action=bump pinsplice_rule=- "
+                             "message=\"SNI: bad %-escape (not % and two hex digits)\"\n");
+}
+
+/* ---- numbers -------------------------------------------------------------------------------- */
+
+struct ulong_case {
+    const char *s;
+    int rc;
+    unsigned long v;
+};
+
+static void
+test_parse_ulong(void **state)
+{
+    static const struct ulong_case cases[] = {
+        {"1000", 0, 1000},
+        {"10", 0, 10},
+        {"3600000", 0, 3600000},
+        {"0010", 0, 10},
+        {NULL, PS_EINVAL, 0},
+        {"", PS_EINVAL, 0},
+        {"9", PS_EINVAL, 0},
+        {"3600001", PS_EINVAL, 0},
+        {"-1", PS_EINVAL, 0},
+        {"+5", PS_EINVAL, 0},
+        {" 50", PS_EINVAL, 0},
+        {"50 ", PS_EINVAL, 0},
+        {"1e3", PS_EINVAL, 0},
+        {"0x10", PS_EINVAL, 0},
+        {"99999999999999999999999999", PS_EINVAL, 0},
+    };
+    struct ps_err err;
+    unsigned long v;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        v = 7;
+        assert_int_equal(
+            ps_proto_parse_ulong("--reload-interval", cases[i].s, 10, 3600000, &v, &err),
+            cases[i].rc);
+        assert_int_equal(v, cases[i].rc == 0 ? cases[i].v : 7);
+        if (cases[i].rc != 0)
+            assert_non_null(strstr(err.msg, "--reload-interval"));
+    }
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_table),        cmocka_unit_test(test_parse_lengths),
+        cmocka_unit_test(test_parse_history),      cmocka_unit_test(test_reply_table),
+        cmocka_unit_test(test_reply_roundtrip),    cmocka_unit_test(test_reply_truncation),
+        cmocka_unit_test(test_reply_small_buffer), cmocka_unit_test(test_reply_decision),
+        cmocka_unit_test(test_parse_ulong),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
