@@ -61,7 +61,9 @@ CREATE TABLE rule_domains (
         CONSTRAINT "rule_domains.domain: empty label" CHECK (NOT domain GLOB '*..*')
         CONSTRAINT "rule_domains.domain: label starts or ends with '-'"
             CHECK (NOT domain GLOB '-*' AND NOT domain GLOB '*-' AND NOT domain GLOB '*.-*' AND NOT domain GLOB '*-.*')
-        CONSTRAINT "rule_domains.domain: label over 63 characters" CHECK (NOT domain GLOB '*[^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.]*'),
+        CONSTRAINT "rule_domains.domain: label over 63 characters" CHECK (NOT domain GLOB '*[^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.]*')
+        CONSTRAINT "rule_domains.domain: numeric last label (an IP address, not a name)"
+            CHECK (substr(domain, length(rtrim(domain, replace(domain, '.', ''))) + 1) GLOB '*[^0-9]*'),
     exact   INTEGER NOT NULL DEFAULT 0 CHECK (exact IN (0, 1)),  -- 1: the name only, not below it
     comment TEXT,
     UNIQUE (rule_id, domain)
@@ -74,7 +76,8 @@ CREATE TABLE rule_programs (
     rule_id INTEGER NOT NULL,
     os      TEXT NOT NULL DEFAULT 'any' CHECK (os IN ('windows', 'macos', 'linux', 'any')),
     program TEXT NOT NULL CHECK (length(program) BETWEEN 1 AND 255 AND program = trim(program)
-                                 AND NOT program GLOB '*[/\]*'),
+                                 AND NOT program GLOB '*[/\]*'
+                                 AND NOT program GLOB ('*[' || char(1) || '-' || char(31) || char(127) || ']*')),
     comment TEXT,
     UNIQUE (rule_id, os, program)
 );
@@ -120,7 +123,9 @@ CREATE TABLE app_domains (
         CONSTRAINT "app_domains.domain: empty label" CHECK (NOT domain GLOB '*..*')
         CONSTRAINT "app_domains.domain: label starts or ends with '-'"
             CHECK (NOT domain GLOB '-*' AND NOT domain GLOB '*-' AND NOT domain GLOB '*.-*' AND NOT domain GLOB '*-.*')
-        CONSTRAINT "app_domains.domain: label over 63 characters" CHECK (NOT domain GLOB '*[^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.]*'),
+        CONSTRAINT "app_domains.domain: label over 63 characters" CHECK (NOT domain GLOB '*[^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.]*')
+        CONSTRAINT "app_domains.domain: numeric last label (an IP address, not a name)"
+            CHECK (substr(domain, length(rtrim(domain, replace(domain, '.', ''))) + 1) GLOB '*[^0-9]*'),
     note   TEXT,
     UNIQUE (app_id, domain)
 );
@@ -130,7 +135,8 @@ CREATE TABLE app_programs (
     app_id  INTEGER NOT NULL,
     os      TEXT NOT NULL DEFAULT 'any' CHECK (os IN ('windows', 'macos', 'linux', 'any')),
     program TEXT NOT NULL CHECK (length(program) BETWEEN 1 AND 255 AND program = trim(program)
-                                 AND NOT program GLOB '*[/\]*'),
+                                 AND NOT program GLOB '*[/\]*'
+                                 AND NOT program GLOB ('*[' || char(1) || '-' || char(31) || char(127) || ']*')),
     note    TEXT,
     UNIQUE (app_id, os, program)
 );
@@ -153,7 +159,9 @@ CREATE TABLE category_domains (
         CONSTRAINT "category_domains.domain: empty label" CHECK (NOT domain GLOB '*..*')
         CONSTRAINT "category_domains.domain: label starts or ends with '-'"
             CHECK (NOT domain GLOB '-*' AND NOT domain GLOB '*-' AND NOT domain GLOB '*.-*' AND NOT domain GLOB '*-.*')
-        CONSTRAINT "category_domains.domain: label over 63 characters" CHECK (NOT domain GLOB '*[^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.]*'),
+        CONSTRAINT "category_domains.domain: label over 63 characters" CHECK (NOT domain GLOB '*[^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.][^.]*')
+        CONSTRAINT "category_domains.domain: numeric last label (an IP address, not a name)"
+            CHECK (substr(domain, length(rtrim(domain, replace(domain, '.', ''))) + 1) GLOB '*[^0-9]*'),
     list     TEXT,
     PRIMARY KEY (category, domain)
 ) WITHOUT ROWID;

@@ -19,7 +19,9 @@
 #define PS_DATADIR "/usr/share/pinsplice"
 #endif
 
-static const char *const sql_names[] = {"schema.sql", "vendor.sql", "defaults.sql"};
+/* schema first, then the admin views and audit triggers (so loading the vendor data is audited),
+ * then the data. */
+static const char *const sql_names[] = {"schema.sql", "manage.sql", "vendor.sql", "defaults.sql"};
 #define N_SQL (sizeof(sql_names) / sizeof(sql_names[0]))
 
 /* Create every missing directory above path, mode 0755 whatever the umask (Squid's helper user

@@ -1,0 +1,1051 @@
+-- pinsplice management interface for the sqlite3 CLI (loaded by `pinsplice db init` right after
+-- schema.sql, before vendor.sql and defaults.sql). Schema version stays 1: this file adds views,
+-- triggers and the audit table; it changes no table the matcher reads.
+--
+-- What it gives an admin (README.md, "Managing rules", has one example of each):
+--   add_domain, add_program, add_source, add_category   one-statement INSERTs by rule NAME
+--   rule_overview      one row per rule, entries aggregated, in evaluation order; UPDATE it to
+--                      enable/disable, change action, position, expiry, name; DELETE a rule
+--   rule_entries       every entry of every rule, one row each; DELETE from it to remove one
+--   enable_app         INSERT INTO enable_app(app, by): a catalogue app becomes a rule
+--   app_overview       the catalogue, one row per app
+--   audit              who changed what, when (UTC); audit_import: summaries of bulk imports
+--
+-- Errors. A refused statement changes nothing: every statement is atomic (a failing statement is
+-- rolled back whole, including a rule add_domain created for it, and in an explicit transaction
+-- only that statement is undone). Errors that need to show the offending value read
+--     JSON path error near 'add_domain: domain "Zoom.US": upper case (...)'
+-- because SQLite 3.40 only takes a fixed text in RAISE(): the views make json_extract() fail with
+-- the message as its path, the one built-in way to put a computed text into an error. The text
+-- between the quotes is the message; the prefix means nothing. Fixed messages use RAISE().
+--
+-- Who. SQLite has no session variable a trigger can read (a trigger in main cannot see temp
+-- tables), so audit.who comes from the settings row 'audit_who': set it at the start of a session
+--     UPDATE settings SET value = 'alice' WHERE key = 'audit_who';
+-- It persists until changed; '' records NULL (unknown). `pinsplice` sets it to the OS user inside
+-- its own transaction and puts the previous value back before COMMIT, so readers never see it.
+-- Changes to audit_who itself are not audited.
+--
+-- Bulk lists. category_domains rows that carry a list name (what `pinsplice categories import`
+-- writes, up to millions of rows, replaced whole on re-import) are not audited row by row: that
+-- would double the import's work and the database's size for rows nobody reviews one by one.
+-- The importer writes one summary row instead (INSERT INTO audit_import ...). Rows added by hand
+-- (list IS NULL) are audited like everything else.
+--
+-- Re-running this file on an existing database is safe (views and triggers are dropped and
+-- recreated, the audit table and its rows are kept), so an update can re-apply it.
+
+-- ---- audit ---------------------------------------------------------------------------------------
+-- op: INSERT, UPDATE, DELETE (one row changed; old/new hold the whole row as JSON, plus the rule's
+-- or app's name for entries) or IMPORT (a bulk import summary, see audit_import). row_id: the
+-- row's id (rowid for categories and settings; NULL for category_domains, which has none).
+-- at: UTC, ISO 8601 with milliseconds; it sorts as text.
+CREATE TABLE IF NOT EXISTS audit (
+    id     INTEGER PRIMARY KEY,
+    at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    tbl    TEXT NOT NULL,
+    op     TEXT NOT NULL CHECK (op IN ('INSERT', 'UPDATE', 'DELETE', 'IMPORT')),
+    row_id INTEGER,
+    old    TEXT,
+    new    TEXT,
+    who    TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+CREATE INDEX IF NOT EXISTS audit_row ON audit (tbl, row_id);
+
+-- History is not rewritten: rows can be deleted (pruning), never changed.
+DROP TRIGGER IF EXISTS audit_no_update;
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT raise(ABORT, 'audit: rows cannot be changed (DELETE old rows to prune)'); END;
+
+INSERT OR IGNORE INTO settings (key, value, comment) VALUES
+    ('audit_who', '', 'name written to audit.who for the changes that follow; '''' = unknown');
+
+-- One summary row per bulk import into category_domains. The importer runs, in its transaction:
+--   INSERT INTO audit_import (list, category, removed, added) VALUES ('bank', 'Financial Services', 0, 1200);
+-- SELECT * FROM audit_import lists past imports.
+DROP VIEW IF EXISTS audit_import;
+CREATE VIEW audit_import (at, who, list, category, removed, added) AS
+    SELECT at, who, new ->> 'list', new ->> 'category', old ->> 'rows', new ->> 'rows'
+    FROM audit WHERE op = 'IMPORT' ORDER BY id;
+CREATE TRIGGER audit_import_insert INSTEAD OF INSERT ON audit_import
+BEGIN
+    SELECT raise(ABORT, 'audit_import: list, category, removed and added are required')
+    WHERE NEW.list IS NULL OR NEW.category IS NULL OR NEW.removed IS NULL OR NEW.added IS NULL;
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('category_domains', 'IMPORT', NULL,
+            json_object('list', NEW.list, 'rows', NEW.removed),
+            json_object('list', NEW.list, 'category', NEW.category, 'rows', NEW.added),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+
+-- Per-row audit triggers: AFTER INSERT / UPDATE / DELETE on every rule and catalogue table.
+-- An UPDATE that changes nothing writes nothing. The insert of a rule with no position is one
+-- INSERT row carrying the position schema.sql's rules_position_last gives it (that trigger's own
+-- UPDATE is not written again).
+-- rules
+DROP TRIGGER IF EXISTS audit_rules_insert;
+CREATE TRIGGER audit_rules_insert AFTER INSERT ON rules
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rules', 'INSERT', NEW.id,
+            NULL,
+            json_object('id', NEW.id, 'name', NEW.name, 'action', NEW.action,
+                        'enabled', NEW.enabled,
+                        'position', coalesce(NEW.position,
+                            (SELECT position FROM rules WHERE id = NEW.id),
+                            (SELECT coalesce(max(position), 0) + 10 FROM rules)),
+                        'expires_at', NEW.expires_at, 'origin', NEW.origin, 'comment', NEW.comment),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_rules_update;
+CREATE TRIGGER audit_rules_update AFTER UPDATE ON rules
+WHEN (OLD.id IS NOT NEW.id OR OLD.name IS NOT NEW.name OR OLD.action IS NOT NEW.action OR
+      OLD.enabled IS NOT NEW.enabled OR OLD.position IS NOT NEW.position OR
+      OLD.expires_at IS NOT NEW.expires_at OR OLD.origin IS NOT NEW.origin OR
+      OLD.comment IS NOT NEW.comment)
+ AND NOT (OLD.position IS NULL AND NEW.position IS NOT NULL AND OLD.id IS NEW.id AND
+          OLD.name IS NEW.name AND OLD.action IS NEW.action AND OLD.enabled IS NEW.enabled AND
+          OLD.expires_at IS NEW.expires_at AND OLD.origin IS NEW.origin AND
+          OLD.comment IS NEW.comment AND
+          EXISTS (SELECT 1 FROM audit WHERE id = (SELECT max(id) FROM audit) AND tbl = 'rules' AND
+          op = 'INSERT' AND row_id = NEW.id))
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rules', 'UPDATE', NEW.id,
+            json_object('id', OLD.id, 'name', OLD.name, 'action', OLD.action,
+                        'enabled', OLD.enabled, 'position', OLD.position,
+                        'expires_at', OLD.expires_at, 'origin', OLD.origin, 'comment', OLD.comment),
+            json_object('id', NEW.id, 'name', NEW.name, 'action', NEW.action,
+                        'enabled', NEW.enabled, 'position', NEW.position,
+                        'expires_at', NEW.expires_at, 'origin', NEW.origin, 'comment', NEW.comment),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_rules_delete;
+CREATE TRIGGER audit_rules_delete AFTER DELETE ON rules
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rules', 'DELETE', OLD.id,
+            json_object('id', OLD.id, 'name', OLD.name, 'action', OLD.action,
+                        'enabled', OLD.enabled, 'position', OLD.position,
+                        'expires_at', OLD.expires_at, 'origin', OLD.origin, 'comment', OLD.comment),
+            NULL,
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+
+-- rule_domains
+DROP TRIGGER IF EXISTS audit_rule_domains_insert;
+CREATE TRIGGER audit_rule_domains_insert AFTER INSERT ON rule_domains
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_domains', 'INSERT', NEW.id,
+            NULL,
+            json_object('id', NEW.id, 'rule_id', NEW.rule_id, 'domain', NEW.domain,
+                        'exact', NEW.exact, 'comment', NEW.comment,
+                        'rule', (SELECT name FROM rules WHERE id = NEW.rule_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_rule_domains_update;
+CREATE TRIGGER audit_rule_domains_update AFTER UPDATE ON rule_domains
+WHEN (OLD.id IS NOT NEW.id OR OLD.rule_id IS NOT NEW.rule_id OR OLD.domain IS NOT NEW.domain OR
+      OLD.exact IS NOT NEW.exact OR OLD.comment IS NOT NEW.comment)
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_domains', 'UPDATE', NEW.id,
+            json_object('id', OLD.id, 'rule_id', OLD.rule_id, 'domain', OLD.domain,
+                        'exact', OLD.exact, 'comment', OLD.comment,
+                        'rule', (SELECT name FROM rules WHERE id = OLD.rule_id)),
+            json_object('id', NEW.id, 'rule_id', NEW.rule_id, 'domain', NEW.domain,
+                        'exact', NEW.exact, 'comment', NEW.comment,
+                        'rule', (SELECT name FROM rules WHERE id = NEW.rule_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_rule_domains_delete;
+CREATE TRIGGER audit_rule_domains_delete AFTER DELETE ON rule_domains
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_domains', 'DELETE', OLD.id,
+            json_object('id', OLD.id, 'rule_id', OLD.rule_id, 'domain', OLD.domain,
+                        'exact', OLD.exact, 'comment', OLD.comment,
+                        'rule', (SELECT name FROM rules WHERE id = OLD.rule_id)),
+            NULL,
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+
+-- rule_programs
+DROP TRIGGER IF EXISTS audit_rule_programs_insert;
+CREATE TRIGGER audit_rule_programs_insert AFTER INSERT ON rule_programs
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_programs', 'INSERT', NEW.id,
+            NULL,
+            json_object('id', NEW.id, 'rule_id', NEW.rule_id, 'os', NEW.os, 'program', NEW.program,
+                        'comment', NEW.comment,
+                        'rule', (SELECT name FROM rules WHERE id = NEW.rule_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_rule_programs_update;
+CREATE TRIGGER audit_rule_programs_update AFTER UPDATE ON rule_programs
+WHEN (OLD.id IS NOT NEW.id OR OLD.rule_id IS NOT NEW.rule_id OR OLD.os IS NOT NEW.os OR
+      OLD.program IS NOT NEW.program OR OLD.comment IS NOT NEW.comment)
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_programs', 'UPDATE', NEW.id,
+            json_object('id', OLD.id, 'rule_id', OLD.rule_id, 'os', OLD.os, 'program', OLD.program,
+                        'comment', OLD.comment,
+                        'rule', (SELECT name FROM rules WHERE id = OLD.rule_id)),
+            json_object('id', NEW.id, 'rule_id', NEW.rule_id, 'os', NEW.os, 'program', NEW.program,
+                        'comment', NEW.comment,
+                        'rule', (SELECT name FROM rules WHERE id = NEW.rule_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_rule_programs_delete;
+CREATE TRIGGER audit_rule_programs_delete AFTER DELETE ON rule_programs
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_programs', 'DELETE', OLD.id,
+            json_object('id', OLD.id, 'rule_id', OLD.rule_id, 'os', OLD.os, 'program', OLD.program,
+                        'comment', OLD.comment,
+                        'rule', (SELECT name FROM rules WHERE id = OLD.rule_id)),
+            NULL,
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+
+-- rule_categories
+DROP TRIGGER IF EXISTS audit_rule_categories_insert;
+CREATE TRIGGER audit_rule_categories_insert AFTER INSERT ON rule_categories
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_categories', 'INSERT', NEW.id,
+            NULL,
+            json_object('id', NEW.id, 'rule_id', NEW.rule_id, 'category', NEW.category,
+                        'rule', (SELECT name FROM rules WHERE id = NEW.rule_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_rule_categories_update;
+CREATE TRIGGER audit_rule_categories_update AFTER UPDATE ON rule_categories
+WHEN (OLD.id IS NOT NEW.id OR OLD.rule_id IS NOT NEW.rule_id OR OLD.category IS NOT NEW.category)
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_categories', 'UPDATE', NEW.id,
+            json_object('id', OLD.id, 'rule_id', OLD.rule_id, 'category', OLD.category,
+                        'rule', (SELECT name FROM rules WHERE id = OLD.rule_id)),
+            json_object('id', NEW.id, 'rule_id', NEW.rule_id, 'category', NEW.category,
+                        'rule', (SELECT name FROM rules WHERE id = NEW.rule_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_rule_categories_delete;
+CREATE TRIGGER audit_rule_categories_delete AFTER DELETE ON rule_categories
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_categories', 'DELETE', OLD.id,
+            json_object('id', OLD.id, 'rule_id', OLD.rule_id, 'category', OLD.category,
+                        'rule', (SELECT name FROM rules WHERE id = OLD.rule_id)),
+            NULL,
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+
+-- rule_sources
+DROP TRIGGER IF EXISTS audit_rule_sources_insert;
+CREATE TRIGGER audit_rule_sources_insert AFTER INSERT ON rule_sources
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_sources', 'INSERT', NEW.id,
+            NULL,
+            json_object('id', NEW.id, 'rule_id', NEW.rule_id, 'source', NEW.source,
+                        'comment', NEW.comment,
+                        'rule', (SELECT name FROM rules WHERE id = NEW.rule_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_rule_sources_update;
+CREATE TRIGGER audit_rule_sources_update AFTER UPDATE ON rule_sources
+WHEN (OLD.id IS NOT NEW.id OR OLD.rule_id IS NOT NEW.rule_id OR OLD.source IS NOT NEW.source OR
+      OLD.comment IS NOT NEW.comment)
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_sources', 'UPDATE', NEW.id,
+            json_object('id', OLD.id, 'rule_id', OLD.rule_id, 'source', OLD.source,
+                        'comment', OLD.comment,
+                        'rule', (SELECT name FROM rules WHERE id = OLD.rule_id)),
+            json_object('id', NEW.id, 'rule_id', NEW.rule_id, 'source', NEW.source,
+                        'comment', NEW.comment,
+                        'rule', (SELECT name FROM rules WHERE id = NEW.rule_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_rule_sources_delete;
+CREATE TRIGGER audit_rule_sources_delete AFTER DELETE ON rule_sources
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_sources', 'DELETE', OLD.id,
+            json_object('id', OLD.id, 'rule_id', OLD.rule_id, 'source', OLD.source,
+                        'comment', OLD.comment,
+                        'rule', (SELECT name FROM rules WHERE id = OLD.rule_id)),
+            NULL,
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+
+-- apps
+DROP TRIGGER IF EXISTS audit_apps_insert;
+CREATE TRIGGER audit_apps_insert AFTER INSERT ON apps
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('apps', 'INSERT', NEW.id,
+            NULL,
+            json_object('id', NEW.id, 'name', NEW.name, 'reason', NEW.reason, 'note', NEW.note,
+                        'origin', NEW.origin),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_apps_update;
+CREATE TRIGGER audit_apps_update AFTER UPDATE ON apps
+WHEN (OLD.id IS NOT NEW.id OR OLD.name IS NOT NEW.name OR OLD.reason IS NOT NEW.reason OR
+      OLD.note IS NOT NEW.note OR OLD.origin IS NOT NEW.origin)
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('apps', 'UPDATE', NEW.id,
+            json_object('id', OLD.id, 'name', OLD.name, 'reason', OLD.reason, 'note', OLD.note,
+                        'origin', OLD.origin),
+            json_object('id', NEW.id, 'name', NEW.name, 'reason', NEW.reason, 'note', NEW.note,
+                        'origin', NEW.origin),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_apps_delete;
+CREATE TRIGGER audit_apps_delete AFTER DELETE ON apps
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('apps', 'DELETE', OLD.id,
+            json_object('id', OLD.id, 'name', OLD.name, 'reason', OLD.reason, 'note', OLD.note,
+                        'origin', OLD.origin),
+            NULL,
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+
+-- app_domains
+DROP TRIGGER IF EXISTS audit_app_domains_insert;
+CREATE TRIGGER audit_app_domains_insert AFTER INSERT ON app_domains
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('app_domains', 'INSERT', NEW.id,
+            NULL,
+            json_object('id', NEW.id, 'app_id', NEW.app_id, 'domain', NEW.domain, 'note', NEW.note,
+                        'app', (SELECT name FROM apps WHERE id = NEW.app_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_app_domains_update;
+CREATE TRIGGER audit_app_domains_update AFTER UPDATE ON app_domains
+WHEN (OLD.id IS NOT NEW.id OR OLD.app_id IS NOT NEW.app_id OR OLD.domain IS NOT NEW.domain OR
+      OLD.note IS NOT NEW.note)
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('app_domains', 'UPDATE', NEW.id,
+            json_object('id', OLD.id, 'app_id', OLD.app_id, 'domain', OLD.domain, 'note', OLD.note,
+                        'app', (SELECT name FROM apps WHERE id = OLD.app_id)),
+            json_object('id', NEW.id, 'app_id', NEW.app_id, 'domain', NEW.domain, 'note', NEW.note,
+                        'app', (SELECT name FROM apps WHERE id = NEW.app_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_app_domains_delete;
+CREATE TRIGGER audit_app_domains_delete AFTER DELETE ON app_domains
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('app_domains', 'DELETE', OLD.id,
+            json_object('id', OLD.id, 'app_id', OLD.app_id, 'domain', OLD.domain, 'note', OLD.note,
+                        'app', (SELECT name FROM apps WHERE id = OLD.app_id)),
+            NULL,
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+
+-- app_programs
+DROP TRIGGER IF EXISTS audit_app_programs_insert;
+CREATE TRIGGER audit_app_programs_insert AFTER INSERT ON app_programs
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('app_programs', 'INSERT', NEW.id,
+            NULL,
+            json_object('id', NEW.id, 'app_id', NEW.app_id, 'os', NEW.os, 'program', NEW.program,
+                        'note', NEW.note, 'app', (SELECT name FROM apps WHERE id = NEW.app_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_app_programs_update;
+CREATE TRIGGER audit_app_programs_update AFTER UPDATE ON app_programs
+WHEN (OLD.id IS NOT NEW.id OR OLD.app_id IS NOT NEW.app_id OR OLD.os IS NOT NEW.os OR
+      OLD.program IS NOT NEW.program OR OLD.note IS NOT NEW.note)
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('app_programs', 'UPDATE', NEW.id,
+            json_object('id', OLD.id, 'app_id', OLD.app_id, 'os', OLD.os, 'program', OLD.program,
+                        'note', OLD.note, 'app', (SELECT name FROM apps WHERE id = OLD.app_id)),
+            json_object('id', NEW.id, 'app_id', NEW.app_id, 'os', NEW.os, 'program', NEW.program,
+                        'note', NEW.note, 'app', (SELECT name FROM apps WHERE id = NEW.app_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_app_programs_delete;
+CREATE TRIGGER audit_app_programs_delete AFTER DELETE ON app_programs
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('app_programs', 'DELETE', OLD.id,
+            json_object('id', OLD.id, 'app_id', OLD.app_id, 'os', OLD.os, 'program', OLD.program,
+                        'note', OLD.note, 'app', (SELECT name FROM apps WHERE id = OLD.app_id)),
+            NULL,
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+
+-- categories
+DROP TRIGGER IF EXISTS audit_categories_insert;
+CREATE TRIGGER audit_categories_insert AFTER INSERT ON categories
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('categories', 'INSERT', NEW.rowid,
+            NULL,
+            json_object('name', NEW.name, 'comment', NEW.comment),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_categories_update;
+CREATE TRIGGER audit_categories_update AFTER UPDATE ON categories
+WHEN (OLD.name IS NOT NEW.name OR OLD.comment IS NOT NEW.comment)
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('categories', 'UPDATE', NEW.rowid,
+            json_object('name', OLD.name, 'comment', OLD.comment),
+            json_object('name', NEW.name, 'comment', NEW.comment),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_categories_delete;
+CREATE TRIGGER audit_categories_delete AFTER DELETE ON categories
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('categories', 'DELETE', OLD.rowid,
+            json_object('name', OLD.name, 'comment', OLD.comment),
+            NULL,
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+
+-- category_domains
+DROP TRIGGER IF EXISTS audit_category_domains_insert;
+CREATE TRIGGER audit_category_domains_insert AFTER INSERT ON category_domains
+WHEN NEW.list IS NULL
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('category_domains', 'INSERT', NULL,
+            NULL,
+            json_object('category', NEW.category, 'domain', NEW.domain, 'list', NEW.list),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_category_domains_update;
+CREATE TRIGGER audit_category_domains_update AFTER UPDATE ON category_domains
+WHEN (OLD.list IS NULL OR NEW.list IS NULL)
+ AND (OLD.category IS NOT NEW.category OR OLD.domain IS NOT NEW.domain OR OLD.list IS NOT NEW.list)
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('category_domains', 'UPDATE', NULL,
+            json_object('category', OLD.category, 'domain', OLD.domain, 'list', OLD.list),
+            json_object('category', NEW.category, 'domain', NEW.domain, 'list', NEW.list),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_category_domains_delete;
+CREATE TRIGGER audit_category_domains_delete AFTER DELETE ON category_domains
+WHEN OLD.list IS NULL
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('category_domains', 'DELETE', NULL,
+            json_object('category', OLD.category, 'domain', OLD.domain, 'list', OLD.list),
+            NULL,
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+
+-- settings
+DROP TRIGGER IF EXISTS audit_settings_insert;
+CREATE TRIGGER audit_settings_insert AFTER INSERT ON settings
+WHEN NEW.key <> 'audit_who'
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('settings', 'INSERT', NEW.rowid,
+            NULL,
+            json_object('key', NEW.key, 'value', NEW.value, 'comment', NEW.comment),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_settings_update;
+CREATE TRIGGER audit_settings_update AFTER UPDATE ON settings
+WHEN (OLD.key <> 'audit_who' OR NEW.key <> 'audit_who')
+ AND (OLD.key IS NOT NEW.key OR OLD.value IS NOT NEW.value OR OLD.comment IS NOT NEW.comment)
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('settings', 'UPDATE', NEW.rowid,
+            json_object('key', OLD.key, 'value', OLD.value, 'comment', OLD.comment),
+            json_object('key', NEW.key, 'value', NEW.value, 'comment', NEW.comment),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_settings_delete;
+CREATE TRIGGER audit_settings_delete AFTER DELETE ON settings
+WHEN OLD.key <> 'audit_who'
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('settings', 'DELETE', OLD.rowid,
+            json_object('key', OLD.key, 'value', OLD.value, 'comment', OLD.comment),
+            NULL,
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+
+
+-- ---- rule_overview -------------------------------------------------------------------------------
+-- One row per rule, in the order the matcher tries them (position, then id). expires_at is shown
+-- normalised to UTC; expired = 1 once it has passed (the rule then matches nothing, by itself).
+-- state: active | disabled | expired | no entries (a rule without entries matches nothing).
+-- Programs show as os:program (just the program for os 'any'); exact domains as "name (exact)".
+DROP VIEW IF EXISTS rule_overview;
+CREATE VIEW rule_overview AS
+SELECT position, id, name, action, enabled,
+       CASE WHEN enabled = 0 THEN 'disabled'
+            WHEN expired = 1 THEN 'expired'
+            WHEN coalesce(domains, programs, categories, sources) IS NULL THEN 'no entries'
+            ELSE 'active' END AS state,
+       expires_at, expired, domains, programs, categories, sources, origin
+FROM (
+    SELECT r.position, r.id, r.name, r.action, r.enabled,
+           datetime(r.expires_at) AS expires_at,
+           (r.expires_at IS NOT NULL AND julianday(r.expires_at) <= julianday('now')) AS expired,
+           (SELECT group_concat(e, ', ') FROM (
+                SELECT domain || CASE exact WHEN 1 THEN ' (exact)' ELSE '' END AS e
+                FROM rule_domains WHERE rule_id = r.id ORDER BY domain)) AS domains,
+           (SELECT group_concat(e, ', ') FROM (
+                SELECT CASE os WHEN 'any' THEN '' ELSE os || ':' END || program AS e
+                FROM rule_programs WHERE rule_id = r.id ORDER BY os, program)) AS programs,
+           (SELECT group_concat(e, ', ') FROM (
+                SELECT category AS e FROM rule_categories WHERE rule_id = r.id
+                ORDER BY category)) AS categories,
+           (SELECT group_concat(e, ', ') FROM (
+                SELECT source AS e FROM rule_sources WHERE rule_id = r.id
+                ORDER BY source)) AS sources,
+           r.origin
+    FROM rules r
+)
+ORDER BY coalesce(position, id), id;
+
+-- UPDATE rule_overview SET enabled | action | position | expires_at | name = ... WHERE name = ...
+CREATE TRIGGER rule_overview_update INSTEAD OF UPDATE ON rule_overview
+BEGIN
+    SELECT raise(ABORT, 'rule_overview: only name, action, enabled, position and expires_at can be set (entries: add_domain, add_program, add_source, add_category; removal: rule_entries)')
+    WHERE NEW.id IS NOT OLD.id OR NEW.state IS NOT OLD.state OR NEW.expired IS NOT OLD.expired
+       OR NEW.domains IS NOT OLD.domains OR NEW.programs IS NOT OLD.programs
+       OR NEW.categories IS NOT OLD.categories OR NEW.sources IS NOT OLD.sources
+       OR NEW.origin IS NOT OLD.origin;
+    SELECT json_extract('{}', printf('rule_overview: rule "%s": action "%s": use splice, bump or terminate', OLD.name, NEW.action))
+    WHERE NEW.action IS NOT OLD.action
+      AND (NEW.action IS NULL OR NEW.action NOT IN ('splice', 'bump', 'terminate'));
+    SELECT json_extract('{}', printf('rule_overview: rule "%s": enabled "%s": use 1 (on) or 0 (off)', OLD.name, NEW.enabled))
+    WHERE NEW.enabled IS NOT OLD.enabled AND (NEW.enabled IS NULL OR NEW.enabled NOT IN (0, 1));
+    SELECT json_extract('{}', printf('rule_overview: rule "%s": position "%s": use a whole number (rules are tried by ascending position)', OLD.name, NEW.position))
+    WHERE NEW.position IS NOT OLD.position AND typeof(NEW.position) <> 'integer';
+    SELECT json_extract('{}', printf('rule_overview: rule "%s": expires_at "%s": not a date and time (UTC, e.g. ''2026-12-31 18:00:00'' or datetime(''now'', ''+2 hours''))', OLD.name, NEW.expires_at))
+    WHERE NEW.expires_at IS NOT OLD.expires_at AND NEW.expires_at IS NOT NULL
+      AND (typeof(NEW.expires_at) <> 'text' OR datetime(NEW.expires_at) IS NULL);
+    SELECT json_extract('{}', printf('rule_overview: rule "%s": new name "%s": empty, over 200 characters, or spaces at an end', OLD.name, NEW.name))
+    WHERE NEW.name IS NOT OLD.name
+      AND (NEW.name IS NULL OR length(NEW.name) NOT BETWEEN 1 AND 200 OR NEW.name <> trim(NEW.name));
+    SELECT json_extract('{}', printf('rule_overview: rule "%s": new name "%s": another rule has it', OLD.name, NEW.name))
+    WHERE NEW.name IS NOT OLD.name AND EXISTS (SELECT 1 FROM rules WHERE name = NEW.name);
+    UPDATE rules
+    SET name = NEW.name, action = NEW.action, enabled = NEW.enabled, position = NEW.position,
+        expires_at = CASE WHEN NEW.expires_at IS OLD.expires_at THEN expires_at
+                          ELSE datetime(NEW.expires_at) END
+    WHERE id = OLD.id;
+END;
+
+-- DELETE FROM rule_overview WHERE name = ...: the rule and all its entries.
+CREATE TRIGGER rule_overview_delete INSTEAD OF DELETE ON rule_overview
+BEGIN
+    DELETE FROM rules WHERE id = OLD.id;
+END;
+
+-- ---- rule_entries --------------------------------------------------------------------------------
+-- Every entry of every rule, one row each: kind domain | program | category | source. value is
+-- the domain, program, category or source; os only for programs, exact only for domains.
+-- DELETE FROM rule_entries WHERE rule = ... AND value = ... removes entries.
+DROP VIEW IF EXISTS rule_entries;
+CREATE VIEW rule_entries (rule, kind, value, os, exact, comment, rule_id, entry_id) AS
+SELECT r.name, e.kind, e.value, e.os, e.exact, e.comment, r.id, e.id
+FROM rules r JOIN (
+    SELECT rule_id, 'domain' AS kind, domain AS value, NULL AS os, exact, comment, id
+    FROM rule_domains
+    UNION ALL SELECT rule_id, 'program', program, os, NULL, comment, id FROM rule_programs
+    UNION ALL SELECT rule_id, 'category', category, NULL, NULL, NULL, id FROM rule_categories
+    UNION ALL SELECT rule_id, 'source', source, NULL, NULL, comment, id FROM rule_sources
+) e ON e.rule_id = r.id
+ORDER BY coalesce(r.position, r.id), r.id, e.kind, e.value;
+
+CREATE TRIGGER rule_entries_delete INSTEAD OF DELETE ON rule_entries
+BEGIN
+    DELETE FROM rule_domains WHERE OLD.kind = 'domain' AND id = OLD.entry_id;
+    DELETE FROM rule_programs WHERE OLD.kind = 'program' AND id = OLD.entry_id;
+    DELETE FROM rule_categories WHERE OLD.kind = 'category' AND id = OLD.entry_id;
+    DELETE FROM rule_sources WHERE OLD.kind = 'source' AND id = OLD.entry_id;
+END;
+
+-- ---- add_domain ----------------------------------------------------------------------------------
+-- INSERT INTO add_domain (rule, domain [, exact] [, action] [, comment]) VALUES (...)
+-- Adds the domain to the rule named `rule`; creates that rule when no rule has the name (enabled,
+-- action `action` or splice, tried last, origin local). exact = 1: the name only, not below it.
+-- `action` only matters when the rule is created; naming another action than an existing rule's
+-- is refused. Adding a domain the rule already has changes nothing (or just its exact/comment).
+-- Every check runs before anything is written; a statement of several rows is still all or
+-- nothing (a later bad row undoes the rule an earlier row created).
+-- SELECT * FROM add_domain lists the domain entries of every rule.
+DROP VIEW IF EXISTS add_domain;
+CREATE VIEW add_domain (rule, domain, exact, action, comment) AS
+SELECT r.name, d.domain, d.exact, r.action, d.comment
+FROM rule_domains d JOIN rules r ON r.id = d.rule_id
+ORDER BY coalesce(r.position, r.id), r.id, d.domain;
+
+CREATE TRIGGER add_domain_insert INSTEAD OF INSERT ON add_domain
+BEGIN
+    -- the rule
+    SELECT raise(ABORT, 'add_domain: rule name missing (rule = the name of an existing or new rule)')
+    WHERE NEW.rule IS NULL OR NEW.rule = '';
+    SELECT json_extract('{}', printf('add_domain: rule name "%s": spaces at an end or over 200 characters', NEW.rule))
+    WHERE NEW.rule <> trim(NEW.rule) OR length(NEW.rule) > 200;
+    SELECT json_extract('{}', printf('add_domain: rule "%s" does not exist, and a rule "%s" does (names differ only in case): use that name', NEW.rule, name))
+    FROM rules WHERE name <> NEW.rule AND lower(name) = lower(NEW.rule)
+      AND NOT EXISTS (SELECT 1 FROM rules WHERE name = NEW.rule);
+    SELECT json_extract('{}', printf('add_domain: action "%s": use splice, bump or terminate', NEW.action))
+    WHERE NEW.action IS NOT NULL AND NEW.action NOT IN ('splice', 'bump', 'terminate');
+    SELECT json_extract('{}', printf('add_domain: rule "%s" exists with action %s, not %s (change it with UPDATE rule_overview SET action = ...)', NEW.rule, action, NEW.action))
+    FROM rules WHERE name = NEW.rule AND NEW.action IS NOT NULL AND action <> NEW.action;
+    SELECT json_extract('{}', printf('add_domain: domain "%s": exact "%s": use 0 (the name and every name below it) or 1 (the name only)', NEW.domain, NEW.exact))
+    WHERE NEW.exact IS NOT NULL AND NEW.exact NOT IN (0, 1);
+    -- the domain, most specific problem first
+    SELECT json_extract('{}', printf('add_domain: rule "%s": domain missing', NEW.rule))
+    WHERE NEW.domain IS NULL OR NEW.domain = '';
+    SELECT json_extract('{}', printf('add_domain: domain "%s": a URL or path, not a host name (write just the name, e.g. "zoom.us")', NEW.domain))
+    WHERE NEW.domain GLOB '*/*';
+    SELECT json_extract('{}', printf('add_domain: domain "%s": no wildcards: an entry covers the name and every name below it (write "%s")', NEW.domain, ltrim(NEW.domain, '*.')))
+    WHERE NEW.domain GLOB '*[*?]*';
+    SELECT json_extract('{}', printf('add_domain: domain "%s": non-ASCII: store internationalised names as punycode (xn--...); `pinsplice` converts them', NEW.domain))
+    WHERE length(CAST(NEW.domain AS BLOB)) <> length(NEW.domain);
+    SELECT json_extract('{}', printf('add_domain: domain "%s": contains a space or control character', NEW.domain))
+    WHERE NEW.domain GLOB ('*[ ' || char(1) || '-' || char(31) || char(127) || ']*');
+    SELECT json_extract('{}', printf('add_domain: domain "%s": upper case (store names lower case: "%s")', NEW.domain, lower(NEW.domain)))
+    WHERE NEW.domain <> lower(NEW.domain);
+    SELECT json_extract('{}', printf('add_domain: domain "%s": leading dot (an entry already covers every name below it: write "%s")', NEW.domain, ltrim(NEW.domain, '.')))
+    WHERE NEW.domain GLOB '.*';
+    SELECT json_extract('{}', printf('add_domain: domain "%s": trailing dot (write "%s")', NEW.domain, rtrim(NEW.domain, '.')))
+    WHERE NEW.domain GLOB '*.';
+    SELECT json_extract('{}', printf('add_domain: domain "%s": empty label ("..")', NEW.domain))
+    WHERE NEW.domain GLOB '*..*';
+    SELECT json_extract('{}', printf('add_domain: domain "%s": has ":" (a port or an IPv6 address?): write the host name only', NEW.domain))
+    WHERE NEW.domain GLOB '*:*';
+    SELECT json_extract('{}', printf('add_domain: domain "%s": character not allowed in a host name (a-z 0-9 - _ and dots)', NEW.domain))
+    WHERE NEW.domain GLOB '*[^a-z0-9._-]*';
+    SELECT json_extract('{}', printf('add_domain: domain "%s": a label starts or ends with "-"', NEW.domain))
+    WHERE NEW.domain GLOB '-*' OR NEW.domain GLOB '*-' OR NEW.domain GLOB '*.-*' OR NEW.domain GLOB '*-.*';
+    SELECT json_extract('{}', printf('add_domain: domain "%s": a label is over 63 characters', NEW.domain))
+    WHERE NEW.domain GLOB ('*' || replace(hex(zeroblob(64)), '00', '[^.]') || '*');
+    SELECT json_extract('{}', printf('add_domain: domain "%s": over 253 characters', NEW.domain))
+    WHERE length(NEW.domain) > 253;
+    -- The text after the last dot (rtrim strips every character but '.' from the right).
+    SELECT json_extract('{}', printf('add_domain: domain "%s": an IP address (numeric last label): IP addresses never match domain entries; for clients use add_source', NEW.domain))
+    WHERE NOT substr(NEW.domain, length(rtrim(NEW.domain, replace(NEW.domain, '.', ''))) + 1)
+              GLOB '*[^0-9]*';
+    -- write
+    INSERT INTO rules (name, action, enabled, origin)
+    SELECT NEW.rule, coalesce(NEW.action, 'splice'), 1, 'local'
+    WHERE NOT EXISTS (SELECT 1 FROM rules WHERE name = NEW.rule);
+    INSERT INTO rule_domains (rule_id, domain, exact, comment)
+    SELECT id, NEW.domain, coalesce(NEW.exact, 0), NEW.comment FROM rules WHERE name = NEW.rule
+    ON CONFLICT (rule_id, domain) DO UPDATE
+    SET exact = excluded.exact, comment = coalesce(excluded.comment, comment)
+    WHERE exact IS NOT excluded.exact OR (excluded.comment IS NOT NULL AND comment IS NOT excluded.comment);
+END;
+
+-- ---- add_program ---------------------------------------------------------------------------------
+-- INSERT INTO add_program (rule, os, program [, comment]) VALUES (...): os windows | macos | linux
+-- | any (default any; informational). The rule must exist (add_domain creates rules; an entry
+-- that restricts a rule must not silently land in a new one because of a typo).
+-- Programs count only for clients in settings.program_trusted_sources (empty by default).
+DROP VIEW IF EXISTS add_program;
+CREATE VIEW add_program (rule, os, program, comment) AS
+SELECT r.name, p.os, p.program, p.comment
+FROM rule_programs p JOIN rules r ON r.id = p.rule_id
+ORDER BY coalesce(r.position, r.id), r.id, p.os, p.program;
+
+CREATE TRIGGER add_program_insert INSTEAD OF INSERT ON add_program
+BEGIN
+    SELECT json_extract('{}', printf('add_program: no rule named "%s" (see SELECT name FROM rule_overview; add_domain or INSERT INTO rules(name) creates one)', NEW.rule))
+    WHERE NOT EXISTS (SELECT 1 FROM rules WHERE name = NEW.rule);
+    SELECT json_extract('{}', printf('add_program: os "%s": use windows, macos, linux or any', NEW.os))
+    WHERE NEW.os IS NOT NULL AND NEW.os NOT IN ('windows', 'macos', 'linux', 'any');
+    SELECT json_extract('{}', printf('add_program: rule "%s": program missing', NEW.rule))
+    WHERE NEW.program IS NULL OR NEW.program = '';
+    SELECT json_extract('{}', printf('add_program: program "%s": a path: give the file name only (e.g. "zoom.exe"); names compare on the basename, case-insensitively', NEW.program))
+    WHERE NEW.program GLOB '*[/\]*';
+    SELECT json_extract('{}', printf('add_program: program "%s": spaces at an end, a control character, or over 255 characters', NEW.program))
+    WHERE NEW.program <> trim(NEW.program) OR length(NEW.program) > 255
+       OR NEW.program GLOB ('*[' || char(1) || '-' || char(31) || char(127) || ']*');
+    INSERT INTO rule_programs (rule_id, os, program, comment)
+    SELECT id, coalesce(NEW.os, 'any'), NEW.program, NEW.comment FROM rules WHERE name = NEW.rule
+    ON CONFLICT (rule_id, os, program) DO UPDATE SET comment = excluded.comment
+    WHERE excluded.comment IS NOT NULL AND comment IS NOT excluded.comment;
+END;
+
+-- ---- add_source ----------------------------------------------------------------------------------
+-- INSERT INTO add_source (rule, source [, comment]) VALUES (...): an IPv4 or IPv6 address or
+-- network ('10.1.0.0/16', '2001:db8::/32', host bits zero) or 'user:NAME' (the proxy user). The
+-- rule must exist (a source restricts a rule; on a new rule of its own it would widen it).
+-- Checked here as the matcher parses it: dotted quad without leading zeros, IPv6 with at most one
+-- '::' and 8 groups of 1-4 hex digits, prefix length within 32/128, host bits zero. IPv6 is stored
+-- in lower case.
+DROP VIEW IF EXISTS add_source;
+CREATE VIEW add_source (rule, source, comment) AS
+SELECT r.name, s.source, s.comment
+FROM rule_sources s JOIN rules r ON r.id = s.rule_id
+ORDER BY coalesce(r.position, r.id), r.id, s.source;
+
+CREATE TRIGGER add_source_insert INSTEAD OF INSERT ON add_source
+BEGIN
+    SELECT json_extract('{}', printf('add_source: no rule named "%s" (see SELECT name FROM rule_overview; add_domain or INSERT INTO rules(name) creates one)', NEW.rule))
+    WHERE NOT EXISTS (SELECT 1 FROM rules WHERE name = NEW.rule);
+    SELECT json_extract('{}', printf('add_source: rule "%s": source missing', NEW.rule))
+    WHERE NEW.source IS NULL OR NEW.source = '';
+    -- user:NAME
+    SELECT json_extract('{}', printf('add_source: source "%s": user name missing, with spaces at an end, or with a control character', NEW.source))
+    WHERE NEW.source GLOB 'user:*'
+      AND (length(NEW.source) = 5 OR NEW.source <> trim(NEW.source)
+           OR substr(NEW.source, 6) <> trim(substr(NEW.source, 6))
+           OR NEW.source GLOB ('*[' || char(1) || '-' || char(31) || char(127) || ']*'));
+    -- addresses: the characters, then the prefix length
+    SELECT json_extract('{}', printf('add_source: source "%s": not an address, a network or user:NAME (e.g. 10.1.0.0/16, 2001:db8::/32, user:alice)', NEW.source))
+    WHERE NEW.source NOT GLOB 'user:*' AND NEW.source GLOB '*[^0-9a-fA-F.:/]*';
+    SELECT json_extract('{}', printf('add_source: source "%s": bad prefix length after "/" (0-32 for IPv4, 0-128 for IPv6)', NEW.source))
+    FROM (SELECT substr(NEW.source, instr(NEW.source, '/') + 1) AS p,
+                 (instr(NEW.source, ':') > 0) AS v6)
+    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, '/') > 0
+      AND (p NOT GLOB '[0-9]' AND p NOT GLOB '[0-9][0-9]' AND p NOT GLOB '[0-9][0-9][0-9]'
+           OR CAST(p AS INTEGER) > CASE WHEN v6 THEN 128 ELSE 32 END);
+    -- IPv4
+    SELECT json_extract('{}', printf('add_source: source "%s": not a dotted-quad IPv4 address (four numbers 0-255, no leading zeros)', NEW.source))
+    FROM (SELECT CASE WHEN instr(NEW.source, '/') > 0
+                      THEN substr(NEW.source, 1, instr(NEW.source, '/') - 1)
+                      ELSE NEW.source END AS a)
+    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') = 0
+      AND CASE WHEN a GLOB '*[^0-9.]*' OR length(a) - length(replace(a, '.', '')) <> 3
+                    OR a GLOB '.*' OR a GLOB '*.' OR a GLOB '*..*' OR ('.' || a) GLOB '*.0[0-9]*'
+                    OR ('.' || a || '.') GLOB '*.[0-9][0-9][0-9][0-9]*' THEN 1
+               -- well formed: now the numbers can be read as a JSON array
+               ELSE EXISTS (SELECT 1 FROM json_each('[' || replace(a, '.', ',') || ']')
+                            WHERE value > 255) END;
+
+    SELECT json_extract('{}', printf('add_source: source "%s": host bits set (the network is %d.%d.%d.%d/%d)', NEW.source, (ip & ~hostmask) >> 24 & 255, (ip & ~hostmask) >> 16 & 255, (ip & ~hostmask) >> 8 & 255, ip & ~hostmask & 255, bits))
+    FROM (SELECT ip, bits, (1 << (32 - bits)) - 1 AS hostmask
+          FROM (SELECT (json_extract(j, '$[0]') << 24) | (json_extract(j, '$[1]') << 16)
+                       | (json_extract(j, '$[2]') << 8) | json_extract(j, '$[3]') AS ip,
+                       CASE WHEN instr(NEW.source, '/') > 0
+                            THEN CAST(substr(NEW.source, instr(NEW.source, '/') + 1) AS INTEGER)
+                            ELSE 32 END AS bits
+                FROM (SELECT '[' || replace(CASE WHEN instr(NEW.source, '/') > 0
+                                             THEN substr(NEW.source, 1, instr(NEW.source, '/') - 1)
+                                             ELSE NEW.source END, '.', ',') || ']' AS j)))
+    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') = 0 AND ip & hostmask <> 0;
+    -- IPv6: shape first, then expand '::' to the missing zero groups and check the host bits.
+    SELECT json_extract('{}', printf('add_source: source "%s": IPv4 inside IPv6 notation: write the IPv4 address or network (e.g. 10.0.0.0/8)', NEW.source))
+    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') > 0 AND instr(NEW.source, '.') > 0;
+    SELECT json_extract('{}', printf('add_source: source "%s": not an IPv6 address (at most one "::", 8 groups of 1-4 hex digits)', NEW.source))
+    FROM (SELECT a, x, length(x) - length(replace(x, ':', '')) AS colons
+          FROM (SELECT a, CASE WHEN x0 GLOB '*::' THEN x0 || '0' ELSE x0 END AS x
+                FROM (SELECT a, CASE WHEN a GLOB '::*' THEN '0' || a ELSE a END AS x0
+                      FROM (SELECT lower(CASE WHEN instr(NEW.source, '/') > 0
+                                              THEN substr(NEW.source, 1, instr(NEW.source, '/') - 1)
+                                              ELSE NEW.source END) AS a))))
+    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') > 0
+      AND (a GLOB '*:::*' OR (length(a) - length(replace(a, '::', ''))) / 2 > 1
+           OR (a GLOB ':*' AND a NOT GLOB '::*') OR (a GLOB '*:' AND a NOT GLOB '*::')
+           OR CASE WHEN instr(x, '::') > 0 THEN colons > 7 ELSE colons <> 7 END
+           OR (':' || x || ':') GLOB '*:[^:][^:][^:][^:][^:]*');
+    SELECT json_extract('{}', printf('add_source: source "%s": host bits set after /%d (the bits after the prefix must be zero)', NEW.source, bits))
+    FROM (SELECT bits, replace(x, '::', ':' || substr('0:0:0:0:0:0:0:', 1, 2 * (8 - colons)))
+                       AS full
+          FROM (SELECT x, bits, length(x) - length(replace(x, ':', '')) AS colons
+                FROM (SELECT CASE WHEN x0 GLOB '*::' THEN x0 || '0' ELSE x0 END AS x, bits
+                      FROM (SELECT CASE WHEN a GLOB '::*' THEN '0' || a ELSE a END AS x0, bits
+                            FROM (SELECT lower(CASE WHEN instr(NEW.source, '/') > 0
+                                                    THEN substr(NEW.source, 1, instr(NEW.source, '/') - 1)
+                                                    ELSE NEW.source END) AS a,
+                                         CASE WHEN instr(NEW.source, '/') > 0
+                                              THEN CAST(substr(NEW.source, instr(NEW.source, '/') + 1) AS INTEGER)
+                                              ELSE 128 END AS bits)))))
+    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') > 0
+      AND EXISTS (
+          SELECT 1 FROM (
+              SELECT 16 * key AS lo,
+                     (instr('0123456789abcdef', substr(g, 1, 1)) - 1) * 4096
+                     + (instr('0123456789abcdef', substr(g, 2, 1)) - 1) * 256
+                     + (instr('0123456789abcdef', substr(g, 3, 1)) - 1) * 16
+                     + (instr('0123456789abcdef', substr(g, 4, 1)) - 1) AS v
+              FROM (SELECT key, substr('000' || value, -4, 4) AS g
+                    FROM json_each('["' || replace(full, ':', '","') || '"]')))
+          WHERE (lo >= bits AND v <> 0)
+             OR (lo < bits AND lo + 16 > bits AND v & ((1 << (lo + 16 - bits)) - 1) <> 0));
+    INSERT INTO rule_sources (rule_id, source, comment)
+    SELECT id, CASE WHEN NEW.source GLOB 'user:*' THEN NEW.source ELSE lower(NEW.source) END,
+           NEW.comment
+    FROM rules WHERE name = NEW.rule
+    ON CONFLICT (rule_id, source) DO UPDATE SET comment = excluded.comment
+    WHERE excluded.comment IS NOT NULL AND comment IS NOT excluded.comment;
+END;
+
+-- The same checks on the table itself, so a direct INSERT INTO rule_sources cannot store a source
+-- the loader would refuse (a refused source stops the whole DB from loading: the last good rules
+-- would stay in force and every later edit would be ignored until it is fixed).
+DROP TRIGGER IF EXISTS rule_sources_check_insert;
+CREATE TRIGGER rule_sources_check_insert BEFORE INSERT ON rule_sources
+BEGIN
+    -- user:NAME
+    SELECT json_extract('{}', printf('rule_sources: source "%s": user name missing, with spaces at an end, or with a control character', NEW.source))
+    WHERE NEW.source GLOB 'user:*'
+      AND (length(NEW.source) = 5 OR NEW.source <> trim(NEW.source)
+           OR substr(NEW.source, 6) <> trim(substr(NEW.source, 6))
+           OR NEW.source GLOB ('*[' || char(1) || '-' || char(31) || char(127) || ']*'));
+    -- addresses: the characters, then the prefix length
+    SELECT json_extract('{}', printf('rule_sources: source "%s": not an address, a network or user:NAME (e.g. 10.1.0.0/16, 2001:db8::/32, user:alice)', NEW.source))
+    WHERE NEW.source NOT GLOB 'user:*' AND NEW.source GLOB '*[^0-9a-fA-F.:/]*';
+    SELECT json_extract('{}', printf('rule_sources: source "%s": bad prefix length after "/" (0-32 for IPv4, 0-128 for IPv6)', NEW.source))
+    FROM (SELECT substr(NEW.source, instr(NEW.source, '/') + 1) AS p,
+                 (instr(NEW.source, ':') > 0) AS v6)
+    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, '/') > 0
+      AND (p NOT GLOB '[0-9]' AND p NOT GLOB '[0-9][0-9]' AND p NOT GLOB '[0-9][0-9][0-9]'
+           OR CAST(p AS INTEGER) > CASE WHEN v6 THEN 128 ELSE 32 END);
+    -- IPv4
+    SELECT json_extract('{}', printf('rule_sources: source "%s": not a dotted-quad IPv4 address (four numbers 0-255, no leading zeros)', NEW.source))
+    FROM (SELECT CASE WHEN instr(NEW.source, '/') > 0
+                      THEN substr(NEW.source, 1, instr(NEW.source, '/') - 1)
+                      ELSE NEW.source END AS a)
+    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') = 0
+      AND CASE WHEN a GLOB '*[^0-9.]*' OR length(a) - length(replace(a, '.', '')) <> 3
+                    OR a GLOB '.*' OR a GLOB '*.' OR a GLOB '*..*' OR ('.' || a) GLOB '*.0[0-9]*'
+                    OR ('.' || a || '.') GLOB '*.[0-9][0-9][0-9][0-9]*' THEN 1
+               -- well formed: now the numbers can be read as a JSON array
+               ELSE EXISTS (SELECT 1 FROM json_each('[' || replace(a, '.', ',') || ']')
+                            WHERE value > 255) END;
+
+    SELECT json_extract('{}', printf('rule_sources: source "%s": host bits set (the network is %d.%d.%d.%d/%d)', NEW.source, (ip & ~hostmask) >> 24 & 255, (ip & ~hostmask) >> 16 & 255, (ip & ~hostmask) >> 8 & 255, ip & ~hostmask & 255, bits))
+    FROM (SELECT ip, bits, (1 << (32 - bits)) - 1 AS hostmask
+          FROM (SELECT (json_extract(j, '$[0]') << 24) | (json_extract(j, '$[1]') << 16)
+                       | (json_extract(j, '$[2]') << 8) | json_extract(j, '$[3]') AS ip,
+                       CASE WHEN instr(NEW.source, '/') > 0
+                            THEN CAST(substr(NEW.source, instr(NEW.source, '/') + 1) AS INTEGER)
+                            ELSE 32 END AS bits
+                FROM (SELECT '[' || replace(CASE WHEN instr(NEW.source, '/') > 0
+                                             THEN substr(NEW.source, 1, instr(NEW.source, '/') - 1)
+                                             ELSE NEW.source END, '.', ',') || ']' AS j)))
+    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') = 0 AND ip & hostmask <> 0;
+    -- IPv6: shape first, then expand '::' to the missing zero groups and check the host bits.
+    SELECT json_extract('{}', printf('rule_sources: source "%s": IPv4 inside IPv6 notation: write the IPv4 address or network (e.g. 10.0.0.0/8)', NEW.source))
+    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') > 0 AND instr(NEW.source, '.') > 0;
+    SELECT json_extract('{}', printf('rule_sources: source "%s": not an IPv6 address (at most one "::", 8 groups of 1-4 hex digits)', NEW.source))
+    FROM (SELECT a, x, length(x) - length(replace(x, ':', '')) AS colons
+          FROM (SELECT a, CASE WHEN x0 GLOB '*::' THEN x0 || '0' ELSE x0 END AS x
+                FROM (SELECT a, CASE WHEN a GLOB '::*' THEN '0' || a ELSE a END AS x0
+                      FROM (SELECT lower(CASE WHEN instr(NEW.source, '/') > 0
+                                              THEN substr(NEW.source, 1, instr(NEW.source, '/') - 1)
+                                              ELSE NEW.source END) AS a))))
+    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') > 0
+      AND (a GLOB '*:::*' OR (length(a) - length(replace(a, '::', ''))) / 2 > 1
+           OR (a GLOB ':*' AND a NOT GLOB '::*') OR (a GLOB '*:' AND a NOT GLOB '*::')
+           OR CASE WHEN instr(x, '::') > 0 THEN colons > 7 ELSE colons <> 7 END
+           OR (':' || x || ':') GLOB '*:[^:][^:][^:][^:][^:]*');
+    SELECT json_extract('{}', printf('rule_sources: source "%s": host bits set after /%d (the bits after the prefix must be zero)', NEW.source, bits))
+    FROM (SELECT bits, replace(x, '::', ':' || substr('0:0:0:0:0:0:0:', 1, 2 * (8 - colons)))
+                       AS full
+          FROM (SELECT x, bits, length(x) - length(replace(x, ':', '')) AS colons
+                FROM (SELECT CASE WHEN x0 GLOB '*::' THEN x0 || '0' ELSE x0 END AS x, bits
+                      FROM (SELECT CASE WHEN a GLOB '::*' THEN '0' || a ELSE a END AS x0, bits
+                            FROM (SELECT lower(CASE WHEN instr(NEW.source, '/') > 0
+                                                    THEN substr(NEW.source, 1, instr(NEW.source, '/') - 1)
+                                                    ELSE NEW.source END) AS a,
+                                         CASE WHEN instr(NEW.source, '/') > 0
+                                              THEN CAST(substr(NEW.source, instr(NEW.source, '/') + 1) AS INTEGER)
+                                              ELSE 128 END AS bits)))))
+    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') > 0
+      AND EXISTS (
+          SELECT 1 FROM (
+              SELECT 16 * key AS lo,
+                     (instr('0123456789abcdef', substr(g, 1, 1)) - 1) * 4096
+                     + (instr('0123456789abcdef', substr(g, 2, 1)) - 1) * 256
+                     + (instr('0123456789abcdef', substr(g, 3, 1)) - 1) * 16
+                     + (instr('0123456789abcdef', substr(g, 4, 1)) - 1) AS v
+              FROM (SELECT key, substr('000' || value, -4, 4) AS g
+                    FROM json_each('["' || replace(full, ':', '","') || '"]')))
+          WHERE (lo >= bits AND v <> 0)
+             OR (lo < bits AND lo + 16 > bits AND v & ((1 << (lo + 16 - bits)) - 1) <> 0));
+END;
+DROP TRIGGER IF EXISTS rule_sources_check_update;
+CREATE TRIGGER rule_sources_check_update BEFORE UPDATE OF source ON rule_sources
+BEGIN
+    -- user:NAME
+    SELECT json_extract('{}', printf('rule_sources: source "%s": user name missing, with spaces at an end, or with a control character', NEW.source))
+    WHERE NEW.source GLOB 'user:*'
+      AND (length(NEW.source) = 5 OR NEW.source <> trim(NEW.source)
+           OR substr(NEW.source, 6) <> trim(substr(NEW.source, 6))
+           OR NEW.source GLOB ('*[' || char(1) || '-' || char(31) || char(127) || ']*'));
+    -- addresses: the characters, then the prefix length
+    SELECT json_extract('{}', printf('rule_sources: source "%s": not an address, a network or user:NAME (e.g. 10.1.0.0/16, 2001:db8::/32, user:alice)', NEW.source))
+    WHERE NEW.source NOT GLOB 'user:*' AND NEW.source GLOB '*[^0-9a-fA-F.:/]*';
+    SELECT json_extract('{}', printf('rule_sources: source "%s": bad prefix length after "/" (0-32 for IPv4, 0-128 for IPv6)', NEW.source))
+    FROM (SELECT substr(NEW.source, instr(NEW.source, '/') + 1) AS p,
+                 (instr(NEW.source, ':') > 0) AS v6)
+    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, '/') > 0
+      AND (p NOT GLOB '[0-9]' AND p NOT GLOB '[0-9][0-9]' AND p NOT GLOB '[0-9][0-9][0-9]'
+           OR CAST(p AS INTEGER) > CASE WHEN v6 THEN 128 ELSE 32 END);
+    -- IPv4
+    SELECT json_extract('{}', printf('rule_sources: source "%s": not a dotted-quad IPv4 address (four numbers 0-255, no leading zeros)', NEW.source))
+    FROM (SELECT CASE WHEN instr(NEW.source, '/') > 0
+                      THEN substr(NEW.source, 1, instr(NEW.source, '/') - 1)
+                      ELSE NEW.source END AS a)
+    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') = 0
+      AND CASE WHEN a GLOB '*[^0-9.]*' OR length(a) - length(replace(a, '.', '')) <> 3
+                    OR a GLOB '.*' OR a GLOB '*.' OR a GLOB '*..*' OR ('.' || a) GLOB '*.0[0-9]*'
+                    OR ('.' || a || '.') GLOB '*.[0-9][0-9][0-9][0-9]*' THEN 1
+               -- well formed: now the numbers can be read as a JSON array
+               ELSE EXISTS (SELECT 1 FROM json_each('[' || replace(a, '.', ',') || ']')
+                            WHERE value > 255) END;
+
+    SELECT json_extract('{}', printf('rule_sources: source "%s": host bits set (the network is %d.%d.%d.%d/%d)', NEW.source, (ip & ~hostmask) >> 24 & 255, (ip & ~hostmask) >> 16 & 255, (ip & ~hostmask) >> 8 & 255, ip & ~hostmask & 255, bits))
+    FROM (SELECT ip, bits, (1 << (32 - bits)) - 1 AS hostmask
+          FROM (SELECT (json_extract(j, '$[0]') << 24) | (json_extract(j, '$[1]') << 16)
+                       | (json_extract(j, '$[2]') << 8) | json_extract(j, '$[3]') AS ip,
+                       CASE WHEN instr(NEW.source, '/') > 0
+                            THEN CAST(substr(NEW.source, instr(NEW.source, '/') + 1) AS INTEGER)
+                            ELSE 32 END AS bits
+                FROM (SELECT '[' || replace(CASE WHEN instr(NEW.source, '/') > 0
+                                             THEN substr(NEW.source, 1, instr(NEW.source, '/') - 1)
+                                             ELSE NEW.source END, '.', ',') || ']' AS j)))
+    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') = 0 AND ip & hostmask <> 0;
+    -- IPv6: shape first, then expand '::' to the missing zero groups and check the host bits.
+    SELECT json_extract('{}', printf('rule_sources: source "%s": IPv4 inside IPv6 notation: write the IPv4 address or network (e.g. 10.0.0.0/8)', NEW.source))
+    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') > 0 AND instr(NEW.source, '.') > 0;
+    SELECT json_extract('{}', printf('rule_sources: source "%s": not an IPv6 address (at most one "::", 8 groups of 1-4 hex digits)', NEW.source))
+    FROM (SELECT a, x, length(x) - length(replace(x, ':', '')) AS colons
+          FROM (SELECT a, CASE WHEN x0 GLOB '*::' THEN x0 || '0' ELSE x0 END AS x
+                FROM (SELECT a, CASE WHEN a GLOB '::*' THEN '0' || a ELSE a END AS x0
+                      FROM (SELECT lower(CASE WHEN instr(NEW.source, '/') > 0
+                                              THEN substr(NEW.source, 1, instr(NEW.source, '/') - 1)
+                                              ELSE NEW.source END) AS a))))
+    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') > 0
+      AND (a GLOB '*:::*' OR (length(a) - length(replace(a, '::', ''))) / 2 > 1
+           OR (a GLOB ':*' AND a NOT GLOB '::*') OR (a GLOB '*:' AND a NOT GLOB '*::')
+           OR CASE WHEN instr(x, '::') > 0 THEN colons > 7 ELSE colons <> 7 END
+           OR (':' || x || ':') GLOB '*:[^:][^:][^:][^:][^:]*');
+    SELECT json_extract('{}', printf('rule_sources: source "%s": host bits set after /%d (the bits after the prefix must be zero)', NEW.source, bits))
+    FROM (SELECT bits, replace(x, '::', ':' || substr('0:0:0:0:0:0:0:', 1, 2 * (8 - colons)))
+                       AS full
+          FROM (SELECT x, bits, length(x) - length(replace(x, ':', '')) AS colons
+                FROM (SELECT CASE WHEN x0 GLOB '*::' THEN x0 || '0' ELSE x0 END AS x, bits
+                      FROM (SELECT CASE WHEN a GLOB '::*' THEN '0' || a ELSE a END AS x0, bits
+                            FROM (SELECT lower(CASE WHEN instr(NEW.source, '/') > 0
+                                                    THEN substr(NEW.source, 1, instr(NEW.source, '/') - 1)
+                                                    ELSE NEW.source END) AS a,
+                                         CASE WHEN instr(NEW.source, '/') > 0
+                                              THEN CAST(substr(NEW.source, instr(NEW.source, '/') + 1) AS INTEGER)
+                                              ELSE 128 END AS bits)))))
+    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') > 0
+      AND EXISTS (
+          SELECT 1 FROM (
+              SELECT 16 * key AS lo,
+                     (instr('0123456789abcdef', substr(g, 1, 1)) - 1) * 4096
+                     + (instr('0123456789abcdef', substr(g, 2, 1)) - 1) * 256
+                     + (instr('0123456789abcdef', substr(g, 3, 1)) - 1) * 16
+                     + (instr('0123456789abcdef', substr(g, 4, 1)) - 1) AS v
+              FROM (SELECT key, substr('000' || value, -4, 4) AS g
+                    FROM json_each('["' || replace(full, ':', '","') || '"]')))
+          WHERE (lo >= bits AND v <> 0)
+             OR (lo < bits AND lo + 16 > bits AND v & ((1 << (lo + 16 - bits)) - 1) <> 0));
+END;
+
+-- ---- add_category --------------------------------------------------------------------------------
+-- INSERT INTO add_category (rule, category) VALUES (...): the category must exist in categories
+-- (its names come from category_domains, e.g. from `pinsplice categories import`); the rule too.
+DROP VIEW IF EXISTS add_category;
+CREATE VIEW add_category (rule, category) AS
+SELECT r.name, c.category
+FROM rule_categories c JOIN rules r ON r.id = c.rule_id
+ORDER BY coalesce(r.position, r.id), r.id, c.category;
+
+CREATE TRIGGER add_category_insert INSTEAD OF INSERT ON add_category
+BEGIN
+    SELECT json_extract('{}', printf('add_category: no rule named "%s" (see SELECT name FROM rule_overview; add_domain or INSERT INTO rules(name) creates one)', NEW.rule))
+    WHERE NOT EXISTS (SELECT 1 FROM rules WHERE name = NEW.rule);
+    SELECT json_extract('{}', printf('add_category: unknown category "%s" (SELECT name FROM categories lists them; INSERT INTO categories(name) adds one)', NEW.category))
+    WHERE NOT EXISTS (SELECT 1 FROM categories WHERE name = NEW.category);
+    INSERT INTO rule_categories (rule_id, category)
+    SELECT id, NEW.category FROM rules WHERE name = NEW.rule
+    ON CONFLICT (rule_id, category) DO NOTHING;
+END;
+
+-- ---- the catalogue -------------------------------------------------------------------------------
+-- INSERT INTO enable_app (app, by) VALUES ('Zoom', 'domain' | 'program' | 'both')
+-- Creates the rule 'App: <app>' (enabled, splice, tried last, origin local) holding the app's
+-- catalogue domains (by 'domain'), programs (by 'program') or both (by 'both': the rule then
+-- needs BOTH to match, i.e. the app's own program talking to the app's own domains). An app
+-- without what `by` asks for is refused (an empty dimension would change what the rule means).
+-- SELECT * FROM enable_app lists every (app, by) pair that is accepted.
+DROP VIEW IF EXISTS enable_app;
+CREATE VIEW enable_app (app, by) AS
+SELECT a.name, b.by
+FROM apps a JOIN (SELECT 1 AS o, 'domain' AS by UNION ALL SELECT 2, 'program'
+                  UNION ALL SELECT 3, 'both') b
+WHERE (b.by <> 'program' AND EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id)
+       OR b.by = 'program')
+  AND (b.by <> 'domain' AND EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id)
+       OR b.by = 'domain')
+ORDER BY a.id, b.o;
+
+CREATE TRIGGER enable_app_insert INSTEAD OF INSERT ON enable_app
+BEGIN
+    SELECT json_extract('{}', printf('enable_app: unknown app "%s" (SELECT app FROM app_overview lists the catalogue)', NEW.app))
+    WHERE NOT EXISTS (SELECT 1 FROM apps WHERE name = NEW.app);
+    SELECT json_extract('{}', printf('enable_app: app "%s": by "%s": use domain, program or both', NEW.app, NEW.by))
+    WHERE NEW.by IS NULL OR NEW.by NOT IN ('domain', 'program', 'both');
+    SELECT json_extract('{}', printf('enable_app: app "%s" has no domains and no programs in the catalogue (see SELECT note FROM apps WHERE name = ...): nothing to make a rule from', NEW.app))
+    FROM apps a WHERE a.name = NEW.app
+      AND NOT EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id)
+      AND NOT EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id);
+    SELECT json_extract('{}', printf('enable_app: app "%s" has no programs in the catalogue: by "%s" is refused (use by = ''domain'')', NEW.app, NEW.by))
+    FROM apps a WHERE a.name = NEW.app AND NEW.by IN ('program', 'both')
+      AND NOT EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id);
+    SELECT json_extract('{}', printf('enable_app: app "%s" has no domains in the catalogue: by "%s" is refused (use by = ''program'')', NEW.app, NEW.by))
+    FROM apps a WHERE a.name = NEW.app AND NEW.by IN ('domain', 'both')
+      AND NOT EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id);
+    SELECT json_extract('{}', printf('enable_app: a rule "App: %s" already exists (see rule_overview; delete it first to make it again)', NEW.app))
+    WHERE EXISTS (SELECT 1 FROM rules WHERE name = 'App: ' || NEW.app);
+    INSERT INTO rules (name, action, enabled, origin, comment)
+    SELECT 'App: ' || a.name, 'splice', 1, 'local',
+           printf('made by enable_app from catalogue app %d "%s", by %s', a.id, a.name, NEW.by)
+    FROM apps a WHERE a.name = NEW.app;
+    INSERT INTO rule_domains (rule_id, domain, exact, comment)
+    SELECT r.id, d.domain, 0, d.note
+    FROM rules r, apps a JOIN app_domains d ON d.app_id = a.id
+    WHERE r.name = 'App: ' || NEW.app AND a.name = NEW.app AND NEW.by IN ('domain', 'both');
+    INSERT INTO rule_programs (rule_id, os, program, comment)
+    SELECT r.id, p.os, p.program, p.note
+    FROM rules r, apps a JOIN app_programs p ON p.app_id = a.id
+    WHERE r.name = 'App: ' || NEW.app AND a.name = NEW.app AND NEW.by IN ('program', 'both');
+END;
+
+-- app_overview: one row per catalogue app, its domains and programs aggregated, the `by` values
+-- enable_app accepts for it, and the rule made from it, if any.
+DROP VIEW IF EXISTS app_overview;
+CREATE VIEW app_overview AS
+SELECT id, name AS app, enable_by, rule, domains, programs, origin
+FROM (
+    SELECT a.id, a.name, a.origin,
+           (SELECT group_concat(domain, ', ') FROM (
+                SELECT domain FROM app_domains WHERE app_id = a.id ORDER BY domain)) AS domains,
+           (SELECT group_concat(e, ', ') FROM (
+                SELECT CASE os WHEN 'any' THEN '' ELSE os || ':' END || program AS e
+                FROM app_programs WHERE app_id = a.id ORDER BY os, program)) AS programs,
+           CASE WHEN EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id) THEN
+                     CASE WHEN EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id)
+                          THEN 'domain, program, both' ELSE 'domain' END
+                WHEN EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id) THEN 'program'
+           END AS enable_by,
+           (SELECT name FROM rules WHERE name = 'App: ' || a.name) AS rule
+    FROM apps a
+)
+ORDER BY id;
