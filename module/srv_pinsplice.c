@@ -1,0 +1,585 @@
+/*
+ * srv_pinsplice: c-icap REQMOD service that tells Squid to splice, bump or terminate a CONNECT.
+ *
+ * Squid 5.7 does not turn ICAP response headers into annotations, so the decision travels in the
+ * adapted CONNECT request itself: the service removes any copy of the decision header the client
+ * sent, adds "X-Pinsplice-Action: splice|bump|terminate" and answers 200; squid.conf matches it
+ * with a req_header acl (squid-conf/pinsplice-icap.conf). Everything that is not a CONNECT gets
+ * 204 at once.
+ *
+ * This file only translates: lib/icapreq.c reads the request line and headers, lib/decide.c
+ * decides, lib/reload.c keeps the rules current.
+ *
+ * Process model: c-icap forks children from a master that has loaded this module. Nothing here
+ * opens the rules DB before fork(): each child creates its ps_reload (which loads a snapshot with
+ * a short-lived SQLite connection and starts the reload thread) in CI_CMD_CHILD_START. The worker
+ * threads of a child share that child's immutable snapshot, one reference per request.
+ */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <c_icap/c-icap.h>
+#include <c_icap/body.h>
+#include <c_icap/commands.h>
+#include <c_icap/debug.h>
+#include <c_icap/header.h>
+#include <c_icap/request.h>
+#include <c_icap/service.h>
+#include <c_icap/simple_api.h>
+#include <c_icap/stats.h>
+
+#include "decide.h"
+#include "err.h"
+#include "icapreq.h"
+#include "reload.h"
+#include "snapshot.h"
+
+#define DEFAULT_DB PS_LOCALSTATEDIR "/lib/pinsplice/rules.db"
+#define DB_PATH_MAX 4096
+#define RELOAD_MAX_S 3600
+#define ICAP_ACTION_HEADER "X-Pinsplice-Action"
+#define ICAP_RULE_HEADER "X-Pinsplice-Rule"
+#define MAX_HEADERS 1000 /* most encapsulated header lines examined (c-icap bounds them too) */
+
+/* ---- configuration (pinsplice.* directives; reset in init, read after parsing) ------------- */
+
+static struct {
+    char db[DB_PATH_MAX + 1];
+    unsigned reload_ms;
+    char program_header[PS_ICAPREQ_HEADER_NAME_MAX + 1];
+    char decision_header[PS_ICAPREQ_HEADER_NAME_MAX + 1];
+    char user_header[PS_ICAPREQ_HEADER_NAME_MAX + 1];
+    int user_base64;
+    int fail_open;
+} cfg;
+
+static void
+cfg_defaults(void)
+{
+    snprintf(cfg.db, sizeof(cfg.db), "%s", DEFAULT_DB);
+    cfg.reload_ms = 5000;
+    snprintf(cfg.program_header, sizeof(cfg.program_header), "X-Client-Process");
+    snprintf(cfg.decision_header, sizeof(cfg.decision_header), "X-Pinsplice-Action");
+    snprintf(cfg.user_header, sizeof(cfg.user_header), "X-Client-Username");
+    cfg.user_base64 = 0;
+    cfg.fail_open = 0;
+}
+
+/* c-icap setters return non-zero on success; zero makes c-icap refuse the configuration. */
+static int
+set_header(const char *directive, const char **argv, void *setdata)
+{
+    struct ps_err err = {0};
+
+    if (argv == NULL || argv[0] == NULL || argv[1] != NULL) {
+        ci_debug_printf(1, "pinsplice: %s takes one header name\n", directive);
+        return 0;
+    }
+    if (ps_icapreq_header_name_check(argv[0], &err) < 0) {
+        ci_debug_printf(1, "pinsplice: %s: %s\n", directive, err.msg);
+        return 0;
+    }
+    snprintf(setdata, PS_ICAPREQ_HEADER_NAME_MAX + 1, "%s", argv[0]);
+    return 1;
+}
+
+static int
+set_db(const char *directive, const char **argv, void *setdata)
+{
+    if (argv == NULL || argv[0] == NULL || argv[1] != NULL || argv[0][0] != '/') {
+        ci_debug_printf(1, "pinsplice: %s takes one absolute path\n", directive);
+        return 0;
+    }
+    if (strlen(argv[0]) > DB_PATH_MAX) {
+        ci_debug_printf(1, "pinsplice: %s: path over %d bytes\n", directive, DB_PATH_MAX);
+        return 0;
+    }
+    snprintf(setdata, DB_PATH_MAX + 1, "%s", argv[0]);
+    return 1;
+}
+
+static int
+set_seconds(const char *directive, const char **argv, void *setdata)
+{
+    struct ps_err err = {0};
+
+    if (argv == NULL || argv[0] == NULL || argv[1] != NULL ||
+        ps_icapreq_seconds(argv[0], RELOAD_MAX_S, setdata, &err) < 0) {
+        ci_debug_printf(1, "pinsplice: %s takes seconds, 0..%d: %s\n", directive, RELOAD_MAX_S,
+                        err.msg);
+        return 0;
+    }
+    return 1;
+}
+
+static struct ci_conf_entry conf_table[] = {
+    {"Database", cfg.db, set_db, "the rules DB (absolute path)"},
+    {"ReloadInterval", &cfg.reload_ms, set_seconds, "seconds between checks of the DB; 0: never"},
+    {"ProgramHeader", cfg.program_header, set_header, "request header naming the program"},
+    {"DecisionHeader", cfg.decision_header, set_header, "request header carrying the decision"},
+    {"UserHeader", cfg.user_header, set_header, "ICAP header carrying the proxy user"},
+    {"UserHeaderBase64", &cfg.user_base64, ci_cfg_onoff, "on: UserHeader is base64"},
+    {"FailOpen", &cfg.fail_open, ci_cfg_onoff, "on: splice while no rules are loaded"},
+    {NULL, NULL, NULL, NULL},
+};
+
+/* ---- statistics (c-icap's info service; per child, summed by c-icap) ----------------------- */
+
+/* Two increments per request (requests + the answer): each takes c-icap's statistics mutex.
+ * CONNECTs = splice + bump + terminate. */
+enum {
+    ST_REQUESTS,
+    ST_SPLICE,
+    ST_BUMP,
+    ST_TERMINATE,
+    ST_OTHER,
+    ST_MALFORMED,
+    ST_SPOOF,
+    ST_RELOADS,
+    ST_LOAD_FAILURES,
+    ST_COUNT
+};
+static const char *const stat_labels[ST_COUNT] = {
+    "requests",
+    "splice",
+    "bump",
+    "terminate",
+    "not CONNECT (204)",
+    "malformed CONNECT (bump)",
+    "client decision headers removed",
+    "reloads",
+    "load failures",
+};
+static int stat_id[ST_COUNT];
+
+static void
+stat_add(int which, unsigned long n)
+{
+    if (stat_id[which] >= 0 && n > 0)
+        ci_stat_uint64_inc(stat_id[which], (int)n);
+}
+
+/* ---- per-child rule holder ---------------------------------------------------------------- */
+
+static struct ps_reload *child_reload; /* set in CHILD_START, read by worker threads */
+static unsigned long seen_loads, seen_failures;
+static time_t last_sync;
+
+static struct ps_reload *
+reload_get(void)
+{
+    return __atomic_load_n(&child_reload, __ATOMIC_ACQUIRE);
+}
+
+/* Move the lib's load counters into c-icap's statistics (deltas since the last call). */
+static void
+sync_reload_stats(void)
+{
+    struct ps_reload *r = reload_get();
+    struct ps_reload_stats rs;
+    unsigned long prev;
+
+    if (r == NULL)
+        return;
+    ps_reload_stats(r, &rs);
+    prev = __atomic_exchange_n(&seen_loads, rs.loads, __ATOMIC_ACQ_REL);
+    if (rs.loads > prev)
+        stat_add(ST_RELOADS, rs.loads - prev);
+    prev = __atomic_exchange_n(&seen_failures, rs.failures, __ATOMIC_ACQ_REL);
+    if (rs.failures > prev)
+        stat_add(ST_LOAD_FAILURES, rs.failures - prev);
+}
+
+static void
+log_sink(int level, const char *msg, void *ud)
+{
+    ci_debug_printf(level, "pinsplice: %s\n", msg);
+}
+
+static void
+child_start(const char *name, int type, void *data)
+{
+    struct ps_err err = {0};
+    struct ps_reload *r;
+    int rc;
+
+    r = ps_reload_new(cfg.db, cfg.reload_ms > 0 ? cfg.reload_ms : 1000);
+    if (r == NULL) {
+        ci_debug_printf(1, "pinsplice: out of memory: every CONNECT is answered bump\n");
+        return;
+    }
+    rc = ps_reload_poll(r, true, &err);
+    if (rc < 0) {
+        ci_debug_printf(1, "pinsplice: %s: %s: %s\n", cfg.db, err.msg,
+                        cfg.fail_open ? "no rules, FailOpen on: every CONNECT is answered splice"
+                                      : "no rules: every CONNECT is answered bump");
+    }
+    if (cfg.reload_ms > 0 && ps_reload_start(r) < 0) {
+        ci_debug_printf(1, "pinsplice: cannot start the reload thread: rules stay as loaded\n");
+    }
+    __atomic_store_n(&child_reload, r, __ATOMIC_RELEASE);
+    sync_reload_stats();
+}
+
+static void
+child_stop(const char *name, int type, void *data)
+{
+    struct ps_reload *r = __atomic_exchange_n(&child_reload, NULL, __ATOMIC_ACQ_REL);
+
+    ps_reload_free(r);
+}
+
+/* `echo -n pinsplice:reload > CommandsSocket`: runs in the master, then in every child. */
+static void
+ctl_reload(const char *name, int type, const char **argv)
+{
+    struct ps_err err = {0};
+    struct ps_reload *r = reload_get();
+    int rc;
+
+    if (r == NULL)
+        return; /* the master holds no rules */
+    rc = ps_reload_poll(r, true, &err);
+    if (rc < 0) {
+        ci_debug_printf(1, "pinsplice: reload of %s failed, previous rules kept: %s\n", cfg.db,
+                        err.msg);
+    } else {
+        ci_debug_printf(3, "pinsplice: reload of %s: %s\n", cfg.db,
+                        rc > 0 ? "new rules in force" : "unchanged");
+    }
+    sync_reload_stats();
+}
+
+/* ---- per-request data (only a request carrying a body needs one: its body is echoed) ------- */
+
+struct req_data {
+    ci_ring_buf_t *body;
+    bool eof;
+};
+
+/* What a request without a body gets: nothing to allocate on the hot path. */
+static struct req_data no_body;
+
+static void *
+init_request_data(ci_request_t *req)
+{
+    struct req_data *rd;
+
+    if (!ci_req_hasbody(req))
+        return &no_body;
+    rd = calloc(1, sizeof(*rd));
+    if (rd == NULL)
+        return NULL;
+    rd->body = ci_ring_buf_new(4096);
+    if (rd->body == NULL) {
+        free(rd);
+        return NULL;
+    }
+    return rd;
+}
+
+static void
+release_request_data(void *data)
+{
+    struct req_data *rd = data;
+
+    if (rd == NULL || rd == &no_body)
+        return;
+    ci_ring_buf_destroy(rd->body);
+    free(rd);
+}
+
+/* ---- reading the encapsulated request ----------------------------------------------------- */
+
+/* Value of the first header line named exactly name, or NULL. */
+static const char *
+header_find(ci_headers_list_t *h, const char *name)
+{
+    int i;
+
+    if (h == NULL)
+        return NULL;
+    for (i = 0; i < h->used && i < MAX_HEADERS; i++) {
+        const char *v = ps_icapreq_header_value(h->headers[i], name);
+        if (v != NULL)
+            return v;
+    }
+    return NULL;
+}
+
+/*
+ * Remove every line named name from the HTTP request, exactly (c-icap's own remove matches by
+ * prefix). Rebuilds the list only when a copy exists, which the snippet's http_access rule makes
+ * rare. Returns the number removed, or -1 when the list could not be rebuilt.
+ */
+static int
+strip_header(ci_request_t *req, ci_headers_list_t *h, const char *name)
+{
+    char *copy = NULL, *p;
+    int i, n = 0, used, removed = -1;
+    size_t total = 0;
+
+    used = h->used < MAX_HEADERS ? h->used : MAX_HEADERS;
+    for (i = 0; i < used; i++) {
+        total += strlen(h->headers[i]) + 1;
+        if (i > 0 && ps_icapreq_header_is(h->headers[i], name))
+            n++;
+    }
+    if (n == 0 || h->used > MAX_HEADERS)
+        return n == 0 ? 0 : -1;
+    copy = malloc(total);
+    if (copy == NULL)
+        goto done;
+    for (p = copy, i = 0; i < used; i++) {
+        size_t l = strlen(h->headers[i]) + 1;
+        memcpy(p, h->headers[i], l);
+        p += l;
+    }
+    if (!ci_http_request_reset_headers(req))
+        goto done;
+    for (p = copy, i = 0; i < used; i++) {
+        if ((i == 0 || !ps_icapreq_header_is(p, name)) &&
+            ci_http_request_add_header(req, p) == NULL)
+            goto done;
+        p += strlen(p) + 1;
+    }
+    removed = n;
+done:
+    free(copy);
+    return removed;
+}
+
+/* Build the query from the ICAP and HTTP headers. Strings point into req or into user. */
+static void
+make_query(ci_request_t *req, ci_headers_list_t *http, const char *target,
+           char user[PS_ICAPREQ_USER_MAX + 1], struct ps_query *q)
+{
+    const char *v;
+
+    memset(q, 0, sizeof(*q));
+    q->host = target;
+    q->client_ip = header_find(req->request_header, "X-Client-IP");
+    q->program = header_find(http, cfg.program_header);
+    v = header_find(req->request_header, cfg.user_header);
+    if (v != NULL && ps_icapreq_user(v, cfg.user_base64, user, NULL) == 0) {
+        q->user = user;
+    } else if (v == NULL && strcasecmp(cfg.user_header, "X-Authenticated-User") != 0) {
+        v = header_find(req->request_header, "X-Authenticated-User");
+        if (v != NULL && ps_icapreq_user(v, true, user, NULL) == 0)
+            q->user = user;
+    }
+}
+
+/* ---- answering ---------------------------------------------------------------------------- */
+
+static void
+announce(ci_request_t *req, ci_headers_list_t *http, enum ps_action action, const char *rule,
+         const char *reason, const char *name)
+{
+    char line[PS_ICAPREQ_HEADER_NAME_MAX + PS_ICAPREQ_VALUE_MAX + 8];
+    const char *act = ps_action_str(action);
+
+    if (http != NULL &&
+        ps_icapreq_header_line(cfg.decision_header, act, line, sizeof(line), NULL) == 0 &&
+        ci_http_request_add_header(req, line) == NULL) {
+        /* No header: the snippet bumps, which is what a failure must give. */
+        ci_debug_printf(1, "pinsplice: cannot add %s to the request: bump\n", cfg.decision_header);
+    }
+    if (ps_icapreq_header_line(ICAP_ACTION_HEADER, act, line, sizeof(line), NULL) == 0)
+        ci_icap_add_xheader(req, line);
+    if (ps_icapreq_header_line(ICAP_RULE_HEADER, rule, line, sizeof(line), NULL) == 0)
+        ci_icap_add_xheader(req, line);
+    ci_request_set_str_attribute(req, "pinsplice:action", act);
+    ci_request_set_str_attribute(req, "pinsplice:rule", rule);
+    ci_request_set_str_attribute(req, "pinsplice:reason", reason);
+    ci_request_set_str_attribute(req, "pinsplice:host", name[0] != '\0' ? name : "-");
+    switch (action) {
+    case PS_ACTION_SPLICE:
+        stat_add(ST_SPLICE, 1);
+        break;
+    case PS_ACTION_TERMINATE:
+        stat_add(ST_TERMINATE, 1);
+        break;
+    default:
+        stat_add(ST_BUMP, 1);
+    }
+}
+
+/* Decide a well-formed CONNECT to target and deliver the answer. */
+static void
+decide_connect(ci_request_t *req, ci_headers_list_t *http, const char *target)
+{
+    char user[PS_ICAPREQ_USER_MAX + 1], rule[PS_ICAPREQ_VALUE_MAX], name[PS_ICAPREQ_VALUE_MAX];
+    struct ps_reload *r = reload_get();
+    struct ps_snapshot *snap;
+    struct ps_decision d;
+    struct ps_query q;
+    enum ps_action action;
+
+    make_query(req, http, target, user, &q);
+    snap = r != NULL ? ps_reload_acquire(r) : NULL;
+    ps_decide(snap, &q, &d);
+    /* Copy what outlives the snapshot (the rule name points into it) before releasing it. */
+    if (ps_icapreq_rule_label(&d, rule, sizeof(rule), NULL) < 0)
+        snprintf(rule, sizeof(rule), "(label-too-long)");
+    if (ps_icapreq_escape(d.server_name, name, sizeof(name), NULL) < 0)
+        name[0] = '\0';
+    action = ps_icapreq_action(&d, cfg.fail_open != 0);
+    ps_snapshot_release(snap);
+    announce(req, http, action, rule, ps_reason_str(d.reason), name);
+}
+
+/*
+ * The whole decision happens here: Squid sends a CONNECT with "Preview: 0" and no body. Not a
+ * CONNECT: 204. A CONNECT: strip the client's decision headers, decide, add ours, and answer
+ * 200 with the modified request (CI_MOD_CONTINUE; c-icap sends it). A malformed CONNECT line, or
+ * a client header that could not be removed, is answered bump.
+ */
+static int
+check_preview(char *preview_data, int preview_data_len, ci_request_t *req)
+{
+    char target[PS_ICAPREQ_TARGET_MAX + 1];
+    ci_headers_list_t *http;
+    time_t now;
+    int rc, removed;
+
+    stat_add(ST_REQUESTS, 1);
+    now = time(NULL);
+    if (__atomic_load_n(&last_sync, __ATOMIC_RELAXED) != now &&
+        __atomic_exchange_n(&last_sync, now, __ATOMIC_ACQ_REL) != now)
+        sync_reload_stats();
+
+    http = ci_http_request_headers(req);
+    rc = ps_icapreq_connect_target(http != NULL ? ci_http_request(req) : NULL, target, NULL);
+    if (rc == 0) {
+        stat_add(ST_OTHER, 1);
+        return CI_MOD_ALLOW204;
+    }
+    removed = strip_header(req, http, cfg.decision_header);
+    if (removed != 0) {
+        stat_add(ST_SPOOF, removed > 0 ? (unsigned long)removed : 1);
+        ci_debug_printf(3, "pinsplice: %s sent by the client %s\n", cfg.decision_header,
+                        removed > 0 ? "removed" : "could not be removed: bump");
+    }
+    if (ci_req_hasbody(req)) {
+        ci_req_unlock_data(req);
+    }
+    if (rc < 0 || removed < 0) {
+        stat_add(ST_MALFORMED, rc < 0 ? 1 : 0);
+        announce(req, http, PS_ACTION_BUMP, "(bad-input)", "bad-input", "");
+    } else {
+        decide_connect(req, http, target);
+    }
+    return CI_MOD_CONTINUE;
+}
+
+static int
+end_of_data(ci_request_t *req)
+{
+    struct req_data *rd = ci_service_data(req);
+
+    if (rd != NULL && rd != &no_body)
+        rd->eof = true;
+    return CI_MOD_DONE;
+}
+
+/* Echo a body unchanged (a CONNECT has none; this keeps a malformed one from stalling). */
+static int
+service_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_request_t *req)
+{
+    struct req_data *rd = ci_service_data(req);
+
+    if (rd == NULL || rd->body == NULL) {
+        if (rlen != NULL)
+            *rlen = 0;
+        if (wlen != NULL)
+            *wlen = CI_EOF;
+        return CI_OK;
+    }
+    if (iseof)
+        rd->eof = true;
+    if (rbuf != NULL && rlen != NULL) {
+        *rlen = ci_ring_buf_write(rd->body, rbuf, *rlen);
+        if (*rlen < 0)
+            return CI_ERROR;
+    }
+    if (wbuf != NULL && wlen != NULL) {
+        *wlen = ci_ring_buf_read(rd->body, wbuf, *wlen);
+        if (*wlen == 0 && rd->eof)
+            *wlen = CI_EOF;
+    }
+    return CI_OK;
+}
+
+/* ---- service life cycle ------------------------------------------------------------------- */
+
+/* Pre-daemon, as root, before the pinsplice.* directives are parsed. */
+static int
+init_service(ci_service_xdata_t *srv_xdata, struct ci_server_conf *server_conf)
+{
+    int i;
+
+    cfg_defaults();
+    ci_service_set_preview(srv_xdata, 0);
+    ci_service_enable_204(srv_xdata);
+    ci_service_set_xopts(srv_xdata, CI_XCLIENTIP | CI_XAUTHENTICATEDUSER);
+    ci_service_set_istag(srv_xdata, "pinsplice-" PACKAGE_VERSION);
+    for (i = 0; i < ST_COUNT; i++)
+        stat_id[i] =
+            ci_stat_entry_register((char *)stat_labels[i], STAT_INT64_T, "Service pinsplice");
+    ci_command_register_action("pinsplice:child_start", CI_CMD_CHILD_START, NULL, child_start);
+    ci_command_register_action("pinsplice:child_stop", CI_CMD_CHILD_STOP, NULL, child_stop);
+    ci_command_register_ctl_cmd("pinsplice:reload", CI_CMD_MONITOR_PROC | CI_CMD_CHILDS_PROC,
+                                ctl_reload);
+    return CI_OK;
+}
+
+/* In the master, after the configuration is read, before the children are forked. The DB is not
+ * opened here: no SQLite handle may cross fork(). */
+static int
+post_init_service(ci_service_xdata_t *srv_xdata, struct ci_server_conf *server_conf)
+{
+    ps_log_set(log_sink, NULL, PS_LOG_DEBUG);
+    if (strcasecmp(cfg.program_header, cfg.decision_header) == 0) {
+        ci_debug_printf(1, "pinsplice: ProgramHeader and DecisionHeader are both %s\n",
+                        cfg.decision_header);
+        return CI_ERROR;
+    }
+    ci_debug_printf(3,
+                    "pinsplice: Database %s, ReloadInterval %us, DecisionHeader %s, "
+                    "ProgramHeader %s, UserHeader %s%s, FailOpen %s\n",
+                    cfg.db, cfg.reload_ms / 1000, cfg.decision_header, cfg.program_header,
+                    cfg.user_header, cfg.user_base64 ? " (base64)" : "",
+                    cfg.fail_open ? "on" : "off");
+    return CI_OK;
+}
+
+static void
+close_service(void)
+{
+    struct ps_reload *r = __atomic_exchange_n(&child_reload, NULL, __ATOMIC_ACQ_REL);
+
+    ps_reload_free(r);
+}
+
+CI_DECLARE_MOD_DATA ci_service_module_t service = {
+    "pinsplice",                                    /* mod_name */
+    "pinsplice: splice/bump decisions for CONNECT", /* mod_short_descr */
+    ICAP_REQMOD,                                    /* mod_type */
+    init_service,                                   /* mod_init_service */
+    post_init_service,                              /* mod_post_init_service */
+    close_service,                                  /* mod_close_service */
+    init_request_data,                              /* mod_init_request_data */
+    release_request_data,                           /* mod_release_request_data */
+    check_preview,                                  /* mod_check_preview_handler */
+    end_of_data,                                    /* mod_end_of_data_handler */
+    service_io,                                     /* mod_service_io */
+    conf_table,                                     /* mod_conf_table */
+    NULL,                                           /* mod_data */
+};

@@ -1,0 +1,401 @@
+/* Unit tests for lib/icapreq.c: what the c-icap service reads from a request and writes back. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "err.h"
+#include "icapreq.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- ps_icapreq_connect_target ------------------------------------------------------------ */
+
+struct target_case {
+    const char *line;
+    int rc;             /* 1 CONNECT, 0 other, or the error code */
+    const char *target; /* when rc == 1 */
+};
+
+static const struct target_case target_cases[] = {
+    {"CONNECT zoom.us:443 HTTP/1.1", 1, "zoom.us:443"},
+    {"CONNECT ZOOM.US.:443 HTTP/1.0", 1, "ZOOM.US.:443"}, /* normalising is ps_decide's job */
+    {"CONNECT [2001:db8::1]:443 HTTP/1.1", 1, "[2001:db8::1]:443"},
+    {"CONNECT 192.0.2.7:8443 HTTP/1.1", 1, "192.0.2.7:8443"},
+    {"CONNECT zoom.us HTTP/1.1", 1, "zoom.us"},
+    {"CONNECT b%00d.example:443 HTTP/1.1", 1, "b%00d.example:443"}, /* %00 stays text */
+    {"CONNECT %% HTTP/1.1", 1, "%%"},
+    {"GET http://zoom.us/ HTTP/1.1", 0, NULL},
+    {"POST / HTTP/1.1", 0, NULL},
+    {"connect zoom.us:443 HTTP/1.1", 0, NULL}, /* methods are case-sensitive */
+    {"CONNECTX zoom.us:443 HTTP/1.1", 0, NULL},
+    {"", 0, NULL},
+    {NULL, 0, NULL},
+    {"garbage", 0, NULL},
+    {"CONNECT", PS_EINVAL, NULL},
+    {"CONNECT ", PS_EINVAL, NULL},
+    {"CONNECT\tzoom.us:443 HTTP/1.1", PS_EINVAL, NULL},
+    {"CONNECT  zoom.us:443 HTTP/1.1", PS_EINVAL, NULL},
+    {"CONNECT zoom.us:443", PS_EINVAL, NULL},
+    {"CONNECT zoom.us:443 ", PS_EINVAL, NULL},
+    {"CONNECT zoom.us:443 HTTP/1.1 extra", PS_EINVAL, NULL},
+    {"CONNECT zoom.us:443 HTTP/11", PS_EINVAL, NULL},
+    {"CONNECT zoom.us:443 FTP/1.1", PS_EINVAL, NULL},
+    {"CONNECT zoom.us\r:443 HTTP/1.1", PS_EINVAL, NULL},
+    {"CONNECT zoom.us:443 HTTP/1.1\x7f", PS_EINVAL, NULL},
+};
+
+static void
+test_connect_target_table(void **state)
+{
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < N(target_cases); i++) {
+        const struct target_case *c = &target_cases[i];
+        char out[PS_ICAPREQ_TARGET_MAX + 1];
+        struct ps_err err = {0};
+        int rc;
+
+        strcpy(out, "untouched");
+        rc = ps_icapreq_connect_target(c->line, out, &err);
+        if (rc != c->rc)
+            fail_msg("case %zu '%s': rc %d, want %d (%s)", i, c->line ? c->line : "(null)", rc,
+                     c->rc, err.msg);
+        if (rc == 1)
+            assert_string_equal(out, c->target);
+        else
+            assert_string_equal(out, "untouched");
+        if (rc < 0)
+            assert_true(err.msg[0] != '\0');
+    }
+}
+
+static void
+test_connect_target_bounds(void **state)
+{
+    static char line[PS_ICAPREQ_LINE_MAX + 64];
+    char out[PS_ICAPREQ_TARGET_MAX + 1];
+    size_t n;
+
+    (void)state;
+    /* Target exactly at the bound: accepted. */
+    memcpy(line, "CONNECT ", 8);
+    memset(line + 8, 'a', PS_ICAPREQ_TARGET_MAX);
+    strcpy(line + 8 + PS_ICAPREQ_TARGET_MAX, " HTTP/1.1");
+    assert_int_equal(ps_icapreq_connect_target(line, out, NULL), 1);
+    assert_int_equal(strlen(out), PS_ICAPREQ_TARGET_MAX);
+    /* One more: too long, out unchanged. */
+    memset(line + 8, 'a', PS_ICAPREQ_TARGET_MAX + 1);
+    strcpy(line + 8 + PS_ICAPREQ_TARGET_MAX + 1, " HTTP/1.1");
+    strcpy(out, "x");
+    assert_int_equal(ps_icapreq_connect_target(line, out, NULL), PS_ETOOLONG);
+    assert_string_equal(out, "x");
+    /* A line over the line bound, whatever its method. */
+    n = sizeof(line) - 1;
+    memset(line, 'A', n);
+    line[n] = '\0';
+    memcpy(line, "CONNECT ", 8);
+    assert_int_equal(ps_icapreq_connect_target(line, out, NULL), PS_ETOOLONG);
+}
+
+/* ---- header names ------------------------------------------------------------------------- */
+
+struct name_case {
+    const char *name;
+    int rc;
+};
+
+static const struct name_case name_cases[] = {
+    {"X-Pinsplice-Action", 0},
+    {"X-Client-Process", 0},
+    {"x_odd.but~legal!", 0},
+    {"A", 0},
+    {"", PS_EINVAL},
+    {NULL, PS_EINVAL},
+    {"X Pinsplice", PS_EINVAL},
+    {"X-Pinsplice:", PS_EINVAL},
+    {"X-\xc3\xa9", PS_EINVAL},
+    {"X-Tab\t", PS_EINVAL},
+    {"Host", PS_EINVAL},
+    {"host", PS_EINVAL},
+    {"CONTENT-LENGTH", PS_EINVAL},
+    {"Transfer-Encoding", PS_EINVAL},
+    {"Proxy-Authorization", PS_EINVAL},
+    {"Connection", PS_EINVAL},
+    {"Via", PS_EINVAL},
+    {"0123456789012345678901234567890123456789012345678901234567890123", 0}, /* 64 */
+    {"01234567890123456789012345678901234567890123456789012345678901234", PS_ETOOLONG},
+};
+
+static void
+test_header_name_check(void **state)
+{
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < N(name_cases); i++) {
+        struct ps_err err = {0};
+        int rc = ps_icapreq_header_name_check(name_cases[i].name, &err);
+        if (rc != name_cases[i].rc)
+            fail_msg("case %zu '%s': rc %d want %d", i,
+                     name_cases[i].name ? name_cases[i].name : "(null)", rc, name_cases[i].rc);
+    }
+}
+
+static void
+test_header_is(void **state)
+{
+    (void)state;
+    assert_true(ps_icapreq_header_is("X-Pinsplice-Action: splice", "X-Pinsplice-Action"));
+    assert_true(ps_icapreq_header_is("x-pinsplice-action:splice", "X-Pinsplice-Action"));
+    assert_true(ps_icapreq_header_is("X-PINSPLICE-ACTION:", "X-Pinsplice-Action"));
+    assert_false(ps_icapreq_header_is("X-Pinsplice-Action-Extra: splice", "X-Pinsplice-Action"));
+    assert_false(ps_icapreq_header_is("X-Pinsplice-Actio: splice", "X-Pinsplice-Action"));
+    assert_false(ps_icapreq_header_is("X-Pinsplice-Action", "X-Pinsplice-Action"));
+    assert_false(ps_icapreq_header_is("X-Pinsplice-Action : splice", "X-Pinsplice-Action"));
+    assert_false(ps_icapreq_header_is(NULL, "X-Pinsplice-Action"));
+    assert_false(ps_icapreq_header_is("X: y", NULL));
+    assert_false(ps_icapreq_header_is("X: y", ""));
+    assert_string_equal(ps_icapreq_header_value("X-Client-Process: zoom.exe", "X-Client-Process"),
+                        "zoom.exe");
+    assert_string_equal(
+        ps_icapreq_header_value("x-client-process:\t zoom.exe ", "X-Client-Process"), "zoom.exe ");
+    assert_string_equal(ps_icapreq_header_value("X-Client-Process:", "X-Client-Process"), "");
+    assert_null(ps_icapreq_header_value("X-Client-Process-Evil: zoom.exe", "X-Client-Process"));
+    assert_null(ps_icapreq_header_value(NULL, "X-Client-Process"));
+}
+
+static void
+test_header_line(void **state)
+{
+    char buf[32];
+    char small[20];
+
+    (void)state;
+    assert_int_equal(ps_icapreq_header_line("X-Pinsplice-Action", "splice", buf, sizeof(buf), NULL),
+                     0);
+    assert_string_equal(buf, "X-Pinsplice-Action: splice");
+    /* "X-Pinsplice-Action: " is 20 bytes: no room in 20. */
+    assert_int_equal(ps_icapreq_header_line("X-Pinsplice-Action", "", small, sizeof(small), NULL),
+                     PS_ETOOLONG);
+    assert_string_equal(small, "");
+    assert_int_equal(ps_icapreq_header_line("X-A", "bump", small, sizeof(small), NULL), 0);
+    assert_string_equal(small, "X-A: bump");
+    assert_int_equal(ps_icapreq_header_line(NULL, "bump", small, sizeof(small), NULL), PS_EINVAL);
+    assert_int_equal(ps_icapreq_header_line("X-A", NULL, small, sizeof(small), NULL), PS_EINVAL);
+}
+
+/* ---- escaping ----------------------------------------------------------------------------- */
+
+struct esc_case {
+    const char *in, *out;
+};
+
+static const struct esc_case esc_cases[] = {
+    {"Bypass Zoom", "Bypass Zoom"},
+    {"a\r\nX-Evil: 1", "a%0D%0AX-Evil: 1"},
+    {"100%", "100%25"},
+    {"%00", "%2500"},
+    {" lead", "%20lead"},
+    {"trail ", "trail%20"},
+    {"caf\xc3\xa9", "caf%C3%A9"},
+    {"tab\there", "tab%09here"},
+    {"\x7f", "%7F"},
+    {"", ""},
+    {NULL, "-"},
+};
+
+static void
+test_escape(void **state)
+{
+    size_t i;
+    char out[64];
+
+    (void)state;
+    for (i = 0; i < N(esc_cases); i++) {
+        assert_int_equal(ps_icapreq_escape(esc_cases[i].in, out, sizeof(out), NULL), 0);
+        assert_string_equal(out, esc_cases[i].out);
+    }
+    /* Bounds: "%0D" needs 3 bytes + NUL. */
+    assert_int_equal(ps_icapreq_escape("\r", out, 4, NULL), 0);
+    assert_string_equal(out, "%0D");
+    assert_int_equal(ps_icapreq_escape("\r", out, 3, NULL), PS_ETOOLONG);
+    assert_string_equal(out, "");
+    assert_int_equal(ps_icapreq_escape("abc", out, 3, NULL), PS_ETOOLONG);
+    assert_int_equal(ps_icapreq_escape("ab", out, 3, NULL), 0);
+    assert_int_equal(ps_icapreq_escape("ab", NULL, 3, NULL), PS_EINVAL);
+}
+
+/* ---- users -------------------------------------------------------------------------------- */
+
+struct user_case {
+    const char *in;
+    bool base64;
+    int rc;
+    const char *out;
+};
+
+static const struct user_case user_cases[] = {
+    {"alice", false, 0, "alice"},
+    {"  alice  ", false, 0, "alice"},
+    {"DOMAIN\\bob", false, 0, "DOMAIN\\bob"},
+    {"YWxpY2U=", true, 0, "alice"},             /* alice */
+    {"YWxpY2U", true, 0, "alice"},              /* padding optional */
+    {"TG9jYWw6Ly9hbGljZQ==", true, 0, "alice"}, /* Local://alice */
+    {"Local://carol", false, 0, "carol"},
+    {"V2luTlQ6Ly9DT1JQL2RhdmU=", true, 0, "CORP/dave"}, /* WinNT://CORP/dave */
+    {"", false, PS_EINVAL, NULL},
+    {"   ", false, PS_EINVAL, NULL},
+    {NULL, false, PS_EINVAL, NULL},
+    {"Local://", false, PS_EINVAL, NULL},
+    {"YWxp!2U=", true, PS_EINVAL, NULL}, /* not base64 */
+    {"YQ=a", true, PS_EINVAL, NULL},     /* data after padding */
+    {"Y", true, PS_EINVAL, NULL},        /* 6 bits: not a byte */
+    {"YQBi", true, PS_EINVAL, NULL},     /* a\0b */
+    {"YQpi", true, PS_EINVAL, NULL},     /* a\nb */
+    {"a\rb", false, PS_EINVAL, NULL},
+};
+
+static void
+test_user(void **state)
+{
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < N(user_cases); i++) {
+        const struct user_case *c = &user_cases[i];
+        char out[PS_ICAPREQ_USER_MAX + 1];
+        int rc;
+
+        strcpy(out, "untouched");
+        rc = ps_icapreq_user(c->in, c->base64, out, NULL);
+        if (rc != c->rc)
+            fail_msg("case %zu '%s': rc %d want %d", i, c->in ? c->in : "(null)", rc, c->rc);
+        assert_string_equal(out, rc == 0 ? c->out : "untouched");
+    }
+}
+
+static void
+test_user_bounds(void **state)
+{
+    char in[PS_ICAPREQ_USER_MAX + 2];
+    char out[PS_ICAPREQ_USER_MAX + 1];
+    static char huge[4096];
+
+    (void)state;
+    memset(in, 'u', PS_ICAPREQ_USER_MAX);
+    in[PS_ICAPREQ_USER_MAX] = '\0';
+    assert_int_equal(ps_icapreq_user(in, false, out, NULL), 0);
+    assert_int_equal(strlen(out), PS_ICAPREQ_USER_MAX);
+    in[PS_ICAPREQ_USER_MAX] = 'u';
+    in[PS_ICAPREQ_USER_MAX + 1] = '\0';
+    assert_int_equal(ps_icapreq_user(in, false, out, NULL), PS_ETOOLONG);
+    memset(huge, 'Q', sizeof(huge) - 1);
+    assert_int_equal(ps_icapreq_user(huge, true, out, NULL), PS_ETOOLONG);
+    assert_int_equal(ps_icapreq_user(huge, false, out, NULL), PS_ETOOLONG);
+}
+
+/* ---- decision mapping --------------------------------------------------------------------- */
+
+static void
+test_action(void **state)
+{
+    struct ps_decision d;
+
+    (void)state;
+    memset(&d, 0, sizeof(d));
+    d.action = PS_ACTION_SPLICE;
+    d.reason = PS_REASON_RULE;
+    assert_int_equal(ps_icapreq_action(&d, false), PS_ACTION_SPLICE);
+    d.action = PS_ACTION_TERMINATE;
+    assert_int_equal(ps_icapreq_action(&d, true), PS_ACTION_TERMINATE);
+    d.action = PS_ACTION_BUMP;
+    d.reason = PS_REASON_NO_RULES;
+    assert_int_equal(ps_icapreq_action(&d, false), PS_ACTION_BUMP);
+    assert_int_equal(ps_icapreq_action(&d, true), PS_ACTION_SPLICE);
+    /* Fail-open never covers a bad request. */
+    d.reason = PS_REASON_BAD_NAME;
+    assert_int_equal(ps_icapreq_action(&d, true), PS_ACTION_BUMP);
+    d.reason = PS_REASON_BAD_INPUT;
+    assert_int_equal(ps_icapreq_action(&d, true), PS_ACTION_BUMP);
+    d.reason = PS_REASON_DEFAULT;
+    assert_int_equal(ps_icapreq_action(&d, true), PS_ACTION_BUMP);
+    assert_int_equal(ps_icapreq_action(NULL, true), PS_ACTION_BUMP);
+}
+
+static void
+test_rule_label(void **state)
+{
+    struct ps_decision d;
+    char out[PS_ICAPREQ_VALUE_MAX];
+
+    (void)state;
+    memset(&d, 0, sizeof(d));
+    d.reason = PS_REASON_RULE;
+    d.rule_name = "Bypass Zoom";
+    assert_int_equal(ps_icapreq_rule_label(&d, out, sizeof(out), NULL), 0);
+    assert_string_equal(out, "Bypass Zoom");
+    d.rule_name = "evil\r\nX-Pinsplice-Action: splice";
+    assert_int_equal(ps_icapreq_rule_label(&d, out, sizeof(out), NULL), 0);
+    assert_string_equal(out, "evil%0D%0AX-Pinsplice-Action: splice");
+    d.rule_name = NULL;
+    d.reason = PS_REASON_DEFAULT;
+    assert_int_equal(ps_icapreq_rule_label(&d, out, sizeof(out), NULL), 0);
+    assert_string_equal(out, "(default)");
+    d.reason = PS_REASON_NO_RULES;
+    assert_int_equal(ps_icapreq_rule_label(&d, out, sizeof(out), NULL), 0);
+    assert_string_equal(out, "(no-rules)");
+    assert_int_equal(ps_icapreq_rule_label(NULL, out, sizeof(out), NULL), 0);
+    assert_string_equal(out, "(bad-input)");
+}
+
+/* ---- seconds ------------------------------------------------------------------------------ */
+
+static void
+test_seconds(void **state)
+{
+    unsigned ms = 7;
+
+    (void)state;
+    assert_int_equal(ps_icapreq_seconds("5", 3600, &ms, NULL), 0);
+    assert_int_equal(ms, 5000);
+    assert_int_equal(ps_icapreq_seconds("0", 3600, &ms, NULL), 0);
+    assert_int_equal(ms, 0);
+    assert_int_equal(ps_icapreq_seconds("3600", 3600, &ms, NULL), 0);
+    assert_int_equal(ms, 3600000);
+    ms = 7;
+    assert_int_equal(ps_icapreq_seconds("3601", 3600, &ms, NULL), PS_EINVAL);
+    assert_int_equal(ps_icapreq_seconds("-1", 3600, &ms, NULL), PS_EINVAL);
+    assert_int_equal(ps_icapreq_seconds("+1", 3600, &ms, NULL), PS_EINVAL);
+    assert_int_equal(ps_icapreq_seconds(" 1", 3600, &ms, NULL), PS_EINVAL);
+    assert_int_equal(ps_icapreq_seconds("1s", 3600, &ms, NULL), PS_EINVAL);
+    assert_int_equal(ps_icapreq_seconds("", 3600, &ms, NULL), PS_EINVAL);
+    assert_int_equal(ps_icapreq_seconds(NULL, 3600, &ms, NULL), PS_EINVAL);
+    assert_int_equal(ps_icapreq_seconds("99999999999999999999999", 3600, &ms, NULL), PS_EINVAL);
+    assert_int_equal(ms, 7);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_connect_target_table),
+        cmocka_unit_test(test_connect_target_bounds),
+        cmocka_unit_test(test_header_name_check),
+        cmocka_unit_test(test_header_is),
+        cmocka_unit_test(test_header_line),
+        cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_user),
+        cmocka_unit_test(test_user_bounds),
+        cmocka_unit_test(test_action),
+        cmocka_unit_test(test_rule_label),
+        cmocka_unit_test(test_seconds),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
