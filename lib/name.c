@@ -57,14 +57,25 @@ check_labels(const char *s, size_t len)
     return "numeric last label (an IP address, not a name)";
 }
 
+static const char *fast_ascii(const char *in, size_t len, char *out, bool *maybe_ip);
+
 int
 ps_name_check_stored(const char *name, struct ps_err *err)
 {
     const char *why;
 
+    char buf[PS_NAME_MAX + 1];
+    bool maybe_ip;
+    size_t len;
+
     if (name == NULL)
         return ps_err_set(err, PS_EINVAL, "missing name");
-    why = check_labels(name, strlen(name));
+    len = strlen(name);
+    /* fast_ascii accepts exactly the stored form, but lower-cases on the way: compare. */
+    if (len <= PS_NAME_MAX && fast_ascii(name, len, buf, &maybe_ip) == NULL &&
+        memcmp(buf, name, len) == 0)
+        return 0;
+    why = check_labels(name, len);
     if (why != NULL)
         return ps_err_set(err, PS_EINVAL, "bad domain '%.80s': %s", name, why);
     return 0;

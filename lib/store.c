@@ -23,7 +23,9 @@ static const char sql_rules[] =
     "coalesce(CAST(strftime('%s', expires_at) AS INTEGER), 0) FROM rules WHERE enabled = 1";
 /* Entries of disabled rules are not read: a bad entry in a rule that is off must not stop the
  * rules that are on from loading (`pinsplice db check` still reports it). */
-#define ENABLED_ONLY " WHERE rule_id IN (SELECT id FROM rules WHERE enabled = 1)"
+/* "+rule_id" keeps SQLite from walking the UNIQUE(rule_id, domain) index, which reads the rows
+ * in index order: random page reads, 10x slower than one pass over the table. */
+#define ENABLED_ONLY " WHERE +rule_id IN (SELECT id FROM rules WHERE enabled = 1)"
 static const char sql_domains[] = "SELECT rule_id, domain, exact FROM rule_domains" ENABLED_ONLY;
 static const char sql_programs[] = "SELECT rule_id, program FROM rule_programs" ENABLED_ONLY;
 static const char sql_categories[] = "SELECT rule_id, category FROM rule_categories" ENABLED_ONLY;
