@@ -12,5 +12,8 @@ int ps_cmd_db_init(int argc, char **argv);  /* tools/db_init.c */
 int ps_cmd_db_check(int argc, char **argv); /* tools/db_check.c */
 int ps_cmd_check(int argc, char **argv);    /* tools/check.c */
 int ps_cmd_logscan(int argc, char **argv); /* tools/logscan.c */
+int ps_cmd_categories_import(int argc, char **argv); /* tools/categories.c */
+int ps_cmd_db_update(int argc, char **argv);         /* tools/db_update.c */
+int ps_cmd_db_publish(int argc, char **argv);        /* tools/db_publish.c */
 
 #endif /* PS_TOOLS_COMMANDS_H */

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "cli.h"
 #include "commands.h"
 #include "err.h"
@@ -107,6 +108,7 @@ ps_cmd_db_init(int argc, char **argv)
     char paths[N_SQL][PATH_MAX];
     const char *files[N_SQL];
     struct ps_err err = {0, ""};
+    struct ps_admin_sql sql;
     size_t i;
     int rc;
 
@@ -126,6 +128,17 @@ ps_cmd_db_init(int argc, char **argv)
         files[i] = paths[i];
     if (ps_store_create(path, files, N_SQL, force, &err) < 0) {
         ps_cli_error(argv[0], "%s", err.msg);
+        return PS_EXIT_ERROR;
+    }
+    /* Record what the vendor shipped (vendor_base) with a first, empty update, so every later
+     * `db update` is a three-way merge that can tell an admin's edit from a vendor change. */
+    sql.schema = paths[0];
+    sql.manage = paths[1];
+    sql.vendor = paths[2];
+    sql.defaults = paths[3];
+    if (ps_admin_update(path, 2000, &sql, "pinsplice db init", false, NULL, NULL, NULL, &err) < 0) {
+        ps_cli_error(argv[0], "%s: recording the vendor baseline: %s", path, err.msg);
+        unlink(path);
         return PS_EXIT_ERROR;
     }
     if (chmod(path, 0644) < 0) {

@@ -65,6 +65,32 @@ static const struct command commands[] = {
      "  --json         print one JSON object instead of text\n"},
     {NULL, "logscan", ps_cmd_logscan, "[OPTIONS] FILE...",
      "report what was spliced and find apps that break under bumping (access.log)", NULL},
+    {"db", "update", ps_cmd_db_update, "[--from DIR] [--db PATH] [--dry-run]",
+     "apply a newer vendor catalogue and default rules, keeping local changes",
+     "Apply the vendor catalogue and default rules of the installed SQL (schema.sql,\n"
+     "vendor.sql, defaults.sql, and manage.sql when present) to an existing database,\n"
+     "in one transaction: the schema is migrated (PRAGMA user_version), new apps and\n"
+     "rules are added, vendor entries refreshed, and every local decision kept: a\n"
+     "default rule you disabled stays disabled, a field or entry you changed or\n"
+     "deleted stays as you left it, rules and apps of origin 'local' are never\n"
+     "touched. One line per change, kept value and conflict; then a summary.\n"
+     "What the vendor shipped is recorded in the table vendor_base for the next\n"
+     "update. Without it (the first update) nothing the vendor dropped is removed,\n"
+     "and a value is refreshed only when the audit trail shows nobody changed it.\n\n"
+     "Options:\n" DB_OPT
+     "  --from DIR     the new SQL (default: $PINSPLICE_SQLDIR, else\n"
+     "                 " PS_DATADIR ")\n"
+     "  --dry-run      report what would change, change nothing\n"},
+    {"db", "publish", ps_cmd_db_publish, "SRC DST",
+     "write a consistent copy of the database for a fleet of proxies",
+     "Write a consistent copy of the rules database SRC to DST: VACUUM INTO a\n"
+     "temporary file beside DST (one read transaction: an edit in progress is in it\n"
+     "whole or not at all), checked by loading it as the helper does, fsync'd, mode\n"
+     "0644, then renamed over DST. Helpers and services reading DST see a new file\n"
+     "and reload it within their reload interval. Distribute DST the same way\n"
+     "(copy beside, then rename). SRC is only read; DST is untouched on error.\n"},
+    {"categories", "import", ps_cmd_categories_import, "DIR [--map FILE] [--db PATH]",
+     "import squidGuard / UT1 category lists into category_domains", NULL},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -92,7 +118,7 @@ usage(FILE *out)
           out);
     for (i = 0; i < N_COMMANDS; i++) {
         full_name(&commands[i], name, sizeof(name));
-        fprintf(out, "  %-12s %s\n", name, commands[i].summary);
+        fprintf(out, "  %-18s %s\n", name, commands[i].summary);
     }
     fputs("\nEnvironment:\n"
           "  PINSPLICE_DB      the rules database when --db is not given (default\n"
@@ -145,7 +171,7 @@ group_list(FILE *out, const char *group)
         if (commands[i].group == NULL || strcmp(commands[i].group, group) != 0)
             continue;
         full_name(&commands[i], name, sizeof(name));
-        fprintf(out, "  pinsplice %-10s %s\n", name, commands[i].summary);
+        fprintf(out, "  pinsplice %-11s %s\n", name, commands[i].summary);
     }
 }
 

@@ -47,9 +47,9 @@ e2e_expect "no arguments: exit status" 2 "$RC"
 e2e_expect "no arguments: usage on stderr" "Usage: pinsplice COMMAND [OPTIONS]" "${ERR%%$nl*}"
 t_run --help
 e2e_expect "--help: exit status" 0 "$RC"
-for line in "  db init      create the rules database from the installed SQL" \
-    "  db check     report broken, dangerous, duplicate and shadowed rule entries" \
-    "  check        show the decision for one connection and why"; do
+for line in "  db init            create the rules database from the installed SQL" \
+    "  db check           report broken, dangerous, duplicate and shadowed rule entries" \
+    "  check              show the decision for one connection and why"; do
     if printf '%s\n' "$OUT" | grep -qxF -- "$line"; then e2e_pass "--help lists '$line'"
     else e2e_fail "--help does not list '$line'"; fi
 done
@@ -62,8 +62,10 @@ t_run db frob
 e2e_expect "db frob: exit status" 2 "$RC"
 e2e_expect "db frob: message" "pinsplice db: unknown command 'frob'" "${ERR%%$nl*}"
 t_run help db
-t_expect "help db" 0 "  pinsplice db init    create the rules database from the installed SQL
-  pinsplice db check   report broken, dangerous, duplicate and shadowed rule entries"
+t_expect "help db" 0 "  pinsplice db init     create the rules database from the installed SQL
+  pinsplice db check    report broken, dangerous, duplicate and shadowed rule entries
+  pinsplice db update   apply a newer vendor catalogue and default rules, keeping local changes
+  pinsplice db publish  write a consistent copy of the database for a fleet of proxies"
 t_run help db init
 e2e_expect "help db init: exit status" 0 "$RC"
 e2e_expect "help db init: synopsis" "Usage: pinsplice db init [--db PATH] [--force]" "${OUT%%$nl*}"
