@@ -95,7 +95,7 @@ on_list(const struct ps_catimport_list *l, void *ud)
         o->unmapped_len += len;
         return;
     }
-    printf("%s -> %s: %lld names", l->list, l->category, l->added);
+    printf("%s -> %s: %lld name%s", l->list, l->category, l->added, l->added == 1 ? "" : "s");
     if (l->removed > 0)
         printf(" (replacing %lld)", l->removed);
     if (l->duplicates > 0)

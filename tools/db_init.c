@@ -109,6 +109,7 @@ ps_cmd_db_init(int argc, char **argv)
     const char *files[N_SQL];
     struct ps_err err = {0, ""};
     struct ps_admin_sql sql;
+    char tmp[PATH_MAX + 32];
     size_t i;
     int rc;
 
@@ -126,7 +127,17 @@ ps_cmd_db_init(int argc, char **argv)
         return PS_EXIT_ERROR;
     for (i = 0; i < N_SQL; i++)
         files[i] = paths[i];
-    if (ps_store_create(path, files, N_SQL, force, &err) < 0) {
+    if (!force && access(path, F_OK) == 0) {
+        ps_cli_error(argv[0], "%s: exists (use --force to replace it)", path);
+        return PS_EXIT_ERROR;
+    }
+    /* Build the whole DB beside the target and rename it over only when it is complete: an
+     * existing DB (with --force) stays as it was if any step fails. */
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.init-%ld", path, (long)getpid()) >= sizeof(tmp)) {
+        ps_cli_error(argv[0], "%s: path too long", path);
+        return PS_EXIT_ERROR;
+    }
+    if (ps_store_create(tmp, files, N_SQL, true, &err) < 0) {
         ps_cli_error(argv[0], "%s", err.msg);
         return PS_EXIT_ERROR;
     }
@@ -136,13 +147,14 @@ ps_cmd_db_init(int argc, char **argv)
     sql.manage = paths[1];
     sql.vendor = paths[2];
     sql.defaults = paths[3];
-    if (ps_admin_update(path, 2000, &sql, "pinsplice db init", false, NULL, NULL, NULL, &err) < 0) {
+    if (ps_admin_update(tmp, 2000, &sql, "pinsplice db init", false, NULL, NULL, NULL, &err) < 0) {
         ps_cli_error(argv[0], "%s: recording the vendor baseline: %s", path, err.msg);
-        unlink(path);
+        unlink(tmp);
         return PS_EXIT_ERROR;
     }
-    if (chmod(path, 0644) < 0) {
+    if (chmod(tmp, 0644) < 0 || rename(tmp, path) < 0) {
         ps_cli_error(argv[0], "%s: %s", path, strerror(errno));
+        unlink(tmp);
         return PS_EXIT_ERROR;
     }
     return report(argv[0], path);

@@ -123,7 +123,7 @@ usage(FILE *out)
     fputs("\nEnvironment:\n"
           "  PINSPLICE_DB      the rules database when --db is not given (default\n"
           "                    " PS_LOCALSTATEDIR "/lib/pinsplice/rules.db)\n"
-          "  PINSPLICE_SQLDIR  where db init finds its SQL (default " PS_DATADIR ")\n\n"
+          "  PINSPLICE_SQLDIR  where db init and db update find the SQL (default " PS_DATADIR ")\n\n"
           "See pinsplice(1).\n",
           out);
 }

@@ -68,7 +68,7 @@ printf 'r.test/x\n' >"$BL/redirector/urls"                             # urls on
 
 t_run categories import "$BL" --db "$DB"
 t_expect "first import" 0 "bank -> Financial Services: 6 names, 1 already in the category, 5 invalid lines
-financial -> Financial Services: 1 names, 1 already in the category
+financial -> Financial Services: 1 name, 1 already in the category
 government -> Government: 2 names
 skipped (not in the map): adult
 skipped 3 urls files (pinsplice matches host names only)
@@ -112,7 +112,7 @@ e2e_expect "re-import: audit row" "bank|6|2" \
 # ---- --map ---------------------------------------------------------------------------------------
 printf '# my map\nadult = Adult Content\nbank = Financial Services\n' >"$E2E_DIR/map"
 t_run categories import "$BL" --map "$E2E_DIR/map" --db "$DB"
-t_expect "--map" 0 "adult -> Adult Content: 1 names [new category]
+t_expect "--map" 0 "adult -> Adult Content: 1 name [new category]
 bank -> Financial Services: 2 names (replacing 2)
 skipped (not in the map): financial, government
 skipped 3 urls files (pinsplice matches host names only)
