@@ -13,8 +13,8 @@ for f in "$minimal" "$snippet"; do
 done
 
 # The snippet's promises.
-e2e_expect "helper line runs ext_pinsplice_acl --db .../lib/pinsplice/rules.db" 1 \
-    "$(grep -Ec '^external_acl_type pinsplice .* /[^ ]*/ext_pinsplice_acl --db /[^ ]*/lib/pinsplice/rules\.db$' "$snippet")"
+e2e_expect "helper line runs ext_pinsplice_acl --concurrency --db .../lib/pinsplice/rules.db" 1 \
+    "$(grep -Ec '^external_acl_type pinsplice .* /[^ ]*/ext_pinsplice_acl --concurrency --db /[^ ]*/lib/pinsplice/rules\.db$' "$snippet")"
 for opt in 'concurrency=[0-9]+' 'children-max=[0-9]+' 'children-startup=[0-9]+' 'children-idle=[0-9]+' \
     'queue-size=[0-9]+' ' ttl=[0-9]+' 'negative_ttl=[0-9]+' \
     '%#?ssl::>sni %#?>rd %>a %#?un %#>ha\{X-Client-Process\} /'; do
