@@ -1,0 +1,527 @@
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "logcount.h"
+#include "logline.h"
+#include "logscan.h"
+#include "logtab.h"
+#include "tlsalert.h"
+
+#define NAME_MAX_LEN 255 /* longer server names are counted under one key */
+#define PEER_MAX 63      /* longest "address:port" tracked for correlation */
+#define KEY_NONAME "\001noname"
+#define KEY_TOOLONG "\001toolong"
+
+/* A bumped connection whose handshake completed, waiting for its first request. */
+struct pending {
+    struct pending *prev, *next; /* FIFO in arrival order, for expiry */
+    struct ps_ls_name *name;
+    struct ps_ls_client *client;
+    int64_t t_ms;
+    size_t addr_len; /* the address part of the key ("address:port") */
+};
+
+struct ps_logcount {
+    int64_t window_ms;
+    size_t max_pending;
+    struct ps_ls_input *in; /* the scanner's input figures, for the counters kept here */
+    struct ps_logtab *names, *clients, *rules, *pending, *splices;
+    struct pending fifo; /* sentinel */
+    struct ps_ls_counts total;
+    int64_t now_ms; /* latest record time seen */
+    size_t n_failinfo;
+};
+
+struct ps_logcount *
+ps_logcount_new(int64_t window_ms, size_t max_pending, struct ps_ls_input *in)
+{
+    struct ps_logcount *lc = calloc(1, sizeof(*lc));
+
+    if (lc == NULL)
+        return NULL;
+    lc->window_ms = window_ms;
+    lc->max_pending = max_pending > 0 ? max_pending : 1;
+    lc->in = in;
+    lc->fifo.prev = lc->fifo.next = &lc->fifo;
+    lc->names = ps_logtab_new(sizeof(struct ps_ls_name));
+    lc->clients = ps_logtab_new(sizeof(struct ps_ls_client));
+    lc->rules = ps_logtab_new(sizeof(struct ps_ls_rule));
+    lc->pending = ps_logtab_new(sizeof(struct pending));
+    lc->splices = ps_logtab_new(sizeof(int64_t));
+    if (lc->names == NULL || lc->clients == NULL || lc->rules == NULL || lc->pending == NULL ||
+        lc->splices == NULL) {
+        ps_logcount_free(lc);
+        return NULL;
+    }
+    return lc;
+}
+
+void
+ps_logcount_free(struct ps_logcount *lc)
+{
+    struct ps_ls_name *nm;
+    size_t pos = 0;
+
+    if (lc == NULL)
+        return;
+    if (lc->names != NULL) {
+        while ((nm = ps_logtab_next(lc->names, &pos)) != NULL)
+            free(nm->fail);
+    }
+    ps_logtab_free(lc->names);
+    ps_logtab_free(lc->clients);
+    ps_logtab_free(lc->rules);
+    ps_logtab_free(lc->pending);
+    ps_logtab_free(lc->splices);
+    free(lc);
+}
+
+/* ---- keys ----------------------------------------------------------------------------------- */
+
+static bool
+eq(struct ps_logstr s, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    return s.n == n && memcmp(s.s, lit, n) == 0;
+}
+
+static bool
+starts(struct ps_logstr s, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    return s.n >= n && memcmp(s.s, lit, n) == 0;
+}
+
+/* The host of a URL as Squid logs it: "host:port" (CONNECT), "scheme://[user@]host[:port]/...". */
+static struct ps_logstr
+url_host(struct ps_logstr u)
+{
+    const char *p = u.s, *end = u.s + u.n, *q, *at;
+
+    for (q = p; q + 2 < end && q - p < 16; q++) {
+        if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
+            p = q + 3;
+            break;
+        }
+    }
+    for (q = p; q < end && *q != '/' && *q != '?' && *q != '#'; q++)
+        ;
+    end = q;
+    if ((at = memchr(p, '@', (size_t)(end - p))) != NULL)
+        p = at + 1;
+    if (p < end && *p == '[') {
+        q = memchr(p, ']', (size_t)(end - p));
+        return q != NULL ? (struct ps_logstr){p + 1, (size_t)(q - p - 1)}
+                         : (struct ps_logstr){p, (size_t)(end - p)};
+    }
+    for (q = end; q > p && q[-1] >= '0' && q[-1] <= '9'; q--)
+        ;
+    if (q > p && q < end && q[-1] == ':' && memchr(p, ':', (size_t)(q - 1 - p)) == NULL)
+        end = q - 1;
+    return (struct ps_logstr){p, (size_t)(end - p)};
+}
+
+/* The server name a record is about, lower-cased without a trailing dot, into buf. */
+static struct ps_logstr
+server_name(const struct ps_logline *l, char buf[NAME_MAX_LEN + 1])
+{
+    struct ps_logstr s = l->sni.n ? l->sni : l->rdomain.n ? l->rdomain : url_host(l->url);
+    size_t i;
+
+    if (s.n > 1 && s.s[s.n - 1] == '.')
+        s.n--;
+    if (s.n == 0)
+        return (struct ps_logstr){KEY_NONAME, sizeof(KEY_NONAME) - 1};
+    if (s.n > NAME_MAX_LEN)
+        return (struct ps_logstr){KEY_TOOLONG, sizeof(KEY_TOOLONG) - 1};
+    for (i = 0; i < s.n; i++)
+        buf[i] = (s.s[i] >= 'A' && s.s[i] <= 'Z') ? (char)(s.s[i] - 'A' + 'a') : s.s[i];
+    buf[s.n] = '\0';
+    return (struct ps_logstr){buf, s.n};
+}
+
+/* ---- counting ------------------------------------------------------------------------------- */
+
+static void
+seen(struct ps_ls_counts *c, int64_t t)
+{
+    if (c->first_ms == 0 || t < c->first_ms)
+        c->first_ms = t;
+    if (t > c->last_ms)
+        c->last_ms = t;
+}
+
+/* Add to the three counter sets (total, name, client) at once. */
+#define EACH(cs, stmt)                                                                             \
+    do {                                                                                           \
+        for (int k_ = 0; k_ < 3; k_++) {                                                           \
+            struct ps_ls_counts *c = (cs)[k_];                                                     \
+            stmt;                                                                                  \
+        }                                                                                          \
+    } while (0)
+
+static void
+add_bytes(struct ps_ls_counts *cs[3], enum ps_ls_action a, const struct ps_logline *l)
+{
+    uint64_t out = l->bytes_out > 0 ? (uint64_t)l->bytes_out : 0;
+    uint64_t in = l->bytes_in > 0 ? (uint64_t)l->bytes_in : 0;
+
+    EACH(cs, c->bytes_out[a] += out; c->bytes_in[a] += in; seen(c, l->time_ms));
+}
+
+static struct ps_ls_failinfo *
+failinfo(struct ps_logcount *lc, struct ps_ls_name *nm)
+{
+    if (nm->fail == NULL && (nm->fail = calloc(1, sizeof(*nm->fail))) != NULL)
+        lc->n_failinfo++;
+    return nm->fail;
+}
+
+static void
+fail_client(struct ps_ls_failinfo *fi, const char *addr, size_t len)
+{
+    uint64_t h = ps_logtab_hash(addr, len);
+    uint32_t i, n = fi->n_clients < PS_LS_CLIENTS_TRACK ? fi->n_clients : PS_LS_CLIENTS_TRACK;
+
+    for (i = 0; i < n; i++) {
+        if (fi->client_hash[i] == h)
+            return;
+    }
+    if (n == PS_LS_CLIENTS_TRACK) {
+        fi->clients_capped = true;
+        return;
+    }
+    fi->client_hash[fi->n_clients++] = h;
+    if (fi->n_examples < PS_LS_EXAMPLES && len < PS_LS_ADDR_MAX) {
+        memcpy(fi->example[fi->n_examples], addr, len);
+        fi->example[fi->n_examples++][len] = '\0';
+    }
+}
+
+static void
+fail_alert(struct ps_ls_failinfo *fi, int alert)
+{
+    uint8_t i;
+
+    for (i = 0; i < fi->n_alerts; i++) {
+        if (fi->alert[i] == alert) {
+            fi->alert_count[i]++;
+            return;
+        }
+    }
+    if (fi->n_alerts < PS_LS_ALERTS) {
+        fi->alert[fi->n_alerts] = (uint8_t)alert;
+        fi->alert_count[fi->n_alerts++] = 1;
+    }
+}
+
+/* A bumped connection the client abandoned. Returns 0 or PS_ENOMEM. */
+static int
+fail(struct ps_logcount *lc, struct ps_ls_name *nm, struct ps_ls_client *cl, enum ps_ls_fail kind,
+     const char *addr, size_t addr_len, int64_t t, int alert)
+{
+    struct ps_ls_failinfo *fi = failinfo(lc, nm);
+
+    if (fi == NULL)
+        return PS_ENOMEM;
+    lc->total.fails[kind]++;
+    nm->c.fails[kind]++;
+    cl->c.fails[kind]++;
+    if (fi->first_ms == 0 || t < fi->first_ms)
+        fi->first_ms = t;
+    if (t > fi->last_ms)
+        fi->last_ms = t;
+    fail_client(fi, addr, addr_len);
+    if (kind == PS_LS_FAIL_ALERT)
+        fail_alert(fi, alert);
+    return 0;
+}
+
+/* ---- connections waiting for their first request ----------------------------------------------
+ */
+
+/* Judge a waiting connection: ok (a request came) or "no request"; unlink and forget it. */
+static int
+judge(struct ps_logcount *lc, struct pending *p, bool ok)
+{
+    char key[PEER_MAX + 1];
+    size_t len;
+    const char *k = ps_logtab_key(lc->pending, p, &len);
+    int rc = 0;
+
+    memcpy(key, k, len);
+    if (ok) {
+        lc->total.bump_ok++;
+        p->name->c.bump_ok++;
+        p->client->c.bump_ok++;
+    } else {
+        rc = fail(lc, p->name, p->client, PS_LS_FAIL_NOREQ, key, p->addr_len, p->t_ms, -1);
+    }
+    p->prev->next = p->next;
+    p->next->prev = p->prev;
+    ps_logtab_remove(lc->pending, key, len);
+    return rc;
+}
+
+static int
+expire(struct ps_logcount *lc)
+{
+    int rc;
+
+    while (lc->fifo.next != &lc->fifo && lc->fifo.next->t_ms + lc->window_ms < lc->now_ms) {
+        if ((rc = judge(lc, lc->fifo.next, false)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int
+wait_request(struct ps_logcount *lc, const struct ps_logline *l, struct ps_ls_name *nm,
+             struct ps_ls_client *cl)
+{
+    struct pending *p;
+    bool created;
+    int rc;
+
+    if (l->peer.n > PEER_MAX) {
+        lc->in->bump_unknown++;
+        return 0;
+    }
+    /* The same ip:port again: the earlier connection has ended without a request. */
+    if ((p = ps_logtab_find(lc->pending, l->peer.s, l->peer.n)) != NULL &&
+        (rc = judge(lc, p, false)) < 0)
+        return rc;
+    if (ps_logtab_count(lc->pending) >= lc->max_pending) {
+        lc->in->pending_early++;
+        if ((rc = judge(lc, lc->fifo.next, false)) < 0)
+            return rc;
+    }
+    if ((p = ps_logtab_get(lc->pending, l->peer.s, l->peer.n, &created)) == NULL)
+        return PS_ENOMEM;
+    *p = (struct pending){lc->fifo.prev, &lc->fifo, nm, cl, l->time_ms, l->client.n};
+    lc->fifo.prev->next = p;
+    lc->fifo.prev = p;
+    if (ps_logtab_count(lc->pending) > lc->in->pending_peak)
+        lc->in->pending_peak = ps_logtab_count(lc->pending);
+    return 0;
+}
+
+/* ---- records -------------------------------------------------------------------------------- */
+
+static enum ps_ls_action
+action_word(struct ps_logstr s)
+{
+    const char *comma = memchr(s.s, ',', s.n); /* several notes of one name: "a,b" */
+
+    if (comma != NULL)
+        s.n = (size_t)(comma - s.s);
+    if (eq(s, "splice"))
+        return PS_LS_SPLICE;
+    if (eq(s, "bump"))
+        return PS_LS_BUMP;
+    if (eq(s, "terminate"))
+        return PS_LS_TERMINATE;
+    return PS_LS_OTHER;
+}
+
+static enum ps_ls_action
+action_of(const struct ps_logline *l)
+{
+    if (l->action.n > 0)
+        return action_word(l->action);
+    if (starts(l->result, "TCP_DENIED"))
+        return PS_LS_OTHER;
+    return action_word(l->bump_mode);
+}
+
+static int
+count_rule(struct ps_logcount *lc, const struct ps_logline *l, enum ps_ls_action a)
+{
+    struct ps_logstr key = l->rule;
+    struct ps_ls_rule *r;
+    bool created;
+
+    if (key.n == 0)
+        key = l->action.n > 0 ? (struct ps_logstr){PS_LS_RULE_DEFAULT, strlen(PS_LS_RULE_DEFAULT)}
+                              : (struct ps_logstr){PS_LS_RULE_NONE, strlen(PS_LS_RULE_NONE)};
+    if ((r = ps_logtab_get(lc->rules, key.s, key.n, &created)) == NULL)
+        return PS_ENOMEM;
+    r->conns[a]++;
+    if (r->first_ms == 0 || l->time_ms < r->first_ms)
+        r->first_ms = l->time_ms;
+    if (l->time_ms > r->last_ms)
+        r->last_ms = l->time_ms;
+    return 0;
+}
+
+static int
+connection(struct ps_logcount *lc, const struct ps_logline *l, const struct ps_logformat *f,
+           struct ps_ls_counts *cs[3], struct ps_ls_name *nm, struct ps_ls_client *cl)
+{
+    bool native = !(f->has & (1u << PS_LF_BUMP_MODE));
+    enum ps_ls_action a =
+        native ? (starts(l->result, "TCP_DENIED") ? PS_LS_OTHER : PS_LS_BUMP) : action_of(l);
+    struct ps_tlsfail tf;
+    int64_t *t;
+    bool created;
+
+    if (native && starts(l->hier, "HIER_NONE") && a == PS_LS_BUMP) {
+        lc->in->native_connect_nohier++;
+        return 0;
+    }
+    EACH(cs, c->conns[a]++);
+    add_bytes(cs, a, l);
+    if (l->err_code.n > 0)
+        EACH(cs, c->errors++);
+    if ((f->has & (1u << PS_LF_ACTION)) && count_rule(lc, l, a) < 0)
+        return PS_ENOMEM;
+    if (a == PS_LS_SPLICE && l->sni.n == 0 && l->peer.n > 0 &&
+        ps_logtab_count(lc->splices) < lc->max_pending) {
+        if ((t = ps_logtab_get(lc->splices, l->peer.s, l->peer.n, &created)) == NULL)
+            return PS_ENOMEM;
+        *t = l->time_ms;
+    }
+    if (a != PS_LS_BUMP)
+        return 0;
+    if (native || !(f->has & (1u << PS_LF_ERR))) {
+        lc->in->bump_unknown++;
+        return 0;
+    }
+    if (eq(l->err_code, "ERR_SECURE_ACCEPT_FAIL")) {
+        ps_tlsalert_parse(l->err_detail.s, l->err_detail.n, &tf);
+        if (tf.kind == PS_TLSFAIL_ALERT || tf.kind == PS_TLSFAIL_RESET ||
+            tf.kind == PS_TLSFAIL_CLOSED)
+            return fail(lc, nm, cl,
+                        tf.kind == PS_TLSFAIL_ALERT   ? PS_LS_FAIL_ALERT
+                        : tf.kind == PS_TLSFAIL_RESET ? PS_LS_FAIL_RESET
+                                                      : PS_LS_FAIL_CLOSED,
+                        l->client.s, l->client.n, l->time_ms, tf.alert);
+        EACH(cs, c->tls_other++);
+        return 0;
+    }
+    if (l->err_code.n > 0)
+        return 0; /* Squid's own or the server's error: not the client's doing */
+    if (l->tls.n > 0 && l->peer.n > 0)
+        return wait_request(lc, l, nm, cl);
+    lc->in->bump_unknown++;
+    return 0;
+}
+
+static int
+tunnel(struct ps_logcount *lc, const struct ps_logline *l, const struct ps_logformat *f,
+       struct ps_ls_counts *cs[3])
+{
+    bool native = !(f->has & (1u << PS_LF_BUMP_MODE));
+    enum ps_ls_action a = native || eq(l->bump_mode, "splice") ? PS_LS_SPLICE : PS_LS_OTHER;
+
+    lc->in->tunnels++;
+    /* The tunnel of a connection counted at its CONNECT record (it has the SNI, or was waiting in
+     * splices) only adds bytes; otherwise (native, or a splice at step 1) it is the connection. */
+    if (!native &&
+        (l->sni.n > 0 || (l->peer.n > 0 && ps_logtab_remove(lc->splices, l->peer.s, l->peer.n)))) {
+        add_bytes(cs, a, l);
+        return 0;
+    }
+    EACH(cs, c->conns[a]++);
+    add_bytes(cs, a, l);
+    if (l->err_code.n > 0)
+        EACH(cs, c->errors++);
+    if (f->has & (1u << PS_LF_ACTION))
+        return count_rule(lc, l, a);
+    return 0;
+}
+
+static int
+request(struct ps_logcount *lc, const struct ps_logline *l, struct ps_ls_counts *cs[3])
+{
+    enum ps_ls_action a = starts(l->url, "https://") ? PS_LS_BUMP : PS_LS_OTHER;
+    struct pending *p;
+    int rc;
+
+    if (l->peer.n > 0 && (p = ps_logtab_find(lc->pending, l->peer.s, l->peer.n)) != NULL &&
+        (rc = judge(lc, p, true)) < 0)
+        return rc;
+    EACH(cs, c->requests[a]++);
+    add_bytes(cs, a, l);
+    return 0;
+}
+
+int
+ps_logcount_record(struct ps_logcount *lc, const struct ps_logline *l, const struct ps_logformat *f)
+{
+    struct ps_logstr key, ckey = l->client.n ? l->client : (struct ps_logstr){"-", 1};
+    char buf[NAME_MAX_LEN + 1];
+    struct ps_ls_name *nm;
+    struct ps_ls_client *cl;
+    struct ps_ls_counts *cs[3];
+    bool created;
+    int rc;
+
+    if (l->time_ms > lc->now_ms) {
+        lc->now_ms = l->time_ms;
+        if ((rc = expire(lc)) < 0)
+            return rc;
+    }
+    if (l->method.n == 0) {
+        lc->in->other_records++;
+        return 0;
+    }
+    key = server_name(l, buf);
+    if ((nm = ps_logtab_get(lc->names, key.s, key.n, &created)) == NULL ||
+        (cl = ps_logtab_get(lc->clients, ckey.s, ckey.n, &created)) == NULL)
+        return PS_ENOMEM;
+    cs[0] = &lc->total;
+    cs[1] = &nm->c;
+    cs[2] = &cl->c;
+    if (!eq(l->method, "CONNECT"))
+        return request(lc, l, cs);
+    if (starts(l->result, "TCP_TUNNEL"))
+        return tunnel(lc, l, f, cs);
+    return connection(lc, l, f, cs, nm, cl);
+}
+
+void
+ps_logcount_finish(struct ps_logcount *lc)
+{
+    while (lc->fifo.next != &lc->fifo) {
+        lc->in->pending_end++;
+        judge(lc, lc->fifo.next, false);
+    }
+}
+
+const struct ps_ls_counts *
+ps_logcount_totals(const struct ps_logcount *lc)
+{
+    return &lc->total;
+}
+
+const struct ps_logtab *
+ps_logcount_names(const struct ps_logcount *lc)
+{
+    return lc->names;
+}
+
+const struct ps_logtab *
+ps_logcount_clients(const struct ps_logcount *lc)
+{
+    return lc->clients;
+}
+
+const struct ps_logtab *
+ps_logcount_rules(const struct ps_logcount *lc)
+{
+    return lc->rules;
+}
+
+size_t
+ps_logcount_bytes(const struct ps_logcount *lc)
+{
+    return ps_logtab_bytes(lc->names) + ps_logtab_bytes(lc->clients) + ps_logtab_bytes(lc->rules) +
+           ps_logtab_bytes(lc->pending) + ps_logtab_bytes(lc->splices) +
+           lc->n_failinfo * (sizeof(struct ps_ls_failinfo) + 16);
+}

@@ -1,0 +1,201 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decide.h"
+#include "err.h"
+#include "logfind.h"
+#include "logscan.h"
+#include "logtab.h"
+#include "logreport.h"
+#include "name.h"
+#include "tlsalert.h"
+
+void
+ps_logfind_opts_init(struct ps_logfind_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->min_failures = PS_LOGFIND_MIN_FAILURES;
+    o->min_clients = PS_LOGFIND_MIN_CLIENTS;
+    o->min_ratio = PS_LOGFIND_MIN_RATIO;
+}
+
+static uint64_t
+failures(const struct ps_ls_name *nm)
+{
+    uint64_t n = 0;
+    int k;
+
+    for (k = 0; k < PS_LS_NFAILS; k++)
+        n += nm->c.fails[k];
+    return n;
+}
+
+/* Would the rules still bump this name today? Fills handled_by when not. */
+static void
+check_rules(const struct ps_logfind_opts *o, struct ps_logfind_item *it)
+{
+    struct ps_query q;
+    struct ps_decision d;
+
+    if (o->snap == NULL)
+        return;
+    memset(&q, 0, sizeof(q));
+    q.sni = it->name;
+    q.host = it->name;
+    q.client_ip = it->stats->fail->n_examples > 0 ? it->stats->fail->example[0] : NULL;
+    ps_decide(o->snap, &q, &d);
+    if (d.action == PS_ACTION_BUMP)
+        return;
+    it->handled = true;
+    if (d.reason == PS_REASON_RULE && d.rule_name != NULL)
+        snprintf(it->handled_by, sizeof(it->handled_by), "rule '%.180s' (%s)", d.rule_name,
+                 ps_action_str(d.action));
+    else
+        snprintf(it->handled_by, sizeof(it->handled_by), "%s (%s)", ps_reason_str(d.reason),
+                 ps_action_str(d.action));
+}
+
+static int
+cmp_items(const void *a, const void *b)
+{
+    const struct ps_logfind_item *x = a, *y = b;
+
+    if (x->suspect != y->suspect)
+        return x->suspect ? -1 : 1;
+    if (x->failures != y->failures)
+        return x->failures > y->failures ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+int
+ps_logfind_run(const struct ps_logscan *ls, const struct ps_logfind_opts *o,
+               struct ps_logfind_item **out, size_t *n, struct ps_err *err)
+{
+    const struct ps_logtab *names = ps_logscan_names(ls);
+    struct ps_logfind_item *items = NULL, *it;
+    const struct ps_ls_name *nm;
+    char norm[PS_NAME_MAX + 1];
+    enum ps_name_kind kind;
+    size_t pos = 0, count = 0, len;
+    const char *key;
+
+    while ((nm = ps_logtab_next(names, &pos)) != NULL)
+        count += nm->fail != NULL;
+    if (count > 0 && (items = calloc(count, sizeof(*items))) == NULL)
+        return ps_err_set(err, PS_ENOMEM, "out of memory");
+    count = 0;
+    pos = 0;
+    while ((nm = ps_logtab_next(names, &pos)) != NULL) {
+        if (nm->fail == NULL)
+            continue;
+        key = ps_logtab_key(names, nm, &len);
+        /* Only names a domain rule can match (the key is already lower case, no dot at the end). */
+        if (ps_name_normalize(key, len, norm, &kind, NULL) < 0 || kind != PS_NAME_DOMAIN ||
+            strcmp(norm, key) != 0)
+            continue;
+        it = &items[count++];
+        it->name = key;
+        it->stats = nm;
+        it->failures = failures(nm);
+        it->ratio = (double)it->failures / (double)(it->failures + nm->c.bump_ok);
+        it->clients = nm->fail->n_clients + (nm->fail->clients_capped ? 1 : 0);
+        check_rules(o, it);
+        it->suspect = !it->handled && it->failures >= o->min_failures &&
+                      it->clients >= o->min_clients && it->ratio >= o->min_ratio;
+    }
+    if (count > 1)
+        qsort(items, count, sizeof(*items), cmp_items);
+    if (count == 0) {
+        free(items);
+        items = NULL;
+    }
+    *out = items;
+    *n = count;
+    return 0;
+}
+
+/* ---- SQL ------------------------------------------------------------------------------------ */
+
+#define RULE_NAME_MAX 200 /* rules.name CHECK in sql/schema.sql */
+
+/* Evidence for one name, as SQL comment lines. */
+static void
+sql_evidence(FILE *out, const struct ps_logfind_item *it)
+{
+    const struct ps_ls_counts *c = &it->stats->c;
+    const struct ps_ls_failinfo *fi = it->stats->fail;
+    char t1[32], t2[32], an[40];
+    uint8_t k;
+
+    fprintf(out,
+            "-- %s: %llu abandoned bumped connections (TLS alert %llu, reset %llu, closed %llu,"
+            " no request %llu),\n--   %llu with requests (failure ratio %.2f), from %u%s client%s:",
+            it->name, (unsigned long long)it->failures,
+            (unsigned long long)c->fails[PS_LS_FAIL_ALERT],
+            (unsigned long long)c->fails[PS_LS_FAIL_RESET],
+            (unsigned long long)c->fails[PS_LS_FAIL_CLOSED],
+            (unsigned long long)c->fails[PS_LS_FAIL_NOREQ], (unsigned long long)c->bump_ok,
+            it->ratio, fi->n_clients, fi->clients_capped ? "+" : "", fi->n_clients == 1 ? "" : "s");
+    for (k = 0; k < fi->n_examples; k++)
+        fprintf(out, " %s", fi->example[k]);
+    if (fi->n_clients > fi->n_examples)
+        fputs(" ...", out);
+    fprintf(out, "\n--   first %s, last %s UTC", ps_logreport_time(fi->first_ms, false, t1),
+            ps_logreport_time(fi->last_ms, false, t2));
+    for (k = 0; k < fi->n_alerts; k++)
+        fprintf(out, "%s %s x%llu", k == 0 ? "; alerts:" : ",",
+                ps_tlsalert_name(fi->alert[k], an, sizeof(an)),
+                (unsigned long long)fi->alert_count[k]);
+    fputs("\n", out);
+}
+
+size_t
+ps_logfind_sql(FILE *out, const struct ps_logfind_item *items, size_t n,
+               const struct ps_logfind_opts *o, time_t now)
+{
+    char stamp[32], rule[RULE_NAME_MAX + 1];
+    size_t i, written = 0, len, keep;
+
+    if (now == 0)
+        now = time(NULL);
+    ps_logreport_time((int64_t)now * 1000, false, stamp);
+    fprintf(
+        out,
+        "-- pinsplice logscan: suggested bypass rules, %s UTC.\n"
+        "-- Thresholds: --min-failures %llu --min-clients %u --min-ratio %.2f.\n"
+        "-- REVIEW BEFORE APPLYING. A failed handshake is evidence, not proof: a transient\n"
+        "-- network error, a client without the proxy CA, or a client faking failures on\n"
+        "-- purpose produce the same records. Splicing a name stops inspecting its traffic.\n"
+        "-- Nothing has been changed. Apply with:  sqlite3 /path/to/rules.db < THIS_FILE\n"
+        "-- Each rule is placed last (position NULL): a rule above it that bumps the name still\n"
+        "-- wins. exact = 1 bypasses the name only; set 0 to cover its subdomains too.\n",
+        stamp, (unsigned long long)o->min_failures, o->min_clients, o->min_ratio);
+    for (i = 0; i < n; i++) {
+        if (!items[i].suspect)
+            continue;
+        if (written++ == 0)
+            fputs("BEGIN;\n", out);
+        len = strlen(items[i].name);
+        /* "logscan: NAME", keeping the end of an over-long name (the registrable part). */
+        keep = len > RULE_NAME_MAX - 9 ? RULE_NAME_MAX - 9 : len;
+        snprintf(rule, sizeof(rule), "logscan: %s", items[i].name + (len - keep));
+        fputs("\n", out);
+        sql_evidence(out, &items[i]);
+        fprintf(out,
+                "INSERT INTO rules (name, action, comment) VALUES ('%s', 'splice', "
+                "'suggested by pinsplice logscan on %.10s: %llu abandoned bumped connections');\n",
+                rule, stamp, (unsigned long long)items[i].failures);
+        fprintf(out,
+                "INSERT INTO rule_domains (rule_id, domain, exact, comment)\n"
+                "    SELECT id, '%s', 1, 'failed under bumping' FROM rules WHERE name = '%s';\n",
+                items[i].name, rule);
+    }
+    if (written > 0)
+        fputs("\nCOMMIT;\n", out);
+    else
+        fputs("-- No name passes the thresholds: nothing to suggest.\n", out);
+    return written;
+}

@@ -1,0 +1,654 @@
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "logfind.h"
+#include "logjson.h"
+#include "logreport.h"
+#include "logscan.h"
+#include "logtab.h"
+#include "tlsalert.h"
+
+static const char *const action_label[PS_LS_NACTIONS] = {"spliced", "bumped", "terminated",
+                                                         "other"};
+
+void
+ps_logreport_opts_init(struct ps_logreport_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->format = PS_LOGREPORT_TEXT;
+    o->table = PS_LOGREPORT_NAMES;
+    o->top = 10;
+}
+
+uint64_t
+ps_logreport_sum(const uint64_t *v, size_t n)
+{
+    uint64_t s = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        s += v[i];
+    return s;
+}
+
+const char *
+ps_logreport_time(int64_t ms, bool iso, char buf[32])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+
+    if (ms == 0 || gmtime_r(&t, &tm) == NULL) {
+        strcpy(buf, "-");
+        return buf;
+    }
+    if (strftime(buf, 32, iso ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm) == 0) {
+        strcpy(buf, "-");
+        return buf;
+    }
+    if (iso)
+        snprintf(buf + strlen(buf), 32 - strlen(buf), ".%03uZ", (unsigned)(ms % 1000) % 1000u);
+    return buf;
+}
+
+void
+ps_logreport_text(FILE *out, const char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\\')
+            fputs("\\\\", out);
+        else if (c < 0x20 || c >= 0x7F)
+            fprintf(out, "\\x%02X", c);
+        else
+            putc(c, out);
+    }
+}
+
+const char *
+ps_logreport_key(const char *key, size_t *len)
+{
+    static const struct {
+        const char *key, *label;
+    } special[] = {
+        {"\001noname", "(no name)"},
+        {"\001toolong", "(name over 255 bytes)"},
+        {PS_LS_RULE_DEFAULT, "(default action)"},
+        {PS_LS_RULE_NONE, "(no pinsplice decision)"},
+    };
+    size_t i;
+
+    if (*len == 0 || key[0] != '\001')
+        return key;
+    for (i = 0; i < sizeof(special) / sizeof(special[0]); i++) {
+        if (strcmp(key, special[i].key) == 0) {
+            *len = strlen(special[i].label);
+            return special[i].label;
+        }
+    }
+    return key;
+}
+
+/* ---- sorting -------------------------------------------------------------------------------- */
+
+struct sortrow {
+    struct ps_logreport_row r;
+    uint64_t v1, v2;
+};
+
+static int
+cmp_rows(const void *a, const void *b)
+{
+    const struct sortrow *x = a, *y = b;
+
+    if (x->v1 != y->v1)
+        return x->v1 > y->v1 ? -1 : 1;
+    if (x->v2 != y->v2)
+        return x->v2 > y->v2 ? -1 : 1;
+    return strcmp(x->r.key, y->r.key);
+}
+
+static void
+sort_values(enum ps_logreport_order order, const void *v, uint64_t *v1, uint64_t *v2)
+{
+    const struct ps_ls_counts *c = v; /* names and clients start with their counts */
+    const struct ps_ls_rule *r = v;
+
+    switch (order) {
+    case PS_ORDER_SPLICED:
+        *v1 = c->conns[PS_LS_SPLICE];
+        *v2 = c->bytes_out[PS_LS_SPLICE];
+        break;
+    case PS_ORDER_BUMPED:
+        *v1 = c->conns[PS_LS_BUMP];
+        *v2 = c->requests[PS_LS_BUMP];
+        break;
+    case PS_ORDER_CONNS:
+        *v1 = ps_logreport_sum(c->conns, PS_LS_NACTIONS);
+        *v2 = ps_logreport_sum(c->requests, PS_LS_NACTIONS);
+        break;
+    case PS_ORDER_RULE:
+        *v1 = ps_logreport_sum(r->conns, PS_LS_NACTIONS);
+        *v2 = 0;
+        break;
+    }
+}
+
+int
+ps_logreport_rows(const struct ps_logtab *t, enum ps_logreport_order order,
+                  struct ps_logreport_row **rows, size_t *n)
+{
+    size_t count = ps_logtab_count(t), pos = 0, i = 0, k;
+    struct sortrow *s;
+    struct ps_logreport_row *out;
+    const void *v;
+
+    *rows = NULL;
+    *n = 0;
+    if (count == 0)
+        return 0;
+    if ((s = calloc(count, sizeof(*s))) == NULL)
+        return PS_ENOMEM;
+    while ((v = ps_logtab_next(t, &pos)) != NULL && i < count) {
+        s[i].r.value = v;
+        s[i].r.key = ps_logtab_key(t, v, &s[i].r.len);
+        sort_values(order, v, &s[i].v1, &s[i].v2);
+        if (s[i].v1 > 0 || order == PS_ORDER_CONNS)
+            i++;
+    }
+    qsort(s, i, sizeof(*s), cmp_rows);
+    /* Reuse the block: rows are smaller than sortrows and written in ascending order. */
+    out = (struct ps_logreport_row *)s;
+    for (k = 0; k < i; k++)
+        out[k] = s[k].r;
+    if (i == 0) {
+        free(s);
+        return 0;
+    }
+    *rows = out;
+    *n = i;
+    return 0;
+}
+
+/* ---- text ----------------------------------------------------------------------------------- */
+
+static void
+key_text(FILE *out, const char *key, size_t len)
+{
+    const char *k = ps_logreport_key(key, &len);
+
+    if (k != key)
+        fputs(k, out);
+    else
+        ps_logreport_text(out, key, len);
+}
+
+static void
+text_input(FILE *out, const struct ps_logscan *ls)
+{
+    const struct ps_ls_input *in = ps_logscan_input(ls);
+    const struct ps_ls_file *f;
+    const struct ps_ls_bad *b;
+    size_t nf, nb, i;
+    char t1[32], t2[32];
+
+    f = ps_logscan_files(ls, &nf);
+    b = ps_logscan_bad(ls, &nb);
+    fprintf(out,
+            "Input: %zu file%s, %llu lines: %llu records, %llu bad, %llu blank, %llu outside "
+            "the time range\n",
+            nf, nf == 1 ? "" : "s", (unsigned long long)in->lines, (unsigned long long)in->records,
+            (unsigned long long)in->bad, (unsigned long long)in->blank,
+            (unsigned long long)in->filtered);
+    fprintf(out, "  records from %s to %s UTC\n", ps_logreport_time(in->first_ms, false, t1),
+            ps_logreport_time(in->last_ms, false, t2));
+    for (i = 0; i < nf; i++) {
+        fputs("  ", out);
+        ps_logreport_text(out, f[i].path, strlen(f[i].path));
+        fprintf(out, ": %llu records (pinsplice %llu, squid %llu, --logformat %llu), %llu bad",
+                (unsigned long long)f[i].records, (unsigned long long)f[i].by_format[0],
+                (unsigned long long)f[i].by_format[1], (unsigned long long)f[i].by_format[2],
+                (unsigned long long)f[i].bad);
+        if (f[i].error) {
+            fputs(", ERROR: ", out);
+            ps_logreport_text(out, f[i].message, strlen(f[i].message));
+        }
+        putc('\n', out);
+    }
+    if (nb > 0)
+        fprintf(out, "\nBad lines (%llu; the first %zu):\n", (unsigned long long)in->bad, nb);
+    for (i = 0; i < nb; i++) {
+        fputs("  ", out);
+        ps_logreport_text(out, f[b[i].file].path, strlen(f[b[i].file].path));
+        fprintf(out, ":%llu: %s: \"", (unsigned long long)b[i].line, b[i].reason);
+        ps_logreport_text(out, b[i].text, b[i].text_len);
+        fprintf(out, "\"%s\n", b[i].cut ? "..." : "");
+    }
+}
+
+static void
+text_notes(FILE *out, const struct ps_logscan *ls)
+{
+    const struct ps_ls_input *in = ps_logscan_input(ls);
+    unsigned fm = ps_logscan_formats(ls);
+
+    if (fm & 2u)
+        fprintf(out,
+                "\nNote: %llu records are in Squid's native format, which has no SNI, no "
+                "client port, no TLS\nerror and no pinsplice notes: their bumped connections are "
+                "counted but not judged,\nrules are not known, and a terminated connection looks "
+                "like the first record of a splice\n(%llu CONNECT records without a server "
+                "connection). Use the pinsplice logformat.\n",
+                (unsigned long long)in->by_format[1],
+                (unsigned long long)in->native_connect_nohier);
+    if (in->records > 0 && !ps_logscan_can_find(ls))
+        fputs("\nNote: no record has client ip:port, %err_code and the TLS version: the search "
+              "for apps that\nbreak under bumping had nothing to work with.\n",
+              out);
+    if (in->pending_early > 0)
+        fprintf(out,
+                "\nNote: %llu connections were judged before their --window ended because "
+                "--max-pending was\nreached.\n",
+                (unsigned long long)in->pending_early);
+}
+
+static void
+text_actions(FILE *out, const struct ps_logscan *ls)
+{
+    const struct ps_ls_counts *t = ps_logscan_totals(ls);
+    const struct ps_ls_input *in = ps_logscan_input(ls);
+    int a;
+
+    fprintf(out, "\nConnections by action\n  %-12s %11s %11s %15s %15s\n", "action", "connections",
+            "requests", "bytes-out", "bytes-in");
+    for (a = 0; a < PS_LS_NACTIONS; a++)
+        fprintf(out, "  %-12s %11llu %11llu %15llu %15llu\n", action_label[a],
+                (unsigned long long)t->conns[a], (unsigned long long)t->requests[a],
+                (unsigned long long)t->bytes_out[a], (unsigned long long)t->bytes_in[a]);
+    fprintf(out, "  %-12s %11llu %11llu %15llu %15llu\n", "total",
+            (unsigned long long)ps_logreport_sum(t->conns, PS_LS_NACTIONS),
+            (unsigned long long)ps_logreport_sum(t->requests, PS_LS_NACTIONS),
+            (unsigned long long)ps_logreport_sum(t->bytes_out, PS_LS_NACTIONS),
+            (unsigned long long)ps_logreport_sum(t->bytes_in, PS_LS_NACTIONS));
+    fprintf(out, "  connections with a Squid error: %llu\n", (unsigned long long)t->errors);
+    fprintf(out,
+            "\nBumped connections: %llu carried requests; %llu abandoned by the client "
+            "(TLS alert %llu,\n  reset %llu, closed %llu, no request after the handshake %llu); "
+            "other TLS errors %llu;\n  outcome unknown %llu\n",
+            (unsigned long long)t->bump_ok,
+            (unsigned long long)ps_logreport_sum(t->fails, PS_LS_NFAILS),
+            (unsigned long long)t->fails[PS_LS_FAIL_ALERT],
+            (unsigned long long)t->fails[PS_LS_FAIL_RESET],
+            (unsigned long long)t->fails[PS_LS_FAIL_CLOSED],
+            (unsigned long long)t->fails[PS_LS_FAIL_NOREQ], (unsigned long long)t->tls_other,
+            (unsigned long long)in->bump_unknown);
+}
+
+static size_t
+limit(size_t n, size_t top)
+{
+    return top > 0 && top < n ? top : n;
+}
+
+static int
+text_rules(FILE *out, const struct ps_logscan *ls, size_t top)
+{
+    struct ps_logreport_row *rows;
+    const struct ps_ls_rule *r;
+    size_t n, i;
+
+    if (ps_logreport_rows(ps_logscan_rules(ls), PS_ORDER_RULE, &rows, &n) < 0)
+        return PS_ENOMEM;
+    if (n > 0)
+        fprintf(out, "\nRules (pinsplice_rule note)\n  %11s %8s %8s %9s %8s  %s\n", "connections",
+                "splice", "bump", "terminate", "other", "rule");
+    for (i = 0; i < limit(n, top); i++) {
+        r = rows[i].value;
+        fprintf(out, "  %11llu %8llu %8llu %9llu %8llu  ",
+                (unsigned long long)ps_logreport_sum(r->conns, PS_LS_NACTIONS),
+                (unsigned long long)r->conns[0], (unsigned long long)r->conns[1],
+                (unsigned long long)r->conns[2], (unsigned long long)r->conns[3]);
+        key_text(out, rows[i].key, rows[i].len);
+        putc('\n', out);
+    }
+    free(rows);
+    return 0;
+}
+
+static int
+text_names(FILE *out, const struct ps_logscan *ls, size_t top, bool spliced)
+{
+    struct ps_logreport_row *rows;
+    const struct ps_ls_counts *c;
+    size_t n, i;
+
+    if (ps_logreport_rows(ps_logscan_names(ls), spliced ? PS_ORDER_SPLICED : PS_ORDER_BUMPED, &rows,
+                          &n) < 0)
+        return PS_ENOMEM;
+    if (n > 0 && spliced)
+        fprintf(out, "\nTop spliced names (%zu of %zu)\n  %11s %15s %15s  %s\n", limit(n, top), n,
+                "connections", "bytes-out", "bytes-in", "name");
+    else if (n > 0)
+        fprintf(out, "\nTop bumped names (%zu of %zu)\n  %11s %8s %9s %9s %15s  %s\n",
+                limit(n, top), n, "connections", "ok", "abandoned", "requests", "bytes-out",
+                "name");
+    for (i = 0; i < limit(n, top); i++) {
+        c = rows[i].value;
+        if (spliced)
+            fprintf(out, "  %11llu %15llu %15llu  ", (unsigned long long)c->conns[PS_LS_SPLICE],
+                    (unsigned long long)c->bytes_out[PS_LS_SPLICE],
+                    (unsigned long long)c->bytes_in[PS_LS_SPLICE]);
+        else
+            fprintf(out, "  %11llu %8llu %9llu %9llu %15llu  ",
+                    (unsigned long long)c->conns[PS_LS_BUMP], (unsigned long long)c->bump_ok,
+                    (unsigned long long)ps_logreport_sum(c->fails, PS_LS_NFAILS),
+                    (unsigned long long)c->requests[PS_LS_BUMP],
+                    (unsigned long long)c->bytes_out[PS_LS_BUMP]);
+        key_text(out, rows[i].key, rows[i].len);
+        putc('\n', out);
+    }
+    free(rows);
+    return 0;
+}
+
+static int
+text_clients(FILE *out, const struct ps_logscan *ls, size_t top)
+{
+    struct ps_logreport_row *rows;
+    const struct ps_ls_counts *c;
+    size_t n, i;
+
+    if (ps_logreport_rows(ps_logscan_clients(ls), PS_ORDER_CONNS, &rows, &n) < 0)
+        return PS_ENOMEM;
+    if (n > 0)
+        fprintf(out, "\nTop clients (%zu of %zu)\n  %11s %8s %8s %10s %9s %9s %15s  %s\n",
+                limit(n, top), n, "connections", "spliced", "bumped", "terminated", "abandoned",
+                "requests", "bytes-out", "client");
+    for (i = 0; i < limit(n, top); i++) {
+        c = rows[i].value;
+        fprintf(out, "  %11llu %8llu %8llu %10llu %9llu %9llu %15llu  ",
+                (unsigned long long)ps_logreport_sum(c->conns, PS_LS_NACTIONS),
+                (unsigned long long)c->conns[PS_LS_SPLICE],
+                (unsigned long long)c->conns[PS_LS_BUMP],
+                (unsigned long long)c->conns[PS_LS_TERMINATE],
+                (unsigned long long)ps_logreport_sum(c->fails, PS_LS_NFAILS),
+                (unsigned long long)ps_logreport_sum(c->requests, PS_LS_NACTIONS),
+                (unsigned long long)ps_logreport_sum(c->bytes_out, PS_LS_NACTIONS));
+        key_text(out, rows[i].key, rows[i].len);
+        putc('\n', out);
+    }
+    free(rows);
+    return 0;
+}
+
+static void
+text_item(FILE *out, const struct ps_logfind_item *it, bool status)
+{
+    const struct ps_ls_counts *c = &it->stats->c;
+    const struct ps_ls_failinfo *fi = it->stats->fail;
+    char t1[32], t2[32], an[40];
+    uint8_t k;
+
+    fprintf(out, "  %9llu %6llu %6llu %6llu %7llu %6llu %6.2f %7u%c  %s  %s  ",
+            (unsigned long long)it->failures, (unsigned long long)c->fails[PS_LS_FAIL_ALERT],
+            (unsigned long long)c->fails[PS_LS_FAIL_RESET],
+            (unsigned long long)c->fails[PS_LS_FAIL_CLOSED],
+            (unsigned long long)c->fails[PS_LS_FAIL_NOREQ], (unsigned long long)c->bump_ok,
+            it->ratio, fi->n_clients, fi->clients_capped ? '+' : ' ',
+            ps_logreport_time(fi->first_ms, false, t1), ps_logreport_time(fi->last_ms, false, t2));
+    ps_logreport_text(out, it->name, strlen(it->name));
+    fputs("\n             clients:", out);
+    for (k = 0; k < fi->n_examples; k++)
+        fprintf(out, " %s", fi->example[k]);
+    if (fi->n_clients > fi->n_examples)
+        fputs(" ...", out);
+    for (k = 0; k < fi->n_alerts; k++)
+        fprintf(out, "%s %s x%llu", k == 0 ? "; alerts:" : ",",
+                ps_tlsalert_name(fi->alert[k], an, sizeof(an)),
+                (unsigned long long)fi->alert_count[k]);
+    if (c->conns[PS_LS_SPLICE] > 0)
+        fprintf(out, "; spliced %llu", (unsigned long long)c->conns[PS_LS_SPLICE]);
+    if (status)
+        fprintf(out, "; %s",
+                it->suspect   ? "SUSPECT"
+                : it->handled ? "handled"
+                              : "below thresholds");
+    if (it->handled)
+        fprintf(out, " by %s", it->handled_by);
+    putc('\n', out);
+}
+
+static void
+text_findings(FILE *out, const struct ps_logscan *ls, const struct ps_logfind_item *items, size_t n,
+              const struct ps_logreport_opts *o)
+{
+    size_t i, suspects = 0, handled = 0, shown = 0;
+
+    for (i = 0; i < n; i++) {
+        suspects += items[i].suspect;
+        handled += items[i].handled;
+    }
+    fprintf(out, "\nApps that break under bumping: %zu suspect name%s", suspects,
+            suspects == 1 ? "" : "s");
+    if (o->find != NULL)
+        fprintf(out, " (--min-failures %llu --min-clients %u --min-ratio %.2f)",
+                (unsigned long long)o->find->min_failures, o->find->min_clients,
+                o->find->min_ratio);
+    putc('\n', out);
+    if (!ps_logscan_can_find(ls)) {
+        fputs("  (no record in the pinsplice logformat: nothing to judge)\n", out);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        if (!items[i].suspect && !o->all)
+            continue;
+        if (shown++ == 0)
+            fprintf(out, "  %9s %6s %6s %6s %7s %6s %6s %8s  %-19s  %-19s  %s\n", "abandoned",
+                    "alert", "reset", "closed", "no-req", "ok", "ratio", "clients", "first seen",
+                    "last seen", "name");
+        text_item(out, &items[i], o->all);
+    }
+    if (!o->all && n > suspects)
+        fprintf(out,
+                "  %zu more name%s with abandoned connections: %zu below the thresholds, "
+                "%zu handled by the rules\n  (--all lists them)\n",
+                n - suspects, n - suspects == 1 ? "" : "s", n - suspects - handled, handled);
+    if (o->db != NULL) {
+        fputs("  Rules DB: ", out);
+        ps_logreport_text(out, o->db, strlen(o->db));
+        fputs(" (names it no longer bumps are not suspects)\n", out);
+    } else {
+        fprintf(out, "  Rules DB: %s: names a rule already splices are not filtered out (--db)\n",
+                o->db_note != NULL ? o->db_note : "not given");
+    }
+    if (suspects > 0)
+        fputs("  Nothing was changed. `pinsplice logscan --sql ...` prints the statements that "
+              "would add bypass\n  rules, for you to review and apply.\n",
+              out);
+}
+
+static int
+text_report(FILE *out, const struct ps_logscan *ls, const struct ps_logfind_item *items, size_t n,
+            const struct ps_logreport_opts *o)
+{
+    fputs("pinsplice logscan report\n", out);
+    text_input(out, ls);
+    text_notes(out, ls);
+    text_actions(out, ls);
+    if (text_rules(out, ls, o->top) < 0 || text_names(out, ls, o->top, true) < 0 ||
+        text_names(out, ls, o->top, false) < 0 || text_clients(out, ls, o->top) < 0)
+        return PS_ENOMEM;
+    text_findings(out, ls, items, n, o);
+    return 0;
+}
+
+/* ---- CSV ------------------------------------------------------------------------------------ */
+
+/* One CSV field: escaped as in text, quoted when it holds a comma, quote or space. */
+static void
+csv_field(FILE *out, const char *s, size_t n, bool last)
+{
+    bool quote = n == 0 ? false : (memchr(s, ',', n) || memchr(s, '"', n) || memchr(s, ' ', n));
+    size_t i;
+
+    if (quote)
+        putc('"', out);
+    for (i = 0; i < n; i++) {
+        if (s[i] == '"')
+            fputs("\"\"", out);
+        else
+            ps_logreport_text(out, s + i, 1);
+    }
+    if (quote)
+        putc('"', out);
+    putc(last ? '\n' : ',', out);
+}
+
+static void
+csv_key(FILE *out, const struct ps_logreport_row *r)
+{
+    size_t len = r->len;
+    const char *k = ps_logreport_key(r->key, &len);
+
+    csv_field(out, k, len, false);
+}
+
+static void
+csv_counts(FILE *out, const struct ps_ls_counts *c)
+{
+    char t1[32], t2[32];
+
+    fprintf(out,
+            "%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,"
+            "%s,%s\n",
+            (unsigned long long)ps_logreport_sum(c->conns, PS_LS_NACTIONS),
+            (unsigned long long)c->conns[0], (unsigned long long)c->conns[1],
+            (unsigned long long)c->conns[2], (unsigned long long)c->conns[3],
+            (unsigned long long)ps_logreport_sum(c->requests, PS_LS_NACTIONS),
+            (unsigned long long)ps_logreport_sum(c->bytes_out, PS_LS_NACTIONS),
+            (unsigned long long)ps_logreport_sum(c->bytes_in, PS_LS_NACTIONS),
+            (unsigned long long)c->errors, (unsigned long long)c->bump_ok,
+            (unsigned long long)c->fails[0], (unsigned long long)c->fails[1],
+            (unsigned long long)c->fails[2], (unsigned long long)c->fails[3],
+            (unsigned long long)c->tls_other, (unsigned long long)ps_logreport_sum(c->fails, 4),
+            ps_logreport_time(c->first_ms, true, t1), ps_logreport_time(c->last_ms, true, t2));
+}
+
+static int
+csv_table(FILE *out, const struct ps_logscan *ls, enum ps_logreport_table t)
+{
+    struct ps_logreport_row *rows;
+    const struct ps_ls_rule *r;
+    char t1[32], t2[32];
+    size_t n, i;
+
+    if (ps_logreport_rows(t == PS_LOGREPORT_RULES     ? ps_logscan_rules(ls)
+                          : t == PS_LOGREPORT_CLIENTS ? ps_logscan_clients(ls)
+                                                      : ps_logscan_names(ls),
+                          t == PS_LOGREPORT_RULES ? PS_ORDER_RULE : PS_ORDER_CONNS, &rows, &n) < 0)
+        return PS_ENOMEM;
+    if (t == PS_LOGREPORT_RULES)
+        fputs("rule,connections,splice,bump,terminate,other,first_seen,last_seen\n", out);
+    else
+        fprintf(out,
+                "%s,connections,spliced,bumped,terminated,other,requests,bytes_out,bytes_in,"
+                "errors,bumped_ok,alert,reset,closed,no_request,tls_other,abandoned,first_seen,"
+                "last_seen\n",
+                t == PS_LOGREPORT_CLIENTS ? "client" : "name");
+    for (i = 0; i < n; i++) {
+        csv_key(out, &rows[i]);
+        if (t != PS_LOGREPORT_RULES) {
+            csv_counts(out, rows[i].value);
+            continue;
+        }
+        r = rows[i].value;
+        fprintf(out, "%llu,%llu,%llu,%llu,%llu,%s,%s\n",
+                (unsigned long long)ps_logreport_sum(r->conns, PS_LS_NACTIONS),
+                (unsigned long long)r->conns[0], (unsigned long long)r->conns[1],
+                (unsigned long long)r->conns[2], (unsigned long long)r->conns[3],
+                ps_logreport_time(r->first_ms, true, t1), ps_logreport_time(r->last_ms, true, t2));
+    }
+    free(rows);
+    return 0;
+}
+
+static void
+csv_finding(FILE *out, const struct ps_logfind_item *it)
+{
+    const struct ps_ls_counts *c = &it->stats->c;
+    const struct ps_ls_failinfo *fi = it->stats->fail;
+    char t1[32], t2[32], an[40], list[320];
+    size_t len = 0;
+    uint8_t k;
+
+    csv_field(out, it->name, strlen(it->name), false);
+    fprintf(out, "%s,%llu,%llu,%llu,%llu,%llu,%llu,%.4f,%u,%d,",
+            it->suspect   ? "suspect"
+            : it->handled ? "handled"
+                          : "below",
+            (unsigned long long)it->failures, (unsigned long long)c->fails[0],
+            (unsigned long long)c->fails[1], (unsigned long long)c->fails[2],
+            (unsigned long long)c->fails[3], (unsigned long long)c->bump_ok, it->ratio,
+            fi->n_clients, fi->clients_capped ? 1 : 0);
+    list[0] = '\0';
+    for (k = 0; k < fi->n_examples && len < sizeof(list); k++)
+        len +=
+            (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", k ? " " : "", fi->example[k]);
+    csv_field(out, list, strlen(list), false);
+    len = 0;
+    list[0] = '\0';
+    for (k = 0; k < fi->n_alerts && len < sizeof(list); k++)
+        len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s:%llu", k ? " " : "",
+                                ps_tlsalert_name(fi->alert[k], an, sizeof(an)),
+                                (unsigned long long)fi->alert_count[k]);
+    csv_field(out, list, strlen(list), false);
+    fprintf(out, "%s,%s,%llu,", ps_logreport_time(fi->first_ms, true, t1),
+            ps_logreport_time(fi->last_ms, true, t2), (unsigned long long)c->conns[PS_LS_SPLICE]);
+    csv_field(out, it->handled_by, strlen(it->handled_by), true);
+}
+
+static int
+csv_report(FILE *out, const struct ps_logscan *ls, const struct ps_logfind_item *items, size_t n,
+           const struct ps_logreport_opts *o)
+{
+    size_t i;
+
+    if (o->table != PS_LOGREPORT_FINDINGS)
+        return csv_table(out, ls, o->table);
+    fputs("name,status,abandoned,alert,reset,closed,no_request,bumped_ok,ratio,clients,"
+          "clients_more,example_clients,alerts,first_failure,last_failure,spliced,handled_by\n",
+          out);
+    for (i = 0; i < n; i++) {
+        if (items[i].suspect || o->all)
+            csv_finding(out, &items[i]);
+    }
+    return 0;
+}
+
+int
+ps_logreport_write(FILE *out, const struct ps_logscan *ls, const struct ps_logfind_item *items,
+                   size_t n, const struct ps_logreport_opts *o, struct ps_err *err)
+{
+    int rc;
+
+    switch (o->format) {
+    case PS_LOGREPORT_JSON:
+        rc = ps_logjson_write(out, ls, items, n, o);
+        break;
+    case PS_LOGREPORT_CSV:
+        rc = csv_report(out, ls, items, n, o);
+        break;
+    default:
+        rc = text_report(out, ls, items, n, o);
+        break;
+    }
+    if (rc < 0)
+        return ps_err_set(err, rc, "report: %s", ps_err_str(rc));
+    if (fflush(out) != 0 || ferror(out))
+        return ps_err_set(err, PS_EIO, "report: write error");
+    return 0;
+}

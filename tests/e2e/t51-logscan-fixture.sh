@@ -1,0 +1,217 @@
+#!/bin/bash
+# t51-logscan-fixture: `pinsplice logscan` on the checked-in real logs (tests/fixtures, made by
+# t50 from real Squid; see tests/fixtures/README-access-logs.md), with exact values: the text
+# report line for line, the JSON counters, CSV, SQL, time filters, gzip and stdin input, a copy
+# with broken lines appended (counted and shown, never fatal), and the exit statuses.
+# Needs only the built pinsplice and python3 (no Squid, no root).
+set -u
+. "$(dirname "$0")/lib-logscan.sh"
+ls_init
+fx=$PS_SRCDIR/tests/fixtures
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/t51-logscan.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+checks=0
+fails=0
+expect() {
+    checks=$((checks + 1))
+    if [ "$2" = "$3" ]; then
+        echo "ok $checks - $1 ($3)"
+    else
+        fails=$((fails + 1))
+        echo "not ok $checks - $1: expected '$2', got '$3'"
+    fi
+}
+expect_grep() {
+    checks=$((checks + 1))
+    if grep -qF -- "$2" "$3"; then
+        echo "ok $checks - $1"
+    else
+        fails=$((fails + 1))
+        echo "not ok $checks - $1: '$2' not in $3:"
+        sed 's/^/#   /' "$3" | head -n 20
+    fi
+}
+cp "$fx/access-pinsplice.log" "$fx/access-squid.log" "$tmp/"
+cd "$tmp" || exit 1
+T="--no-db --min-failures 2 --min-clients 1"
+
+# ---- the text report, line for line ----------------------------------------------------------
+ls_run report.txt $T --all access-pinsplice.log
+expect "text: exit 1 (suspects)" 1 "$LS_RC"
+if diff -u "$fx/logscan-report.txt" report.txt >report.diff; then
+    expect "text report equals tests/fixtures/logscan-report.txt" same same
+else
+    expect "text report equals tests/fixtures/logscan-report.txt" same "$(cat report.diff)"
+fi
+
+# ---- JSON: every counter, by hand from the 13 records ----------------------------------------
+ls_run r.json $T --json --all access-pinsplice.log
+j() { jget r.json "$1"; }
+expect "json: records" 13 "$(j input.records)"
+expect "json: first record" 2026-11-26T22:41:31.740Z "$(j input.first)"
+expect "json: last record" 2026-11-26T22:41:36.135Z "$(j input.last)"
+expect "json: spliced" 1 "$(j totals.connections.splice)"
+expect "json: bumped" 9 "$(j totals.connections.bump)"
+expect "json: all connections" 10 "$(j totals.connections.total)"
+expect "json: requests in bumped connections" 2 "$(j totals.requests.bump)"
+expect "json: bytes to clients, spliced (tunnel record)" 6830 "$(j totals.bytes_out.splice)"
+expect "json: bytes to clients, bumped (2 x 5484)" 10968 "$(j totals.bytes_out.bump)"
+expect "json: bytes from clients, spliced (118 + 724)" 842 "$(j totals.bytes_in.splice)"
+expect "json: bytes from clients, bumped" 1100 "$(j totals.bytes_in.bump)"
+expect "json: Squid errors" 5 "$(j totals.errors)"
+expect "json: bumped ok" 2 "$(j totals.bumped_ok)"
+expect "json: abandoned" '{"alert": 3, "closed": 1, "no_request": 2, "reset": 1, "total": 7}' \
+    "$(j totals.abandoned)"
+expect "json: rule of the splice" "Bypass Zoom - Pre-configured" "$(j 'rules[kind=rule].rule')"
+expect "json: default action" 9 "$(j 'rules[kind=default].connections.bump')"
+expect "json: top bumped" reject.test "$(j top_bumped[0].name)"
+expect "json: reject.test first failure" 2026-11-26T22:41:31.990Z \
+    "$(j 'findings.names[name=reject.test].first_failure')"
+expect "json: reject.test last failure" 2026-11-26T22:41:32.111Z \
+    "$(j 'findings.names[name=reject.test].last_failure')"
+expect "json: pinned.test no request" 2 \
+    "$(j 'findings.names[name=pinned.test].counts.abandoned.no_request')"
+expect "json: suspects" 'suspect suspect below below' \
+    "$(for n in reject pinned closed reset; do j "findings.names[name=$n.test].status"; done | xargs)"
+
+# ---- CSV -------------------------------------------------------------------------------------
+ls_run names.csv $T --csv access-pinsplice.log
+expect "csv: exit 1" 1 "$LS_RC"
+expect "csv: header + 6 names" 7 "$(wc -l <names.csv)"
+expect "csv: reject.test row" \
+    "reject.test,3,0,3,0,0,0,0,354,3,0,3,0,0,0,0,3,2026-11-26T22:41:31.990Z,2026-11-26T22:41:32.111Z" \
+    "$(grep '^reject.test,' names.csv)"
+expect "csv: good.test row" \
+    "good.test,2,0,2,0,0,2,10968,386,0,2,0,0,0,0,0,0,2026-11-26T22:41:31.740Z,2026-11-26T22:41:31.901Z" \
+    "$(grep '^good.test,' names.csv)"
+ls_run rules.csv $T --csv=rules access-pinsplice.log
+expect "csv rules" '"Bypass Zoom - Pre-configured",1,1,0,0,0,2026-11-26T22:41:36.109Z,2026-11-26T22:41:36.109Z' \
+    "$(grep Bypass rules.csv)"
+
+# ---- the native format of the same traffic ---------------------------------------------------
+ls_run n.json $T --json access-squid.log
+expect "native: exit 0" 0 "$LS_RC"
+expect "native: squid records" 13 "$(jget n.json input.records_by_format.squid)"
+expect "native: spliced" 1 "$(jget n.json totals.connections.splice)"
+expect "native: bumped" 9 "$(jget n.json totals.connections.bump)"
+expect "native: bumped, outcome unknown" 9 "$(jget n.json input.bumped_outcome_unknown)"
+expect "native: CONNECT without server connection" 1 \
+    "$(jget n.json input.native_connect_without_server)"
+expect "native: bytes" 17798 "$(jget n.json totals.bytes_out.total)"
+expect "native: not searched" false "$(jget n.json findings.searched)"
+
+# ---- time filters ----------------------------------------------------------------------------
+ls_run t.json $T --json --since '2026-11-26 22:41:32' --until '2026-11-26 22:41:34' access-pinsplice.log
+expect "since/until: records kept" 5 "$(jget t.json input.records)"
+expect "since/until: records skipped" 8 "$(jget t.json input.filtered)"
+expect "since/until: reject.test failures inside the range" 2 \
+    "$(jget t.json 'findings.names[name=reject.test].abandoned')"
+ls_run t.json $T --json --since @1795732894.113 access-pinsplice.log
+expect "since @unixtime: records kept" 4 "$(jget t.json input.records)"
+ls_run t.json $T --json --until 2026-11-25 access-pinsplice.log
+expect "until before the log: nothing" 0 "$(jget t.json input.records)"
+expect "until before the log: exit 0" 0 "$LS_RC"
+
+# ---- gzip, stdin, several files --------------------------------------------------------------
+gzip -c access-pinsplice.log >access.log.1.gz
+ls_run g.json $T --json access.log.1.gz - <access-squid.log
+expect "gz + stdin: exit 1" 1 "$LS_RC"
+expect "gz + stdin: pinsplice records" 13 "$(jget g.json input.records_by_format.pinsplice)"
+expect "gz + stdin: squid records" 13 "$(jget g.json input.records_by_format.squid)"
+expect "gz + stdin: file names" '["access.log.1.gz", "-"]' \
+    "$(python3 -c 'import json,sys; print(json.dumps([f["path"] for f in json.load(open(sys.argv[1]))["input"]["files"]]))' g.json)"
+
+# ---- broken lines: counted, shown with line numbers, never fatal -----------------------------
+cp access-pinsplice.log mangled.log
+{
+    head -c 60 access-pinsplice.log; echo                              # line 14: truncated
+    echo 'x1795732891.740 70 127.0.0.1:1 NONE_NONE/200 0 1 CONNECT a:1 - bump a a -/- - - -'
+    echo '1795732891.740 70 127.0.0.1:1 NONE_NONE/200 0 1 CONNECT a:1 - bump "a a -/- - - -'
+    head -c 70000 /dev/zero | tr '\0' 'y'; echo                        # line 17: huge
+    printf '\r\n'                                                     # line 18: blank (CRLF)
+    printf '1795732891.740 70 127.0.0.1:1 NONE\0_NONE/200 0 1 CONNECT a:1 - bump a a -/- - - -\n'
+    tail -n 1 access-pinsplice.log | tr -d '\n'; printf '\r\n'          # line 20: good, CRLF
+} >>mangled.log
+ls_run m.json $T --json --show-bad 10 mangled.log
+expect "mangled: exit 1 (still a report)" 1 "$LS_RC"
+expect "mangled: lines" 20 "$(jget m.json input.lines)"
+expect "mangled: records" 14 "$(jget m.json input.records)"
+expect "mangled: bad" 5 "$(jget m.json input.bad)"
+expect "mangled: blank" 1 "$(jget m.json input.blank)"
+expect "mangled: bad line numbers" '[14, 15, 16, 17, 19]' \
+    "$(python3 -c 'import json,sys; print([b["line"] for b in json.load(open(sys.argv[1]))["bad_lines"]])' m.json)"
+expect "mangled: truncated line" "too few fields (7 of 16)" "$(jget m.json 'bad_lines[0].reason')"
+expect "mangled: bad timestamp" "bad timestamp 'x1795732891.740'" "$(jget m.json 'bad_lines[1].reason')"
+expect "mangled: open quote" "unterminated quote or bracket" "$(jget m.json 'bad_lines[2].reason')"
+expect "mangled: huge line" "line too long (70000 bytes, at most 65536)" "$(jget m.json 'bad_lines[3].reason')"
+expect "mangled: huge line shown cut" true "$(jget m.json 'bad_lines[3].cut')"
+expect "mangled: NUL byte" "NUL byte in the line" "$(jget m.json 'bad_lines[4].reason')"
+expect "mangled: the CRLF record counted (a second tunnel of www.zoom.us)" 13660 \
+    "$(jget m.json totals.bytes_out.splice)"
+ls_run m.txt $T mangled.log
+expect_grep "text: bad lines listed with file:line" \
+    'mangled.log:15: bad timestamp '"'"'x1795732891.740'"'"': "x1795732891.740 70' m.txt
+expect_grep "text: huge line cut" '  mangled.log:17: line too long (70000 bytes, at most 65536): "yyyy' m.txt
+
+# ---- SQL -------------------------------------------------------------------------------------
+ls_run bypass.sql $T --sql access-pinsplice.log
+expect "sql: exit 1" 1 "$LS_RC"
+expect "sql: statements" 4 "$(grep -c '^INSERT' bypass.sql)"
+expect "sql: one transaction" "BEGIN;|COMMIT;" "$(grep -E '^(BEGIN|COMMIT);$' bypass.sql | paste -sd'|')"
+if command -v sqlite3 >/dev/null 2>&1; then
+    sqlite3 -bail rules.db <"$PS_SQLDIR/schema.sql" && sqlite3 -bail rules.db <bypass.sql
+    expect "sql: applies to a fresh schema" "logscan: pinned.test|pinned.test,logscan: reject.test|reject.test" \
+        "$(sqlite3 rules.db "SELECT r.name || '|' || d.domain FROM rules r JOIN rule_domains d ON d.rule_id = r.id ORDER BY 1" | paste -sd,)"
+fi
+
+# ---- the rules DB: $PINSPLICE_DB when --db is not given ----------------------------------------
+echo "not a database" >garbage.db
+PINSPLICE_DB=$tmp/garbage.db ls_run g.txt --min-failures 2 --min-clients 1 access-pinsplice.log
+expect "broken default DB: the scan goes on (exit 1, suspects)" 1 "$LS_RC"
+expect_grep "broken default DB: said on stderr" "garbage.db" g.txt.err
+expect_grep "broken default DB: said in the report" "Rules DB: could not be read" g.txt
+PINSPLICE_DB=$tmp/garbage.db ls_run g.txt --db "$tmp/garbage.db" access-pinsplice.log
+expect "broken --db: exit 2" 2 "$LS_RC"
+PINSPLICE_DB=$tmp/none.db ls_run g.txt --min-failures 2 --min-clients 1 access-pinsplice.log
+expect_grep "no default DB: said so" "Rules DB: none at $tmp/none.db" g.txt
+if command -v sqlite3 >/dev/null 2>&1; then
+    cat "$PS_SQLDIR/schema.sql" "$PS_SQLDIR/vendor.sql" "$PS_SQLDIR/defaults.sql" |
+        sqlite3 -bail shipped.db
+    echo "INSERT INTO rules (name, action) VALUES ('Pinned app', 'splice');
+        INSERT INTO rule_domains (rule_id, domain) SELECT id, 'pinned.test' FROM rules
+        WHERE name = 'Pinned app';" | sqlite3 -bail shipped.db
+    PINSPLICE_DB=$tmp/shipped.db ls_run d.json --json --all --min-failures 2 --min-clients 1 \
+        access-pinsplice.log
+    expect "default DB: used" "$tmp/shipped.db" "$(jget d.json findings.rules_db)"
+    expect "default DB: pinned.test handled by its rule" "rule 'Pinned app' (splice)" \
+        "$(jget d.json 'findings.names[name=pinned.test].handled_by')"
+    expect "default DB: reject.test still a suspect" suspect \
+        "$(jget d.json 'findings.names[name=reject.test].status')"
+fi
+
+# ---- usage errors: exit 2 --------------------------------------------------------------------
+for bad in "--bogus access-pinsplice.log" "" "--since yesterday access-pinsplice.log" \
+    "--min-ratio 1.5 access-pinsplice.log" "--min-clients 0 access-pinsplice.log" \
+    "--format apache access-pinsplice.log" "--csv=users access-pinsplice.log" \
+    "--sql --json access-pinsplice.log" "--since 2026-11-27 --until 2026-11-26 access-pinsplice.log" \
+    "--logformat %>a access-pinsplice.log"; do
+    # shellcheck disable=SC2086
+    ls_run u.txt --no-db $bad
+    expect "usage error: '$bad' exits 2" 2 "$LS_RC"
+done
+ls_run u.txt --no-db --bogus access-pinsplice.log
+expect_grep "usage error names the option" "unrecognized option '--bogus'" u.txt.err
+ls_run miss.txt $T access-pinsplice.log no-such-file.log
+expect "missing file: exit 2" 2 "$LS_RC"
+expect_grep "missing file: named on stderr" "no-such-file.log: No such file or directory" miss.txt.err
+expect_grep "missing file: the report still covers the other file" "Apps that break under bumping: 2 suspect names" miss.txt
+ls_run h.txt --help
+expect "--help: exit 0" 0 "$LS_RC"
+expect_grep "--help: usage" "Usage: pinsplice logscan [OPTIONS] FILE..." h.txt
+# A custom logformat: the native format written out, read as --logformat.
+ls_run c.json --no-db --json --logformat '%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt' access-squid.log
+expect "--logformat: records in that format" 13 "$(jget c.json input.records_by_format.logformat)"
+expect "--logformat: spliced" 1 "$(jget c.json totals.connections.splice)"
+
+echo "# $checks checks, $fails failed"
+[ "$fails" -eq 0 ] && [ "$checks" -gt 0 ]
