@@ -14,7 +14,7 @@ for n in 16 100000 1000000; do
     "$bin" run "$work/r.db" 2000000 > "$work/out"
     get() { sed -n "s/^$1 //p" "$work/out"; }
     printf '%-10s %10s %12.1f %14s %12s %12s %10.1f\n' "$n" "$(get load_s)" \
-        "$(echo "$(get snapshot_bytes) / 1048576" | bc -l)" "$(get bytes_per_domain)" \
-        "$(get median_ns)" "$(get p90_ns)" "$(echo "$(get rss_delta_kb) / 1024" | bc -l)"
+        "$(awk "BEGIN{print $(get snapshot_bytes)/1048576}")" "$(get bytes_per_domain)" \
+        "$(get median_ns)" "$(get p90_ns)" "$(awk "BEGIN{print $(get rss_delta_kb)/1024}")"
 done
 echo "targets: <= 350 ns per decision at 1M, <= 1 s to load 1M, <= 64 bytes per domain"
