@@ -34,6 +34,7 @@ struct helper {
     struct ps_reload *reload;
     struct ps_proto proto;
     bool fail_open;
+    bool debug;       /* --debug: log every request and reply */
     bool poll_inline; /* the reload thread could not start: poll from the main loop */
     /* input: at most one partial line of <= PS_PROTO_LINE_MAX bytes is kept between reads */
     char in[PS_PROTO_LINE_MAX + 1 + READ_CHUNK];
@@ -45,6 +46,7 @@ struct helper {
     size_t out_len;
     time_t warned_at;
     unsigned long unwarned;
+    struct ps_snapshot *snap; /* the rules for the lines of one read (NULL: none loaded) */
     struct ps_proto_request req;
 };
 
@@ -167,12 +169,12 @@ answer_error(bool has_id, const char *id, const char *msg)
     return 0;
 }
 
-/* Answer one complete line (newline removed). Returns 0, or PS_EIO when stdout is gone. */
+/* Answer one complete line (newline removed) with the rules in h.snap. Returns 0, or PS_EIO when
+ * stdout is gone. */
 static int
 answer_line(const char *line, size_t len)
 {
     struct ps_err err = {0, ""};
-    struct ps_snapshot *snap;
     struct ps_decision d;
     const char *msg = NULL;
     char *slot;
@@ -183,21 +185,22 @@ answer_line(const char *line, size_t len)
     slot = reply_slot();
     if (slot == NULL)
         return PS_EIO;
-    snap = ps_reload_acquire(h.reload);
-    ps_decide(snap, &h.req.query, &d);
-    if (snap == NULL && h.fail_open) {
+    ps_decide(h.snap, &h.req.query, &d);
+    if (h.snap == NULL && h.fail_open) {
         d.action = PS_ACTION_SPLICE;
         msg = "rules unavailable (fail-open)";
     }
     n = ps_proto_reply_decision(&h.req, &d, msg, slot, PS_PROTO_REPLY_MAX);
-    ps_snapshot_release(snap);
-    ps_log(PS_LOG_DEBUG, "'%.*s' -> %.*s", len > 600 ? 600 : (int)len, line, (int)n - 1, slot);
+    if (h.debug)
+        ps_log(PS_LOG_DEBUG, "'%.*s' -> %.*s", len > 600 ? 600 : (int)len, line, (int)n - 1, slot);
     h.out_len += n;
     return 0;
 }
 
 /* Answer every complete line in the input buffer; keep a partial one, or start draining it when
- * it is already over the limit. At eof a last line without newline is answered too. */
+ * it is already over the limit. At eof a last line without newline is answered too. The lines of
+ * one read arrived together: they are decided with one reference to the current rules, taken here
+ * and released once they are answered (a reload takes effect from the next read on). */
 static int
 process_input(bool eof)
 {
@@ -205,6 +208,7 @@ process_input(bool eof)
     const char *nl;
     int rc = 0;
 
+    h.snap = ps_reload_acquire(h.reload);
     while (rc == 0 && (nl = memchr(h.in + start, '\n', h.in_len - start)) != NULL) {
         len = (size_t)(nl - (h.in + start));
         if (h.draining) {
@@ -216,7 +220,7 @@ process_input(bool eof)
         start += len + 1;
     }
     if (rc < 0)
-        return rc;
+        goto done;
     rest = h.in_len - start;
     if (!h.draining && rest > PS_PROTO_LINE_MAX) {
         h.drain_has_id = ps_proto_guess_id(&h.proto, h.in + start, rest, h.drain_id);
@@ -232,6 +236,9 @@ process_input(bool eof)
         rc = answer_error(h.drain_has_id, h.drain_id, PS_PROTO_TOOLONG_MSG);
     else if (eof && h.in_len > 0)
         rc = answer_line(h.in, h.in_len);
+done:
+    ps_snapshot_release(h.snap);
+    h.snap = NULL;
     return rc;
 }
 
@@ -311,6 +318,7 @@ parse_args(int argc, char **argv, const char **db, unsigned long *interval, int 
             break;
         case 'D':
             *log_level = PS_LOG_DEBUG;
+            h.debug = true;
             break;
         case 'c':
             mode = PS_PROTO_CONCURRENT;

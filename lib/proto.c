@@ -2,6 +2,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ static const char *const field_names[PS_PROTO_NFIELDS] = {
 struct span {
     const char *s;
     size_t len;
+    bool plain; /* no '%', NUL or control character: the field is its own unescaped form */
 };
 
 void
@@ -63,24 +65,86 @@ is_id(const char *s, size_t len)
     return true;
 }
 
-/* Split at single spaces. Returns the number of fields, counting at most MAX_TOKENS + 1 (so "too
- * many" is still visible); the first MAX_TOKENS are stored. An empty line is one empty field. */
+/*
+ * find_stop(p): the index of the first stop byte at p, a byte a field cannot carry as it is: the
+ * separator, '%', NUL or another control character (<= ' ' or 0x7f); bytes >= 0x80 (UTF-8) are
+ * carried. There must be one, with 7 readable bytes after it: the walk has no other bound, and
+ * where it can it reads 8 bytes at a time (the usual line is 60 to 80 bytes of plain fields).
+ * tokenize() looks at the byte found itself, so finding one too early would cost only speed;
+ * missing one would not: test_proto puts each stop byte at every position.
+ */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define WORD_ONES 0x0101010101010101ULL
+#define WORD_LOW7 0x7f7f7f7f7f7f7f7fULL
+
+/* 0x80 in each byte of w that is zero, 0 in the others (exact: no carry crosses a byte). */
+static uint64_t
+zero_bytes(uint64_t w)
+{
+    return ~(((w & WORD_LOW7) + WORD_LOW7) | w | WORD_LOW7);
+}
+
+static size_t
+find_stop(const unsigned char *p)
+{
+    uint64_t w, m;
+    size_t i = 0;
+
+    for (;;) {
+        memcpy(&w, p + i, sizeof(w));
+        /* <= ' ': the high bit is clear and the low 7 bits plus 0x5f stay below 0x80 */
+        m = ~(((w & WORD_LOW7) + WORD_ONES * (0x7f - ' ')) | w | WORD_LOW7);
+        m |= zero_bytes(w ^ (WORD_ONES * '%')) | zero_bytes(w ^ (WORD_ONES * 0x7f));
+        if (m != 0)
+            return i + (size_t)__builtin_ctzll(m) / 8; /* little-endian: the first byte is low */
+        i += sizeof(w);
+    }
+}
+#else
+static size_t
+find_stop(const unsigned char *p)
+{
+    size_t i = 0;
+
+    while (p[i] > ' ' && p[i] != '%' && p[i] != 0x7f)
+        i++;
+    return i;
+}
+#endif
+
+/*
+ * Split line (len bytes) at single spaces, in the same pass noting which fields are plain (hold
+ * no stop byte but their separator: nothing to unescape or refuse). line[len] must be NUL and the
+ * 7 bytes after it readable: the walk needs no other bound, the NUL stops it. Returns the number
+ * of fields, counting at most MAX_TOKENS + 1 (so "too many" is still visible); the first
+ * MAX_TOKENS are stored. An empty line is one empty field.
+ */
 static size_t
 tokenize(const char *line, size_t len, struct span tok[MAX_TOKENS])
 {
-    size_t n = 0, start = 0, i;
+    const unsigned char *u = (const unsigned char *)line;
+    size_t n = 0, start = 0, i = 0;
+    bool plain = true;
 
-    for (i = 0; i <= len; i++) {
-        if (i < len && line[i] != ' ')
+    for (;;) {
+        i += find_stop(u + i);
+        if (i < len && u[i] != ' ') {
+            plain = false; /* '%' or a control character inside the line (a raw NUL too) */
+            i++;
             continue;
+        }
+        /* a separator, or the end of the line */
         if (n < MAX_TOKENS) {
             tok[n].s = line + start;
             tok[n].len = i - start;
+            tok[n].plain = plain;
         }
         n++;
-        if (n > MAX_TOKENS)
+        if (i >= len || n > MAX_TOKENS)
             break;
-        start = i + 1;
+        i++;
+        start = i;
+        plain = true;
     }
     return n;
 }
@@ -107,25 +171,33 @@ ps_proto_guess_id(const struct ps_proto *p, const char *line, size_t len,
 }
 
 /*
- * URL-unescape one field into out (which has room for tok->len + 1 bytes). Strict: a '%' needs two
- * hex digits, NUL and control characters are refused raw or escaped. Sets *absent for "-" or an
- * empty field. Returns the length written, or a negative code with err naming the field.
+ * URL-unescape one field of len bytes at s in place (decoding never writes ahead of reading) and
+ * NUL-terminate it at s[len] or before. Strict: a '%' needs two hex digits, NUL and control
+ * characters are refused raw or escaped. A plain field (see tokenize) is only checked for length.
+ * Sets *absent for "-" or an empty field. Returns the length, or a negative code with err naming
+ * the field.
  */
 static int
-unescape(const struct span *tok, const char *name, char *out, bool *absent, struct ps_err *err)
+unescape(char *s, size_t len, bool plain, const char *name, bool *absent, struct ps_err *err)
 {
     size_t i, o = 0;
     int hi, lo;
     unsigned char c;
 
-    *absent = tok->len == 0 || (tok->len == 1 && tok->s[0] == '-');
+    *absent = len == 0 || (len == 1 && s[0] == '-');
     if (*absent)
         return 0;
-    for (i = 0; i < tok->len; i++) {
-        c = (unsigned char)tok->s[i];
+    if (plain) {
+        if (len > PS_PROTO_FIELD_MAX)
+            return ps_err_set(err, PS_ETOOLONG, "%s: over %d bytes", name, PS_PROTO_FIELD_MAX);
+        s[len] = '\0';
+        return (int)len;
+    }
+    for (i = 0; i < len; i++) {
+        c = (unsigned char)s[i];
         if (c == '%') {
-            hi = i + 1 < tok->len ? hexval((unsigned char)tok->s[i + 1]) : -1;
-            lo = i + 2 < tok->len ? hexval((unsigned char)tok->s[i + 2]) : -1;
+            hi = i + 1 < len ? hexval((unsigned char)s[i + 1]) : -1;
+            lo = i + 2 < len ? hexval((unsigned char)s[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return ps_err_set(err, PS_EINVAL, "%s: bad %%-escape (not %% and two hex digits)",
                                   name);
@@ -142,9 +214,9 @@ unescape(const struct span *tok, const char *name, char *out, bool *absent, stru
         }
         if (o >= PS_PROTO_FIELD_MAX)
             return ps_err_set(err, PS_ETOOLONG, "%s: over %d bytes", name, PS_PROTO_FIELD_MAX);
-        out[o++] = (char)c;
+        s[o++] = (char)c;
     }
-    out[o] = '\0';
+    s[o] = '\0';
     return (int)o;
 }
 
@@ -203,7 +275,7 @@ ps_proto_parse(struct ps_proto *p, const char *line, size_t len, struct ps_proto
 {
     struct span tok[MAX_TOKENS];
     const char *value[PS_PROTO_NFIELDS];
-    char *out = req->buf;
+    char *field;
     bool absent;
     size_t n, i;
     int first, rc;
@@ -221,16 +293,23 @@ ps_proto_parse(struct ps_proto *p, const char *line, size_t len, struct ps_proto
     /* Squid 5.7 ends the line with a space when the format names %DATA itself. */
     if (len > 0 && line[len - 1] == ' ')
         len--;
-    n = tokenize(line != NULL ? line : "", len, tok);
-    first = find_fields(p, line, len, tok, n, req, err);
+    /* One copy of the line; each field is then cut (its separator becomes its NUL) and, only
+     * when it holds a '%', unescaped where it lies. */
+    if (len > 0)
+        memcpy(req->buf, line, len);
+    /* the NUL, and zeros tokenize() may read past it (buf has room: see proto.h) */
+    memset(req->buf + len, 0, PS_PROTO_PAD);
+    n = tokenize(req->buf, len, tok);
+    first = find_fields(p, req->buf, len, tok, n, req, err);
     if (first < 0)
         return first;
     for (i = 0; i < PS_PROTO_NFIELDS; i++) {
-        rc = unescape(&tok[first + i], field_names[i], out, &absent, err);
+        field = req->buf + (tok[first + i].s - req->buf);
+        rc =
+            unescape(field, tok[first + i].len, tok[first + i].plain, field_names[i], &absent, err);
         if (rc < 0)
             return rc;
-        value[i] = absent ? NULL : out;
-        out += absent ? 0 : (size_t)rc + 1;
+        value[i] = absent ? NULL : field;
     }
     req->action = PS_ACTION_SPLICE;
     if (value[5] != NULL && ps_action_parse(value[5], &req->action) != 0)
@@ -260,12 +339,6 @@ put(struct out *o, const char *s, size_t len)
         len = o->cap - o->n; /* not reached: budgets are computed first */
     memcpy(o->p + o->n, s, len);
     o->n += len;
-}
-
-static void
-put_str(struct out *o, const char *s)
-{
-    put(o, s, strlen(s));
 }
 
 /* Length of the character starting at s[0]: a whole UTF-8 sequence when its continuation bytes
@@ -321,10 +394,26 @@ escaped_len(const unsigned char *s, size_t clen)
     return clen > 1 ? clen : escape_byte(s[0], tmp);
 }
 
+/* Length of the leading run of s that goes inside quotes unchanged (no NUL, '"', '\\' or control
+ * character), looking at no more than max bytes. */
+static size_t
+plain_run(const char *s, size_t max)
+{
+    size_t i;
+    unsigned char c;
+
+    for (i = 0; i < max; i++) {
+        c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
+            break;
+    }
+    return i;
+}
+
 /*
  * Write s as a quoted value in at most budget bytes (budget >= QUOTED_MIN). When the whole value
- * does not fit, cut it at a character boundary and end it with "..." inside the quotes. Both walks
- * stop at the NUL or at the budget.
+ * does not fit, cut it at a character boundary and end it with "..." inside the quotes. Every walk
+ * stops at the NUL or at the budget.
  */
 static void
 put_quoted(struct out *o, const char *s, size_t budget)
@@ -333,6 +422,15 @@ put_quoted(struct out *o, const char *s, size_t budget)
     size_t need = 2, i, clen, limit;
     char tmp[2];
 
+    /* The usual value (a rule name, a fixed message) needs no escape and fits: one copy. The run
+     * stops at the NUL at the latest, so s[i] is never past it. */
+    i = plain_run(s, budget - 1);
+    if (s[i] == '\0' && i + 2 <= budget) {
+        put(o, "\"", 1);
+        put(o, s, i);
+        put(o, "\"", 1);
+        return;
+    }
     for (i = 0; u[i] != '\0' && need <= budget; i += clen) {
         clen = char_len(u + i);
         need += escaped_len(u + i, clen);
@@ -355,18 +453,35 @@ put_quoted(struct out *o, const char *s, size_t budget)
     put(o, "\"", 1);
 }
 
-static const char *
-action_name(enum ps_action a)
-{
-    switch (a) {
-    case PS_ACTION_SPLICE:
-        return "splice";
-    case PS_ACTION_TERMINATE:
-        return "terminate";
-    case PS_ACTION_BUMP:
-        return "bump";
+struct lit {
+    const char *s;
+    size_t len;
+};
+#define LIT(s)                                                                                     \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
     }
-    return "bump";
+#define HEAD(result, action) LIT(result " pinsplice_action=" action " pinsplice_rule=")
+
+/* Everything from the result word to the rule's value, by [ok][decision]; a decision out of range
+ * is written as bump, the fail-closed one. */
+static const struct lit *
+reply_head(bool ok, enum ps_action decision)
+{
+    static const struct lit heads[2][3] = {
+        {HEAD("ERR", "bump"), HEAD("ERR", "splice"), HEAD("ERR", "terminate")},
+        {HEAD("OK", "bump"), HEAD("OK", "splice"), HEAD("OK", "terminate")},
+    };
+
+    switch (decision) {
+    case PS_ACTION_SPLICE:
+        return &heads[ok][1];
+    case PS_ACTION_TERMINATE:
+        return &heads[ok][2];
+    case PS_ACTION_BUMP:
+        break;
+    }
+    return &heads[ok][0];
 }
 
 /* The least a quoted value can take: "..." in quotes. */
@@ -375,66 +490,95 @@ action_name(enum ps_action a)
  * the message always keeps room. */
 #define RULE_BUDGET 512
 
-size_t
-ps_proto_reply(const char *id, bool ok, enum ps_action decision, const char *rule,
-               const char *message, char *out, size_t size)
+/* A message known to need no escape, with the end of the reply it makes, pre-formatted
+ * (test_proto checks these give the same bytes as the text through put_quoted). */
+struct msg {
+    const char *text;
+    struct lit tail; /* " message=\"<text>\"\n" */
+};
+#define MSG_KEY " message="
+#define MSG(text)                                                                                  \
+    {                                                                                              \
+        text, LIT(MSG_KEY "\"" text "\"\n")                                                        \
+    }
+
+static const struct msg msg_rule = MSG("rule matched");
+static const struct msg msg_default = MSG("no rule matched: default action");
+static const struct msg msg_no_rules = MSG("rules unavailable");
+
+/* ps_proto_reply, with the message either as text (quoted here) or, when msg is not NULL, as a
+ * pre-formatted one (message is then msg->text). */
+static size_t
+reply(const char *id, bool ok, enum ps_action decision, const char *rule, const char *message,
+      const struct msg *msg, char *out, size_t size)
 {
-    static const char msg_key[] = " message=";
     struct out o = {out, 0, size > 0 ? size - 1 : 0};
-    size_t room, mark;
+    const struct lit *head = reply_head(ok, decision);
+    size_t room, mark, idlen;
 
     if (size < PS_PROTO_REPLY_MIN) {
         if (size > 0)
             out[0] = '\0';
         return 0;
     }
-    if (id != NULL && is_id(id, strnlen(id, PS_PROTO_ID_MAX + 1))) {
-        put_str(&o, id);
+    idlen = id != NULL ? strnlen(id, PS_PROTO_ID_MAX + 1) : 0;
+    if (is_id(id, idlen)) {
+        put(&o, id, idlen);
         put(&o, " ", 1);
     }
-    put_str(&o, ok ? "OK" : "ERR");
-    put_str(&o, " pinsplice_action=");
-    put_str(&o, action_name(decision));
-    put_str(&o, " pinsplice_rule=");
+    put(&o, head->s, head->len);
     /* What both values may use: all but " message=" and the newline. The fixed parts take at
      * most 21 + 3 + 18 + 9 + 16 + 9 + 1 = 77 bytes, so room >= PS_PROTO_REPLY_MIN - 1 - 77 = 50,
      * enough for two QUOTED_MIN values. */
-    room = o.cap - o.n - (sizeof(msg_key) - 1) - 1;
+    room = o.cap - o.n - (sizeof(MSG_KEY) - 1) - 1;
     mark = o.n;
     if (rule == NULL)
         put(&o, "-", 1);
     else
         put_quoted(&o, rule, room - QUOTED_MIN < RULE_BUDGET ? room - QUOTED_MIN : RULE_BUDGET);
     room -= o.n - mark;
-    put_str(&o, msg_key);
-    put_quoted(&o, message != NULL ? message : "", room);
-    put(&o, "\n", 1);
+    /* the pre-formatted end when its quoted value fits the room, as put_quoted would check */
+    if (msg != NULL && msg->tail.len - (sizeof(MSG_KEY) - 1) - 1 <= room) {
+        put(&o, msg->tail.s, msg->tail.len);
+    } else {
+        put(&o, MSG_KEY, sizeof(MSG_KEY) - 1);
+        put_quoted(&o, message != NULL ? message : "", room);
+        put(&o, "\n", 1);
+    }
     out[o.n] = '\0';
     return o.n;
 }
 
 size_t
+ps_proto_reply(const char *id, bool ok, enum ps_action decision, const char *rule,
+               const char *message, char *out, size_t size)
+{
+    return reply(id, ok, decision, rule, message, NULL, out, size);
+}
+
+size_t
 ps_proto_reply_error(const char *id, const char *message, char *out, size_t size)
 {
-    return ps_proto_reply(id, false, PS_ACTION_BUMP, NULL, message, out, size);
+    return reply(id, false, PS_ACTION_BUMP, NULL, message, NULL, out, size);
 }
 
 size_t
 ps_proto_reply_decision(const struct ps_proto_request *req, const struct ps_decision *d,
                         const char *message, char *out, size_t size)
 {
+    const struct msg *msg = NULL;
     char buf[256];
 
     if (message == NULL) {
         switch (d->reason) {
         case PS_REASON_RULE:
-            message = "rule matched";
+            msg = &msg_rule;
             break;
         case PS_REASON_DEFAULT:
-            message = "no rule matched: default action";
+            msg = &msg_default;
             break;
         case PS_REASON_NO_RULES:
-            message = "rules unavailable";
+            msg = &msg_no_rules;
             break;
         case PS_REASON_BAD_NAME:
             snprintf(buf, sizeof(buf), "bad server name%s%s", d->detail ? ": " : "",
@@ -451,8 +595,8 @@ ps_proto_reply_decision(const struct ps_proto_request *req, const struct ps_deci
             break;
         }
     }
-    return ps_proto_reply(req->has_id ? req->id : NULL, d->action == req->action, d->action,
-                          d->rule_name, message, out, size);
+    return reply(req->has_id ? req->id : NULL, d->action == req->action, d->action, d->rule_name,
+                 msg != NULL ? msg->text : message, msg, out, size);
 }
 
 int

@@ -37,6 +37,7 @@ struct ps_err;
 #define PS_PROTO_FIELD_MAX 4096 /* longest field after unescaping */
 #define PS_PROTO_ID_MAX 20      /* most digits in a channel-ID (2^64-1 has 20) */
 #define PS_PROTO_NFIELDS 6
+#define PS_PROTO_PAD 8 /* room after the copied line: the parser reads it 8 bytes at a time */
 #define PS_PROTO_REPLY_MAX 1024 /* an output buffer of this size always holds the whole reply */
 #define PS_PROTO_REPLY_MIN 128  /* below this, ps_proto_reply writes nothing */
 #define PS_PROTO_TOOLONG_MSG "line too long (over 16384 bytes)" /* the message for such a line */
@@ -53,14 +54,15 @@ struct ps_proto {
     enum ps_proto_mode last;   /* mode of the last well-formed line; AUTO before any */
 };
 
-/* One parsed request. The query's strings point into buf (unescaped, NUL-terminated); NULL for an
- * absent field. Valid until the struct is reused. */
+/* One parsed request. The query's strings point into buf (a copy of the line, each field cut and
+ * unescaped where it lies, NUL-terminated); NULL for an absent field. Valid until the struct is
+ * reused. */
 struct ps_proto_request {
     bool has_id;
     char id[PS_PROTO_ID_MAX + 1]; /* the channel-ID exactly as received, "" when none */
     struct ps_query query;
     enum ps_action action; /* the ACTION field */
-    char buf[PS_PROTO_LINE_MAX + PS_PROTO_NFIELDS + 2];
+    char buf[PS_PROTO_LINE_MAX + PS_PROTO_PAD];
 };
 
 /* Set up parser state. mode: AUTO, CONCURRENT or SERIAL (anything else counts as AUTO). */

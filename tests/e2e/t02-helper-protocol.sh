@@ -127,6 +127,8 @@ DB=$E2E_DIR/rules.db
 build_db "$DB" \
     "INSERT INTO rules (name, action) VALUES ('Quote \"me\" \\ 100% Zürich', 'splice');" \
     "INSERT INTO rule_domains (rule_id, domain) VALUES ((SELECT id FROM rules WHERE name LIKE 'Quote%'), 'quote.test');" \
+    "INSERT INTO rules (name, action) VALUES ('Zürich 日本 ✓', 'splice');" \
+    "INSERT INTO rule_domains (rule_id, domain) VALUES ((SELECT id FROM rules WHERE name LIKE 'Z_rich%'), 'utf8.test');" \
     "INSERT INTO rules (name, action) VALUES ('Terminate bad', 'terminate');" \
     "INSERT INTO rule_domains (rule_id, domain) VALUES ((SELECT id FROM rules WHERE name = 'Terminate bad'), 'bad.test');"
 e2e_expect "the default DB names the Zoom rule" "$ZOOM" \
@@ -144,6 +146,7 @@ bad.test bad.test:443 192.0.2.1 - - terminate
 bad.test bad.test:443 192.0.2.1 - - splice
 quote.test quote.test:443 192.0.2.1 - - splice
 - www.zoom.us:443 192.0.2.1 - - splice
+utf8.test utf8.test:443 192.0.2.1 - - splice
 EOF
 cat >"$E2E_DIR/1.want" <<EOF
 $OK_ZOOM
@@ -156,11 +159,20 @@ OK pinsplice_action=terminate pinsplice_rule="Terminate bad" message="rule match
 ERR pinsplice_action=terminate pinsplice_rule="Terminate bad" message="rule matched"
 OK pinsplice_action=splice pinsplice_rule="Quote \\"me\\" \\\\ 100% Zürich" message="rule matched"
 $OK_ZOOM
+OK pinsplice_action=splice pinsplice_rule="Zürich 日本 ✓" message="rule matched"
 EOF
 batch 1 "$E2E_DIR/1.in" --db "$DB"
 e2e_expect "decisions: exit status at EOF" 0 "$B_RC"
-expect_file "decisions: exact replies (splice, bump, terminate, quoting)" "$E2E_DIR/1.want" "$B_OUT"
+expect_file "decisions: exact replies (splice, bump, terminate, quoting, UTF-8)" "$E2E_DIR/1.want" \
+    "$B_OUT"
 expect_protocol_only "decisions" "$B_OUT"
+
+# --debug logs each request and its reply on stderr, and nothing more goes to stdout.
+batch 1debug "$E2E_DIR/1.in" --db "$DB" --debug
+expect_file "--debug: the same replies on stdout" "$E2E_DIR/1.want" "$B_OUT"
+e2e_expect_match "--debug: request and reply on stderr" \
+    "'utf8\\.test utf8\\.test:443 192\\.0\\.2\\.1 - - splice' -> OK pinsplice_action=splice pinsplice_rule=\"Zürich" \
+    "$(grep -F 'utf8.test' "$B_ERR")"
 
 # The same DB through $PINSPLICE_DB (no --db).
 PINSPLICE_DB=$DB batch 1env "$E2E_DIR/1.in"
@@ -236,6 +248,23 @@ done >"$E2E_DIR/5.in"
 for i in $(seq 1 5000); do echo "$((i * 3)) $OK_ZOOM"; done >"$E2E_DIR/5.want"
 batch 5 "$E2E_DIR/5.in" --db "$DB"
 expect_file "5000 requests in one stream" "$E2E_DIR/5.want" "$B_OUT"
+
+# The same streams in small writes through a pipe: lines split across reads at every offset.
+# dd_batch NAME INPUT-FILE BS ARGS...: like batch, the input written BS bytes at a time.
+dd_batch() {
+    local name=$1 input=$2 bs=$3
+    shift 3
+    B_OUT=$E2E_DIR/$name.out
+    B_ERR=$E2E_DIR/$name.err
+    dd if="$input" bs="$bs" status=none | timeout 60 "$PS_HELPER" "$@" >"$B_OUT" 2>"$B_ERR"
+    B_RC=$?
+}
+dd_batch 5dd "$E2E_DIR/5.in" 13 --db "$DB"
+e2e_expect "split writes: exit status at EOF" 0 "$B_RC"
+expect_file "5000 requests written 13 bytes at a time" "$E2E_DIR/5.want" "$B_OUT"
+dd_batch 2dd "$E2E_DIR/2.in" 7 --db "$DB"
+expect_file "malformed, over-long and NUL lines written 7 bytes at a time" "$E2E_DIR/2.want" \
+    "$B_OUT"
 
 # ---- 3. conversation: no reply held back, split lines ------------------------------------------
 helper_start conv --db "$DB"

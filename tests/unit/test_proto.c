@@ -249,6 +249,149 @@ test_parse_lengths(void **state)
     free(big);
 }
 
+/*
+ * The field walk reads 8 bytes at a time where it can: a byte it must stop at ('%', NUL, control
+ * characters) is found at every position of a field of every length, with the line shifted by
+ * channel-IDs of different lengths; bytes >= 0x80 that look like a stop byte in their low 7 bits
+ * (0xa0 = ' ' | 0x80, 0xa5 = '%' | 0x80, 0xff = 0x7f | 0x80, 0x80 = NUL | 0x80) are carried.
+ */
+struct byte_case {
+    char c;
+    int rc;           /* 0: the field carries the byte as it is */
+    const char *what; /* the message after "<FIELD>: " */
+};
+
+/* Build "<id>SNI b c d PROGRAM splice" with field (fl bytes, may hold a NUL) as the SNI (at 0)
+ * or the PROGRAM (at 1), the other one "x". Returns the line's length. */
+static size_t
+field_line(const char *id, const char *field, size_t fl, int at, char *line)
+{
+    size_t n = strlen(id);
+
+    memcpy(line, id, n);
+    if (at == 0) {
+        memcpy(line + n, field, fl);
+        n += fl;
+        memcpy(line + n, " b c d x splice", 15);
+        return n + 15;
+    }
+    memcpy(line + n, "x b c d ", 8);
+    n += 8;
+    memcpy(line + n, field, fl);
+    n += fl;
+    memcpy(line + n, " splice", 7);
+    return n + 7;
+}
+
+static const char *const field_at[] = {"SNI", "PROGRAM"};
+
+/* One case of test_parse_every_position: byte bc->c at position k of a field of flen bytes. */
+static void
+check_position(const char *id, size_t flen, size_t k, const struct byte_case *bc, int at)
+{
+    static struct ps_proto_request req;
+    struct ps_proto p;
+    struct ps_err err = {0, ""};
+    char field[32], want[32], line[160], msg[64];
+    size_t n, fl = flen;
+    int rc;
+
+    memset(field, 'y', sizeof(field));
+    memset(want, 'y', flen);
+    want[flen] = '\0';
+    if (bc->c == '%') {
+        memcpy(field + k, "%41", 3);
+        fl += 2;
+        want[k] = 'A';
+    } else {
+        field[k] = bc->c;
+        want[k] = bc->c;
+    }
+    n = field_line(id, field, fl, at, line);
+    ps_proto_init(&p, PS_PROTO_AUTO);
+    rc = ps_proto_parse(&p, line, n, &req, &err);
+    snprintf(msg, sizeof(msg), "%s: %s", field_at[at], bc->what != NULL ? bc->what : "");
+    if (rc != bc->rc || (rc != 0 && strcmp(err.msg, msg) != 0))
+        fail_msg("id '%s', %zu bytes, 0x%02x at %zu of %s: rc %d '%s'", id, flen,
+                 (unsigned char)bc->c, k, field_at[at], rc, err.msg);
+    if (rc != 0)
+        return;
+    assert_string_equal(at == 0 ? req.query.sni : req.query.program, want);
+    assert_string_equal(at == 0 ? req.query.program : req.query.sni, "x");
+    assert_string_equal(req.query.host, "b");
+    assert_string_equal(req.query.user, "d");
+    assert_int_equal(req.action, PS_ACTION_SPLICE);
+}
+
+static void
+test_parse_every_position(void **state)
+{
+    static const struct byte_case bytes[] = {
+        {'\x01', PS_EINVAL, "control character 0x01"},
+        {'\t', PS_EINVAL, "control character 0x09"},
+        {'\x1f', PS_EINVAL, "control character 0x1f"},
+        {'\x7f', PS_EINVAL, "control character 0x7f"},
+        {'\0', PS_EINVAL, "NUL byte"},
+        {'%', 0, NULL}, /* written as "%41": decoded to 'A' */
+        {'\x80', 0, NULL},
+        {'\xa0', 0, NULL},
+        {'\xa5', 0, NULL},
+        {'\xff', 0, NULL},
+        {'!', 0, NULL},
+        {'~', 0, NULL},
+    };
+    static const char *const ids[] = {"", "1 ", "123 ", "1234567 "};
+    size_t d, flen, k, b;
+    int at;
+
+    for (d = 0; d < sizeof(ids) / sizeof(ids[0]); d++) {
+        for (flen = 1; flen <= 20; flen++) {
+            for (k = 0; k < flen; k++) {
+                for (b = 0; b < sizeof(bytes) / sizeof(bytes[0]); b++) {
+                    for (at = 0; at < 2; at++)
+                        check_position(ids[d], flen, k, &bytes[b], at);
+                }
+            }
+        }
+    }
+}
+
+/* A line of exactly PS_PROTO_LINE_MAX bytes, and bytes after len that must not count. */
+static void
+test_parse_longest_line(void **state)
+{
+    static struct ps_proto_request req;
+    static char line[PS_PROTO_LINE_MAX + 16];
+    struct ps_proto p;
+    struct ps_err err;
+    size_t n = 0, i, user;
+
+    for (i = 0; i < 3; i++) {
+        memset(line + n, 'a' + (char)i, PS_PROTO_FIELD_MAX);
+        n += PS_PROTO_FIELD_MAX;
+        line[n++] = ' ';
+    }
+    user = PS_PROTO_LINE_MAX - n - strlen(" - splice");
+    memset(line + n, 'u', user);
+    n += user;
+    memcpy(line + n, " - splice", strlen(" - splice"));
+    n += strlen(" - splice");
+    assert_int_equal(n, PS_PROTO_LINE_MAX);
+    memset(line + n, '%', 16); /* not part of the line */
+    ps_proto_init(&p, PS_PROTO_AUTO);
+    assert_int_equal(ps_proto_parse(&p, line, n, &req, &err), 0);
+    assert_int_equal(strlen(req.query.sni), PS_PROTO_FIELD_MAX);
+    assert_int_equal(strlen(req.query.client_ip), PS_PROTO_FIELD_MAX);
+    assert_int_equal(strlen(req.query.user), user);
+    assert_null(req.query.program);
+    assert_int_equal(req.action, PS_ACTION_SPLICE);
+    /* Squid's trailing space in the last byte: it is dropped, so ACTION is "splic" */
+    line[n - 1] = ' ';
+    memcpy(line + n - 9, " - splic", 8);
+    assert_int_equal(ps_proto_parse(&p, line, n, &req, &err), PS_EINVAL);
+    assert_string_equal(err.msg, "ACTION: not splice, bump, terminate or -");
+}
+
 /* A malformed line's channel-ID follows the last well-formed line's mode. */
 static void
 test_parse_history(void **state)
@@ -535,6 +678,126 @@ test_reply_truncation(void **state)
     }
 }
 
+/* Names that need an escape at one position, others that need none (ASCII and UTF-8): each comes
+ * back byte for byte; a 200-character UTF-8 name fits whole. */
+static void
+test_reply_roundtrip_positions(void **state)
+{
+    static const char *const esc[] = {"\"", "\\", "\n", "\r"};
+    static const char *const plain[] = {
+        "Z\xc3\xbcrich \xe6\x97\xa5\xe6\x9c\xac \xe2\x9c\x93",
+        "\xf0\x9f\x94\x92 pinned",
+        "x",
+        "",
+        "100% = all",
+        "a'b`c{d}|~",
+    };
+    char out[PS_PROTO_REPLY_MAX], id[32], result[8], action[64], rule[2048], msg[2048];
+    char name[64], big[401];
+    size_t e, k, i;
+
+    for (e = 0; e < sizeof(esc) / sizeof(esc[0]); e++) {
+        for (k = 0; k < 25; k++) {
+            memset(name, 'n', 25);
+            name[25] = '\0';
+            name[k] = esc[e][0];
+            ps_proto_reply("8", true, PS_ACTION_SPLICE, name, name, out, sizeof(out));
+            parse_reply(out, true, id, result, action, rule, msg);
+            assert_string_equal(rule, name);
+            assert_string_equal(msg, name);
+        }
+    }
+    for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+        ps_proto_reply(NULL, false, PS_ACTION_TERMINATE, plain[i], plain[i], out, sizeof(out));
+        parse_reply(out, false, id, result, action, rule, msg);
+        assert_string_equal(result, "ERR");
+        assert_string_equal(action, "terminate");
+        assert_string_equal(rule, plain[i]);
+        assert_string_equal(msg, plain[i]);
+        /* nothing escaped: the value is the name in quotes */
+        snprintf(name, sizeof(name), "pinsplice_rule=\"%s\" ", plain[i]);
+        assert_non_null(strstr(out, name));
+    }
+    for (i = 0; i < 200; i++)
+        memcpy(big + 2 * i, "\xc3\xa9", 2);
+    big[400] = '\0';
+    ps_proto_reply("18446744073709551615", true, PS_ACTION_SPLICE, big, "rule matched", out,
+                   PS_PROTO_REPLY_MAX);
+    parse_reply(out, true, id, result, action, rule, msg);
+    assert_string_equal(rule, big);
+}
+
+/* Where a value stops fitting: the largest name that comes back whole takes exactly the room that
+ * a cut one ("..." included) takes, for every buffer size near the smallest. */
+static void
+test_reply_fit_boundary(void **state)
+{
+    static char name[301];
+    char out[PS_PROTO_REPLY_MIN + 41], id[32], result[8], action[64], rule[2048], msg[2048];
+    size_t size, len, whole;
+
+    for (size = PS_PROTO_REPLY_MIN; size <= sizeof(out); size++) {
+        whole = 0;
+        for (len = 1; len < sizeof(name); len++) {
+            memset(name, 'a', len);
+            name[len] = '\0';
+            assert_true(ps_proto_reply("42", true, PS_ACTION_SPLICE, name, "m", out, size) < size);
+            parse_reply(out, true, id, result, action, rule, msg);
+            if (strcmp(rule, name) == 0) {
+                if (whole != len - 1)
+                    fail_msg("size %zu: %zu bytes whole after a cut one", size, len);
+                whole = len;
+                continue;
+            }
+            if (whole < 3)
+                fail_msg("size %zu: %zu bytes cut, largest whole %zu", size, len, whole);
+            /* cut: a prefix 3 bytes shorter than the largest whole one, then "..." */
+            assert_int_equal(strlen(rule), whole);
+            assert_memory_equal(rule, name, whole - 3);
+            assert_string_equal(rule + whole - 3, "...");
+        }
+        assert_true(whole > 0 && whole < sizeof(name) - 1);
+    }
+}
+
+/* ps_proto_reply_decision writes its fixed messages pre-formatted: the same bytes as
+ * ps_proto_reply with the text, at every buffer size and with rules that leave it little room. */
+static void
+test_reply_decision_same(void **state)
+{
+    static const enum ps_reason reasons[] = {PS_REASON_RULE, PS_REASON_DEFAULT, PS_REASON_NO_RULES};
+    static const char *const texts[] = {"rule matched", "no rule matched: default action",
+                                        "rules unavailable"};
+    static struct ps_proto_request req;
+    static char long_plain[201], long_quotes[201];
+    const char *const rules[] = {NULL, "r", "Z\xc3\xbcrich", long_plain, long_quotes};
+    char a[PS_PROTO_REPLY_MAX + 8], b[PS_PROTO_REPLY_MAX + 8];
+    struct ps_decision d;
+    size_t r, ru, size, na, nb;
+
+    memset(long_plain, 'p', 200);
+    memset(long_quotes, '"', 200);
+    memset(&req, 0, sizeof(req));
+    req.has_id = true;
+    strcpy(req.id, "77");
+    req.action = PS_ACTION_SPLICE;
+    for (r = 0; r < sizeof(reasons) / sizeof(reasons[0]); r++) {
+        for (ru = 0; ru < sizeof(rules) / sizeof(rules[0]); ru++) {
+            memset(&d, 0, sizeof(d));
+            d.action = ru % 2 ? PS_ACTION_SPLICE : PS_ACTION_BUMP;
+            d.reason = reasons[r];
+            d.rule_name = rules[ru];
+            for (size = PS_PROTO_REPLY_MIN; size <= sizeof(a); size++) {
+                na = ps_proto_reply_decision(&req, &d, NULL, a, size);
+                nb = ps_proto_reply("77", d.action == PS_ACTION_SPLICE, d.action, rules[ru],
+                                    texts[r], b, size);
+                if (na != nb || strcmp(a, b) != 0)
+                    fail_msg("reason %zu rule %zu size %zu:\n got  %s want %s", r, ru, size, a, b);
+            }
+        }
+    }
+}
+
 static void
 test_reply_small_buffer(void **state)
 {
@@ -658,10 +921,19 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_table),        cmocka_unit_test(test_parse_lengths),
-        cmocka_unit_test(test_parse_history),      cmocka_unit_test(test_reply_table),
-        cmocka_unit_test(test_reply_roundtrip),    cmocka_unit_test(test_reply_truncation),
-        cmocka_unit_test(test_reply_small_buffer), cmocka_unit_test(test_reply_decision),
+        cmocka_unit_test(test_parse_table),
+        cmocka_unit_test(test_parse_lengths),
+        cmocka_unit_test(test_parse_every_position),
+        cmocka_unit_test(test_parse_longest_line),
+        cmocka_unit_test(test_parse_history),
+        cmocka_unit_test(test_reply_table),
+        cmocka_unit_test(test_reply_roundtrip),
+        cmocka_unit_test(test_reply_truncation),
+        cmocka_unit_test(test_reply_roundtrip_positions),
+        cmocka_unit_test(test_reply_fit_boundary),
+        cmocka_unit_test(test_reply_decision_same),
+        cmocka_unit_test(test_reply_small_buffer),
+        cmocka_unit_test(test_reply_decision),
         cmocka_unit_test(test_parse_ulong),
     };
 
