@@ -110,66 +110,72 @@ try_ip(const char *s, size_t len, char out[PS_NAME_MAX + 1], enum ps_name_kind *
     return 1;
 }
 
+/* The bytes a host name may hold, lower-cased; 0 for every other byte (controls, space, ':',
+ * '[', non-ASCII...). */
+static const unsigned char name_chars[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 45, 46, 0,
+    48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 0, 0, 0, 0, 0, 0,
+    0, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111,
+    112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 0, 0, 0, 0, 95,
+    0, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111,
+    112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 /* One pass over an ASCII name: lower-case it into out and validate it as check_labels() would.
  * Returns NULL when it is a valid domain, or the problem. *maybe_ip is set when the name could be
  * an IP literal (a ':' or '[', or an all-digit last label), so only then is inet_pton tried. */
 static const char *
 fast_ascii(const char *in, size_t len, char *out, bool *maybe_ip)
 {
-    size_t i, label = 0;
-    bool digits = true;
-    char prev = '.';
+    size_t i, start = 0; /* start: first byte of the current label */
 
     *maybe_ip = false;
+    if (len == 0)
+        return "empty name";
     if (len > PS_NAME_MAX)
         return "name over 253 characters";
     for (i = 0; i < len; i++) {
-        char c = in[i];
-        if (c >= 'a' && c <= 'z') {
-            digits = false;
-        } else if (c >= 'A' && c <= 'Z') {
-            c = (char)(c - 'A' + 'a');
-            digits = false;
-        } else if (c == '.') {
-            if (prev == '.')
+        unsigned char c = name_chars[(unsigned char)in[i]];
+        out[i] = (char)c;
+        if (c == '.') {
+            if (i == start)
                 return i == 0 ? "leading dot" : "empty label";
-            if (prev == '-')
+            if (i - start > PS_LABEL_MAX)
+                return "label over 63 characters";
+            if (out[start] == '-' || out[i - 1] == '-')
                 return "label starts or ends with '-'";
-            label = 0;
-            digits = true;
-            out[i] = c;
-            prev = c;
-            continue;
-        } else if (c == '-') {
-            if (prev == '.')
-                return "label starts or ends with '-'";
-            digits = false;
-        } else if (c == '_') {
-            digits = false;
-        } else if (!(c >= '0' && c <= '9')) {
+            start = i + 1;
+        } else if (c == 0) {
+            c = (unsigned char)in[i];
             if (c == ':' || c == '[' || c == ']') {
                 *maybe_ip = true;
                 return "character not allowed in a host name";
             }
             return c == ' ' ? "space" : "character not allowed in a host name";
         }
-        if (++label > PS_LABEL_MAX)
-            return "label over 63 characters";
-        out[i] = c;
-        prev = c;
     }
     out[len] = '\0';
-    if (len == 0)
-        return "empty name";
-    if (prev == '.')
+    if (start == len)
         return "trailing dot";
-    if (prev == '-')
+    if (len - start > PS_LABEL_MAX)
+        return "label over 63 characters";
+    if (out[start] == '-' || out[len - 1] == '-')
         return "label starts or ends with '-'";
-    if (digits) {
-        *maybe_ip = true;
-        return "numeric last label (an IP address, not a name)";
-    }
-    return NULL;
+    for (i = start; i < len; i++) /* an all-digit last label: an IP address, not a name */
+        if (out[i] < '0' || out[i] > '9')
+            return NULL;
+    *maybe_ip = true;
+    return "numeric last label (an IP address, not a name)";
 }
 
 int
