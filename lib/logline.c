@@ -4,6 +4,7 @@
 
 #include "err.h"
 #include "logline.h"
+#include "name.h"
 
 /* Squid's native format (squid.conf.documented, "logformat squid"). */
 const char ps_logformat_squid_def[] = "%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt";
@@ -54,18 +55,6 @@ static bool
 is_digit(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static bool
@@ -191,8 +180,8 @@ ps_logline_urldecode(char *s, size_t len)
     int hi, lo;
 
     for (i = 0; i < len; i++) {
-        if (s[i] == '%' && i + 2 < len && (hi = hexval(s[i + 1])) >= 0 &&
-            (lo = hexval(s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < len && (hi = ps_name_hexval((unsigned char)s[i + 1])) >= 0 &&
+            (lo = ps_name_hexval((unsigned char)s[i + 2])) >= 0) {
             s[o++] = (char)(hi << 4 | lo);
             i += 2;
         } else {
@@ -376,8 +365,8 @@ unquote(char *s, size_t n)
             s[w++] = '\r';
         else if (c == 't')
             s[w++] = '\t';
-        else if (c == 'x' && r + 1 < n && (hi = hexval(s[r])) >= 0 &&
-                 (lo = hexval(s[r + 1])) >= 0) {
+        else if (c == 'x' && r + 1 < n && (hi = ps_name_hexval((unsigned char)s[r])) >= 0 &&
+                 (lo = ps_name_hexval((unsigned char)s[r + 1])) >= 0) {
             s[w++] = (char)(hi << 4 | lo);
             r += 2;
         } else
@@ -423,7 +412,7 @@ addr_ok(const char *s, size_t n, bool native)
             dot = true;
         else if (s[i] == ':')
             colon = true;
-        else if (hexval(s[i]) < 0)
+        else if (ps_name_hexval((unsigned char)s[i]) < 0)
             return false;
     }
     if (native && dot && colon)

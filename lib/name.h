@@ -52,4 +52,17 @@ int ps_name_split_hostport(const char *in, size_t len, const char **host, size_t
  */
 int ps_name_program(const char *in, size_t len, char out[PS_PROGRAM_MAX + 1], struct ps_err *err);
 
+/* The value of one hex digit (either case), or -1. Shared by every %XX decoder and hex parser. */
+static inline int
+ps_name_hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 #endif /* PS_LIB_NAME_H */

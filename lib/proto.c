@@ -8,6 +8,7 @@
 
 #include "decide.h"
 #include "err.h"
+#include "name.h"
 #include "proto.h"
 
 /* The request's fields, for messages: the order Squid sends them in. */
@@ -37,18 +38,6 @@ static bool
 is_ctl(unsigned char c)
 {
     return c < 0x20 || c == 0x7f;
-}
-
-static int
-hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* A channel-ID as Squid writes one: 1..PS_PROTO_ID_MAX decimal digits. */
@@ -196,8 +185,8 @@ unescape(char *s, size_t len, bool plain, const char *name, bool *absent, struct
     for (i = 0; i < len; i++) {
         c = (unsigned char)s[i];
         if (c == '%') {
-            hi = i + 1 < len ? hexval((unsigned char)s[i + 1]) : -1;
-            lo = i + 2 < len ? hexval((unsigned char)s[i + 2]) : -1;
+            hi = i + 1 < len ? ps_name_hexval((unsigned char)s[i + 1]) : -1;
+            lo = i + 2 < len ? ps_name_hexval((unsigned char)s[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return ps_err_set(err, PS_EINVAL, "%s: bad %%-escape (not %% and two hex digits)",
                                   name);

@@ -8,23 +8,12 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "name.h"
 #include "tlsalert.h"
 
 #define LIB_SSL 20        /* ERR_LIB_SSL, the same in OpenSSL 1.1 and 3 */
 #define ALERT_OFFSET 1000 /* SSL_AD_REASON_OFFSET: reason = 1000 + alert number */
 #define TOKENS_MAX 16     /* most '+'-separated parts we look at */
-
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Parse s[0..n) as a number in base 10 or 16 (at most 16 digits). */
 static bool
@@ -37,7 +26,7 @@ number(const char *s, size_t n, int base, unsigned long *out)
     if (n == 0 || n > 16)
         return false;
     for (i = 0; i < n; i++) {
-        d = hexval(s[i]);
+        d = ps_name_hexval((unsigned char)s[i]);
         if (d < 0 || d >= base)
             return false;
         v = v * (unsigned long)base + (unsigned long)d;
