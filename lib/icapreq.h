@@ -87,6 +87,17 @@ int ps_icapreq_user(const char *value, bool base64, char out[PS_ICAPREQ_USER_MAX
 enum ps_action ps_icapreq_action(const struct ps_decision *d, bool fail_open);
 
 /*
+ * Must the answer to a CONNECT carry the decision header in a modified request (ICAP 200), or is
+ * the unmodified request (ICAP 204) enough? The snippet's last line bumps every CONNECT that
+ * arrives without the header, so a bump needs none; splice and terminate do. client_copies is the
+ * number of decision headers the client sent, which the module removes: a 204 would hand them
+ * back to Squid, so any copy, or a negative count (they could not be removed), needs the 200:
+ * it carries "bump" next to whatever was left, and Squid joins repeated headers, so the
+ * snippet's "^splice$" acl cannot match. Returns true for a 200. Pure; never fails.
+ */
+bool ps_icapreq_needs_header(enum ps_action action, int client_copies);
+
+/*
  * The rule label for X-Pinsplice-Rule and %{pinsplice:rule}Sa, escaped (ps_icapreq_escape): the
  * rule's name, or "(default)", "(no-rules)", "(bad-name)", "(bad-input)" when no rule decided.
  * Returns 0 or PS_ETOOLONG (out then "").

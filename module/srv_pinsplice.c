@@ -3,9 +3,14 @@
  *
  * Squid 5.7 does not turn ICAP response headers into annotations, so the decision travels in the
  * adapted CONNECT request itself: the service removes any copy of the decision header the client
- * sent, adds "X-Pinsplice-Action: splice|bump|terminate" and answers 200; squid.conf matches it
- * with a req_header acl (squid-conf/pinsplice-icap.conf). Everything that is not a CONNECT gets
- * 204 at once.
+ * sent, adds "X-Pinsplice-Action: splice|terminate" and answers 200; squid.conf matches it with a
+ * req_header acl (squid-conf/pinsplice-icap.conf). A bump needs no header: the snippet bumps
+ * every CONNECT without one (its fail-closed answer), so a bump is answered 204 (unmodified),
+ * which spares c-icap a write and two polls (bench/README.md, "ICAP"), unless the client sent a
+ * copy of the header (the snippet refuses those before ICAP; if one gets here anyway it is
+ * removed and "bump" added, 200). Every decided CONNECT, 200 or 204, carries the
+ * X-Pinsplice-Action/-Rule ICAP headers and the log attributes.
+ * Everything that is not a CONNECT gets 204 at once.
  *
  * This file only translates: lib/icapreq.c reads the request line and headers, lib/decide.c
  * decides, lib/reload.c keeps the rules current.
@@ -378,19 +383,14 @@ make_query(ci_request_t *req, ci_headers_list_t *http, const char *target,
 
 /* ---- answering ---------------------------------------------------------------------------- */
 
+/* The ICAP headers, log attributes and counters every decided CONNECT gets, 200 or 204. */
 static void
-announce(ci_request_t *req, ci_headers_list_t *http, enum ps_action action, const char *rule,
-         const char *reason, const char *name)
+announce(ci_request_t *req, enum ps_action action, const char *rule, const char *reason,
+         const char *name)
 {
     char line[PS_ICAPREQ_HEADER_NAME_MAX + PS_ICAPREQ_VALUE_MAX + 8];
     const char *act = ps_action_str(action);
 
-    if (http != NULL &&
-        ps_icapreq_header_line(cfg.decision_header, act, line, sizeof(line), NULL) == 0 &&
-        ci_http_request_add_header(req, line) == NULL) {
-        /* No header: the snippet bumps, which is what a failure must give. */
-        ci_debug_printf(1, "pinsplice: cannot add %s to the request: bump\n", cfg.decision_header);
-    }
     if (ps_icapreq_header_line(ICAP_ACTION_HEADER, act, line, sizeof(line), NULL) == 0)
         ci_icap_add_xheader(req, line);
     if (ps_icapreq_header_line(ICAP_RULE_HEADER, rule, line, sizeof(line), NULL) == 0)
@@ -411,8 +411,23 @@ announce(ci_request_t *req, ci_headers_list_t *http, enum ps_action action, cons
     }
 }
 
-/* Decide a well-formed CONNECT to target and deliver the answer. */
+/* Add the decision header to the CONNECT (for a 200). */
 static void
+deliver(ci_request_t *req, ci_headers_list_t *http, enum ps_action action)
+{
+    char line[PS_ICAPREQ_HEADER_NAME_MAX + PS_ICAPREQ_VALUE_MAX + 8];
+
+    if (http != NULL &&
+        ps_icapreq_header_line(cfg.decision_header, ps_action_str(action), line, sizeof(line),
+                               NULL) == 0 &&
+        ci_http_request_add_header(req, line) == NULL) {
+        /* No header: the snippet bumps, which is what a failure must give. */
+        ci_debug_printf(1, "pinsplice: cannot add %s to the request: bump\n", cfg.decision_header);
+    }
+}
+
+/* Decide a well-formed CONNECT to target and announce it; returns the action to deliver. */
+static enum ps_action
 decide_connect(ci_request_t *req, ci_headers_list_t *http, const char *target)
 {
     char user[PS_ICAPREQ_USER_MAX + 1], rule[PS_ICAPREQ_VALUE_MAX], name[PS_ICAPREQ_VALUE_MAX];
@@ -432,20 +447,24 @@ decide_connect(ci_request_t *req, ci_headers_list_t *http, const char *target)
         name[0] = '\0';
     action = ps_icapreq_action(&d, cfg.fail_open != 0);
     ps_snapshot_release(snap);
-    announce(req, http, action, rule, ps_reason_str(d.reason), name);
+    announce(req, action, rule, ps_reason_str(d.reason), name);
+    return action;
 }
 
 /*
  * The whole decision happens here: Squid sends a CONNECT with "Preview: 0" and no body. Not a
- * CONNECT: 204. A CONNECT: strip the client's decision headers, decide, add ours, and answer
+ * CONNECT: 204. A CONNECT: strip the client's decision headers and decide. Bump with no client
+ * copy: 204 (CI_MOD_ALLOW204; the missing header means bump). Otherwise add our header and answer
  * 200 with the modified request (CI_MOD_CONTINUE; c-icap sends it). A malformed CONNECT line, or
- * a client header that could not be removed, is answered bump.
+ * a client header that could not be removed, is answered bump. Outside a preview with no
+ * "Allow: 204", c-icap turns CI_MOD_ALLOW204 into a 200 with the request unchanged: bump too.
  */
 static int
 check_preview(char *preview_data, int preview_data_len, ci_request_t *req)
 {
     char target[PS_ICAPREQ_TARGET_MAX + 1];
     ci_headers_list_t *http;
+    enum ps_action action;
     time_t now;
     int rc, removed;
 
@@ -472,10 +491,14 @@ check_preview(char *preview_data, int preview_data_len, ci_request_t *req)
     }
     if (rc < 0 || removed < 0) {
         stat_add(ST_MALFORMED, rc < 0 ? 1 : 0);
-        announce(req, http, PS_ACTION_BUMP, "(bad-input)", "bad-input", "");
+        action = PS_ACTION_BUMP;
+        announce(req, action, "(bad-input)", "bad-input", "");
     } else {
-        decide_connect(req, http, target);
+        action = decide_connect(req, http, target);
     }
+    if (!ps_icapreq_needs_header(action, removed))
+        return CI_MOD_ALLOW204;
+    deliver(req, http, action);
     return CI_MOD_CONTINUE;
 }
 

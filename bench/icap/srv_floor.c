@@ -1,9 +1,13 @@
 /*
- * srv_floor: a bench-only c-icap REQMOD service that answers every request the cheapest way a
- * decision can reach Squid: 200 with one header added to the encapsulated request, no lookup.
- * bench/icap/run.sh measures it next to echo (which answers 204: nothing modified) and
- * srv_pinsplice, to separate c-icap's own cost of a 200 from pinsplice's decision cost.
+ * srv_floor: a bench-only c-icap REQMOD service that gives the answers srv_pinsplice gives, the
+ * cheapest way, without deciding anything: the load driver (icap_load) says in an ICAP header
+ * what the rules will decide ("X-Bench-Expect: splice|bump"); a splice is answered 200 with one
+ * header added to the encapsulated request, anything else 204 (the snippet bumps a CONNECT
+ * without the header). bench/icap/run.sh measures it next to echo (204 for everything) and
+ * srv_pinsplice, to separate c-icap's own cost of the 200s from pinsplice's decision cost.
  */
+#include <string.h>
+
 #include <c_icap/c-icap.h>
 #include <c_icap/header.h>
 #include <c_icap/request.h>
@@ -21,9 +25,11 @@ floor_init(ci_service_xdata_t *srv_xdata, struct ci_server_conf *server_conf)
 static int
 floor_preview(char *data, int len, ci_request_t *req)
 {
-    if (ci_http_request_headers(req) == NULL)
+    const char *expect = ci_headers_value(req->request_header, "X-Bench-Expect");
+
+    if (ci_http_request_headers(req) == NULL || expect == NULL || strcmp(expect, "splice") != 0)
         return CI_MOD_ALLOW204;
-    ci_http_request_add_header(req, "X-Pinsplice-Action: bump");
+    ci_http_request_add_header(req, "X-Pinsplice-Action: splice");
     return CI_MOD_CONTINUE;
 }
 
@@ -44,7 +50,7 @@ floor_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_request_t *
 }
 
 CI_DECLARE_MOD_DATA ci_service_module_t service = {
-    "floor",       "bench: 200 with one added header",
+    "floor",       "bench: pinsplice's answers, nothing decided",
     ICAP_REQMOD,   floor_init,
     NULL,          NULL,
     NULL,          NULL,

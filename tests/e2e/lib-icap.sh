@@ -20,7 +20,8 @@
 #   ICAP_STATUS          its ICAP status code (200, 204, ...; "" when none)
 #   ICAP_ACTION          X-Pinsplice-Action ICAP response header ("" when absent)
 #   ICAP_RULE            X-Pinsplice-Rule ICAP response header
-#   ICAP_REQ_ACTION      the decision header(s) in the returned CONNECT, comma-joined
+#   ICAP_REQ_ACTION      the decision header(s) in the returned CONNECT, comma-joined (on a
+#                        204 c-icap-client prints the CONNECT it sent: "" unless it sent one)
 #   ICAP_MODULE          the srv_pinsplice.so under test
 # Settings: ICAP_WRAPPER (a command put before c-icap, e.g. "valgrind --log-file=..."),
 #   ICAP_DB, ICAP_RELOAD, ICAP_EXTRA, ICAP_DEBUG, ICAP_START_SERVERS, ICAP_THREADS (see icap_conf).
@@ -172,7 +173,9 @@ icap_snippet() {
 }
 
 # icap_log_cols SNIPPET: E2E_LOG_COLS (for lib.sh's e2e_field / e2e_log_*) from the snippet's
-# "logformat pinsplice_icap"; the decision comes from the adapted request header.
+# "logformat pinsplice_icap"; the decision comes from the ICAP response header
+# (%{X-Pinsplice-Action}adapt::<last_h, present on 200 and 204) or, in older snippets, from the
+# adapted request header (%{X-Pinsplice-Action}>ha, absent when a bump is answered 204).
 icap_log_cols() {
     local line
     line=$(grep -E '^logformat pinsplice_icap ' "$1") || e2e_die "no 'logformat pinsplice_icap' in $1"
@@ -191,7 +194,7 @@ icap_log_cols() {
             else if (t ~ /^%#?>rd$/) print "host", c
             else if (t ~ /^%err_code/) print "err", c
             else if (t ~ /ssl::>negotiated_version/) print "tls", c
-            else if (t ~ /X-Pinsplice-Action}>ha/) print "action", c
+            else if (t ~ /X-Pinsplice-Action}(>ha|adapt::<last_h)/) print "action", c
             else if (t ~ /X-Pinsplice-Rule}adapt::<last_h/) print "rule", c
         } }')
     local need

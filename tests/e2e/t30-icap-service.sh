@@ -2,8 +2,12 @@
 # t30-icap-service: srv_pinsplice in a real c-icap, driven with c-icap-client (no Squid).
 #   - OPTIONS advertises the REQMOD service (preview 0, 204);
 #   - CONNECT zoom.us:443 -> 200, X-Pinsplice-Action splice, the default rule's name, and the
-#     decision header added to the CONNECT; evilzoom.us:443 -> bump (default); GET -> 204;
-#   - client-sent copies of the decision header are removed (exact name only);
+#     decision header added to the CONNECT; evilzoom.us:443 -> bump (default): 204, the CONNECT
+#     unmodified (no decision header: the snippet bumps), X-Pinsplice-Action/-Rule still in the
+#     ICAP headers; without "Allow: 204" outside a preview, a bump is a 200 without the header;
+#     GET -> 204;
+#   - client-sent copies of the decision header are removed (exact name only), and then even a
+#     bump is a 200 with "X-Pinsplice-Action: bump" in the CONNECT instead;
 #   - client IP (X-Client-IP), user (X-Client-Username, X-Authenticated-User) and program
 #     (X-Client-Process from a trusted source) reach the rules;
 #   - malformed encapsulated requests are answered (bump) and the children survive;
@@ -36,15 +40,20 @@ zoom_rule=$(e2e_rule_for zoom.us)
 icap_start
 n_splice=0 n_bump=0 n_term=0 n_other=0
 
-# expect_decision WHAT TARGET ACTION RULE [c-icap-client options...]
+# expect_decision WHAT TARGET ACTION RULE [c-icap-client options...]: the ICAP headers name the
+# action and rule; a bump is answered 204 (the CONNECT as sent, without a decision header), a
+# splice or terminate 200 with "DecisionHeader: ACTION" in the CONNECT. WANT_STATUS / WANT_REQ
+# (the decision header(s) expected in the returned CONNECT, "" for none) override the status and
+# the header, e.g. for a client copy, which turns a bump into a 200 with the copy replaced.
 expect_decision() {
-    local what=$1 target=$2 action=$3 rule=$4
+    local what=$1 target=$2 action=$3 rule=$4 status=200 req=$3
     shift 4
+    [ "$action" = bump ] && status=204 req=""
     icap_connect "$target" "$@"
-    e2e_expect "$what: ICAP status" 200 "$ICAP_STATUS"
+    e2e_expect "$what: ICAP status" "${WANT_STATUS:-$status}" "$ICAP_STATUS"
     e2e_expect "$what: X-Pinsplice-Action" "$action" "$ICAP_ACTION"
     e2e_expect "$what: X-Pinsplice-Rule" "$rule" "$ICAP_RULE"
-    e2e_expect "$what: decision header in the CONNECT" "$action" "$ICAP_REQ_ACTION"
+    e2e_expect "$what: decision header in the CONNECT" "${WANT_REQ-$req}" "$ICAP_REQ_ACTION"
     case $action in
         splice) n_splice=$((n_splice + 1)) ;;
         bump) n_bump=$((n_bump + 1)) ;;
@@ -71,6 +80,13 @@ expect_decision "IPv6 literal" '[2001:db8::1]:443' bump "(default)"
 expect_decision "bad name" 'bad..name:443' bump "(bad-name)"
 expect_decision "terminate rule" bad.test:443 terminate "Block bad"
 expect_decision "no preview, no 204" zoom.us:443 splice "$zoom_rule" -nopreview -no204
+expect_decision "bump, no preview (Allow: 204)" evilzoom.us:443 bump "(default)" -nopreview
+# No 204 allowed outside a preview: c-icap sends the CONNECT back unmodified in a 200; still no
+# decision header, so still bumped by the snippet.
+WANT_STATUS=200 expect_decision "bump, no preview, no 204" evilzoom.us:443 bump "(default)" \
+    -nopreview -no204
+e2e_expect_match "bump, no preview, no 204: CONNECT returned as sent" \
+    '^[[:space:]]*CONNECT evilzoom.us:443 HTTP/' "$(printf '%s\n' "$ICAP_OUT" | sed -n '/^REQMOD HEADERS:/,/^$/p' | grep CONNECT)"
 
 # ---- not a CONNECT: 204 at once ----------------------------------------------------------------
 icap_client -s pinsplice -method GET -req http://zoom.us/ -v
@@ -84,8 +100,8 @@ n_other=$((n_other + 1))
 e2e_expect "POST: ICAP status" 204 "$ICAP_STATUS"
 
 # ---- the client's own decision header is removed ----------------------------------------------
-expect_decision "spoofed splice removed" evilzoom.us:443 bump "(default)" \
-    -hx "X-Pinsplice-Action: splice" -hx "x-pinsplice-action:splice" \
+WANT_STATUS=200 WANT_REQ=bump expect_decision "spoofed splice removed" evilzoom.us:443 bump \
+    "(default)" -hx "X-Pinsplice-Action: splice" -hx "x-pinsplice-action:splice" \
     -hx "X-Pinsplice-Action-Note: keep me"
 e2e_expect_match "spoof: look-alike header kept" 'X-Pinsplice-Action-Note: keep me' \
     "$(printf '%s\n' "$ICAP_OUT" | grep 'X-Pinsplice-Action-Note')"
@@ -124,7 +140,7 @@ icap_req "$raw/longtarget" "CONNECT $(head -c 5000 /dev/zero | tr '\0' a):443 HT
 icap_req "$raw/longhost" "CONNECT $(head -c 300 /dev/zero | tr '\0' a).com:443 HTTP/1.1"$'\r\n\r\n'
 for f in noversion notarget ctl longtarget; do
     reply=$(icap_raw "$raw/$f" | tr -d '\r')
-    e2e_expect_match "malformed CONNECT ($f) answered" '^ICAP/1.0 200' "$(printf '%s\n' "$reply" | head -n 1)"
+    e2e_expect_match "malformed CONNECT ($f) answered 204" '^ICAP/1.0 204' "$(printf '%s\n' "$reply" | head -n 1)"
     e2e_expect_match "malformed CONNECT ($f) bumped" 'X-Pinsplice-Action: bump' "$reply"
     n_bump=$((n_bump + 1))
 done
@@ -181,6 +197,9 @@ e2e_expect_match "access log: %{pinsplice:action}Sa / host / rule" \
     " splice zoom.us \[$zoom_rule\]\$" "$rec"
 rec=$(grep 'bad.test' "$ICAP_ACCESS_LOG" | tail -n 1)
 e2e_expect_match "access log: terminate" " terminate bad.test \[Block bad\]\$" "$rec"
+rec=$(grep ' REQMOD 204 pinsplice zoom.us.evil.test:443 ' "$ICAP_ACCESS_LOG" | tail -n 1)
+e2e_expect_match "access log: a bump answered 204 still logs its attributes" \
+    " bump zoom.us.evil.test \[\(default\)\]\$" "$rec"
 
 # ---- no rules at all, then pinsplice:reload ------------------------------------------------------
 icap_stop

@@ -2,8 +2,10 @@
 # t31-icap-squid: real Squid + real c-icap (srv_pinsplice) + curl --pinnedpubkey, with the
 # shipped squid-conf/pinsplice-icap.conf.in:
 #   - a pinned default-rule domain is spliced (curl exit 0, the origin CA seen), logged as such;
-#   - another name is bumped (exit 90, the proxy CA seen); a rule on the client address works
-#     (the snippet makes Squid send X-Client-IP);
+#     c-icap answered its CONNECT 200 (the decision header added);
+#   - another name is bumped (exit 90, the proxy CA seen, "bump" logged from the ICAP response
+#     header) although c-icap answered its CONNECT 204 (no header: the snippet's "bump all");
+#     a rule on the client address works (the snippet makes Squid send X-Client-IP);
 #   - the decision is made on the CONNECT host, not the SNI;
 #   - a client that sends X-Pinsplice-Action itself is refused (403 inside the bumped
 #     connection, nothing spliced), before c-icap sees it;
@@ -27,13 +29,16 @@ zoom_rule=$(e2e_rule_for zoom.us)
 icap_start
 icap_squid_start
 
-# icap_reqmods NAME: REQMOD lines in c-icap's access log whose CONNECT host (huo) is NAME:port.
-icap_reqmods() { grep -c " REQMOD 200 pinsplice $1:$E2E_ORIGIN_PORT " "$ICAP_ACCESS_LOG"; }
+# icap_reqmods NAME [STATUS]: REQMOD lines in c-icap's access log with ICAP status STATUS
+# (default 200) whose CONNECT host (huo) is NAME:port.
+icap_reqmods() { grep -c " REQMOD ${2:-200} pinsplice $1:$E2E_ORIGIN_PORT " "$ICAP_ACCESS_LOG"; }
 
 # ---- splice and bump --------------------------------------------------------------------------
 e2e_check_spliced "default rule" www.zoom.us "$zoom_rule"
 e2e_expect "default rule: the CONNECT went through c-icap once" 1 "$(icap_reqmods www.zoom.us)"
 e2e_check_bumped "no rule" evilzoom.us
+e2e_expect "no rule: c-icap answered the CONNECT 204 (unmodified)" "1 204, 0 200" \
+    "$(icap_reqmods evilzoom.us 204) 204, $(icap_reqmods evilzoom.us) 200"
 e2e_check_served "bumped, normal client" www.example.test
 e2e_check_spliced "source rule (X-Client-IP from Squid)" www.bank.test "Bank from loopback"
 e2e_check_squid_healthy "after splice and bump"

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -162,6 +163,12 @@ test_header_is(void **state)
     assert_false(ps_icapreq_header_is(NULL, "X-Pinsplice-Action"));
     assert_false(ps_icapreq_header_is("X: y", NULL));
     assert_false(ps_icapreq_header_is("X: y", ""));
+    assert_false(ps_icapreq_header_is("", "X"));
+    assert_false(ps_icapreq_header_is("X-Pin", "X-Pinsplice-Action")); /* line ends first */
+    assert_false(ps_icapreq_header_is("Y-Pinsplice-Action: splice", "X-Pinsplice-Action"));
+    assert_false(ps_icapreq_header_is("X_Pinsplice-Action: splice", "X-Pinsplice-Action"));
+    assert_false(ps_icapreq_header_is("X-Pinsplice-Action\xc3: splice", "X-Pinsplice-Action"));
+    assert_true(ps_icapreq_header_is("x-client-ip:1", "X-CLIENT-IP"));
     assert_string_equal(ps_icapreq_header_value("X-Client-Process: zoom.exe", "X-Client-Process"),
                         "zoom.exe");
     assert_string_equal(
@@ -169,6 +176,23 @@ test_header_is(void **state)
     assert_string_equal(ps_icapreq_header_value("X-Client-Process:", "X-Client-Process"), "");
     assert_null(ps_icapreq_header_value("X-Client-Process-Evil: zoom.exe", "X-Client-Process"));
     assert_null(ps_icapreq_header_value(NULL, "X-Client-Process"));
+}
+
+/* Names are at most PS_ICAPREQ_HEADER_NAME_MAX characters: a longer one never matches. */
+static void
+test_header_is_bounds(void **state)
+{
+    char name[PS_ICAPREQ_HEADER_NAME_MAX + 2], line[PS_ICAPREQ_HEADER_NAME_MAX + 8];
+
+    (void)state;
+    memset(name, 'a', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    snprintf(line, sizeof(line), "%s: v", name);
+    assert_false(ps_icapreq_header_is(line, name));
+    name[PS_ICAPREQ_HEADER_NAME_MAX] = '\0';
+    snprintf(line, sizeof(line), "%s: v", name);
+    assert_true(ps_icapreq_header_is(line, name));
+    assert_string_equal(ps_icapreq_header_value(line, name), "v");
 }
 
 static void
@@ -329,6 +353,39 @@ test_action(void **state)
     assert_int_equal(ps_icapreq_action(NULL, true), PS_ACTION_BUMP);
 }
 
+struct answer_case {
+    enum ps_action action;
+    int client_copies;
+    bool header; /* true: 200 with the decision header; false: 204 */
+};
+
+static const struct answer_case answer_cases[] = {
+    {PS_ACTION_BUMP, 0, false}, /* the only 204: no header means bump to the snippet */
+    {PS_ACTION_SPLICE, 0, true},
+    {PS_ACTION_TERMINATE, 0, true},
+    {PS_ACTION_BUMP, 1, true}, /* a 204 would hand the client's copy back to Squid */
+    {PS_ACTION_BUMP, 3, true},
+    {PS_ACTION_BUMP, -1, true}, /* copies that could not be removed */
+    {PS_ACTION_SPLICE, 2, true},
+    {PS_ACTION_SPLICE, -1, true},
+    {PS_ACTION_TERMINATE, 1, true},
+    {(enum ps_action)7, 0, true}, /* not an action: never the silent answer */
+};
+
+static void
+test_needs_header(void **state)
+{
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < N(answer_cases); i++) {
+        const struct answer_case *c = &answer_cases[i];
+        if (ps_icapreq_needs_header(c->action, c->client_copies) != c->header)
+            fail_msg("case %zu: action %d, %d client copies: expected %s", i, (int)c->action,
+                     c->client_copies, c->header ? "200" : "204");
+    }
+}
+
 static void
 test_rule_label(void **state)
 {
@@ -351,6 +408,17 @@ test_rule_label(void **state)
     d.reason = PS_REASON_NO_RULES;
     assert_int_equal(ps_icapreq_rule_label(&d, out, sizeof(out), NULL), 0);
     assert_string_equal(out, "(no-rules)");
+    d.reason = PS_REASON_BAD_NAME;
+    assert_int_equal(ps_icapreq_rule_label(&d, out, sizeof(out), NULL), 0);
+    assert_string_equal(out, "(bad-name)");
+    d.reason = (enum ps_reason)99; /* not a reason: as bad input */
+    assert_int_equal(ps_icapreq_rule_label(&d, out, sizeof(out), NULL), 0);
+    assert_string_equal(out, "(bad-input)");
+    d.reason = PS_REASON_DEFAULT;
+    assert_int_equal(ps_icapreq_rule_label(&d, out, 10, NULL), 0); /* "(default)" + NUL */
+    assert_string_equal(out, "(default)");
+    assert_int_equal(ps_icapreq_rule_label(&d, out, 9, NULL), PS_ETOOLONG);
+    assert_string_equal(out, "");
     assert_int_equal(ps_icapreq_rule_label(NULL, out, sizeof(out), NULL), 0);
     assert_string_equal(out, "(bad-input)");
 }
@@ -389,11 +457,13 @@ main(void)
         cmocka_unit_test(test_connect_target_bounds),
         cmocka_unit_test(test_header_name_check),
         cmocka_unit_test(test_header_is),
+        cmocka_unit_test(test_header_is_bounds),
         cmocka_unit_test(test_header_line),
         cmocka_unit_test(test_escape),
         cmocka_unit_test(test_user),
         cmocka_unit_test(test_user_bounds),
         cmocka_unit_test(test_action),
+        cmocka_unit_test(test_needs_header),
         cmocka_unit_test(test_rule_label),
         cmocka_unit_test(test_seconds),
     };
