@@ -704,84 +704,8 @@ BEGIN
     WHERE NOT EXISTS (SELECT 1 FROM rules WHERE name = NEW.rule);
     SELECT json_extract('{}', printf('add_source: rule "%s": source missing', NEW.rule))
     WHERE NEW.source IS NULL OR NEW.source = '';
-    -- user:NAME
-    SELECT json_extract('{}', printf('add_source: source "%s": user name missing, with spaces at an end, or with a control character', NEW.source))
-    WHERE NEW.source GLOB 'user:*'
-      AND (length(NEW.source) = 5 OR NEW.source <> trim(NEW.source)
-           OR substr(NEW.source, 6) <> trim(substr(NEW.source, 6))
-           OR NEW.source GLOB ('*[' || char(1) || '-' || char(31) || char(127) || ']*'));
-    -- addresses: the characters, then the prefix length
-    SELECT json_extract('{}', printf('add_source: source "%s": not an address, a network or user:NAME (e.g. 10.1.0.0/16, 2001:db8::/32, user:alice)', NEW.source))
-    WHERE NEW.source NOT GLOB 'user:*' AND NEW.source GLOB '*[^0-9a-fA-F.:/]*';
-    SELECT json_extract('{}', printf('add_source: source "%s": bad prefix length after "/" (0-32 for IPv4, 0-128 for IPv6)', NEW.source))
-    FROM (SELECT substr(NEW.source, instr(NEW.source, '/') + 1) AS p,
-                 (instr(NEW.source, ':') > 0) AS v6)
-    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, '/') > 0
-      AND (p NOT GLOB '[0-9]' AND p NOT GLOB '[0-9][0-9]' AND p NOT GLOB '[0-9][0-9][0-9]'
-           OR CAST(p AS INTEGER) > CASE WHEN v6 THEN 128 ELSE 32 END);
-    -- IPv4
-    SELECT json_extract('{}', printf('add_source: source "%s": not a dotted-quad IPv4 address (four numbers 0-255, no leading zeros)', NEW.source))
-    FROM (SELECT CASE WHEN instr(NEW.source, '/') > 0
-                      THEN substr(NEW.source, 1, instr(NEW.source, '/') - 1)
-                      ELSE NEW.source END AS a)
-    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') = 0
-      AND CASE WHEN a GLOB '*[^0-9.]*' OR length(a) - length(replace(a, '.', '')) <> 3
-                    OR a GLOB '.*' OR a GLOB '*.' OR a GLOB '*..*' OR ('.' || a) GLOB '*.0[0-9]*'
-                    OR ('.' || a || '.') GLOB '*.[0-9][0-9][0-9][0-9]*' THEN 1
-               -- well formed: now the numbers can be read as a JSON array
-               ELSE EXISTS (SELECT 1 FROM json_each('[' || replace(a, '.', ',') || ']')
-                            WHERE value > 255) END;
-
-    SELECT json_extract('{}', printf('add_source: source "%s": host bits set (the network is %d.%d.%d.%d/%d)', NEW.source, (ip & ~hostmask) >> 24 & 255, (ip & ~hostmask) >> 16 & 255, (ip & ~hostmask) >> 8 & 255, ip & ~hostmask & 255, bits))
-    FROM (SELECT ip, bits, (1 << (32 - bits)) - 1 AS hostmask
-          FROM (SELECT (json_extract(j, '$[0]') << 24) | (json_extract(j, '$[1]') << 16)
-                       | (json_extract(j, '$[2]') << 8) | json_extract(j, '$[3]') AS ip,
-                       CASE WHEN instr(NEW.source, '/') > 0
-                            THEN CAST(substr(NEW.source, instr(NEW.source, '/') + 1) AS INTEGER)
-                            ELSE 32 END AS bits
-                FROM (SELECT '[' || replace(CASE WHEN instr(NEW.source, '/') > 0
-                                             THEN substr(NEW.source, 1, instr(NEW.source, '/') - 1)
-                                             ELSE NEW.source END, '.', ',') || ']' AS j)))
-    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') = 0 AND ip & hostmask <> 0;
-    -- IPv6: shape first, then expand '::' to the missing zero groups and check the host bits.
-    SELECT json_extract('{}', printf('add_source: source "%s": IPv4 inside IPv6 notation: write the IPv4 address or network (e.g. 10.0.0.0/8)', NEW.source))
-    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') > 0 AND instr(NEW.source, '.') > 0;
-    SELECT json_extract('{}', printf('add_source: source "%s": not an IPv6 address (at most one "::", 8 groups of 1-4 hex digits)', NEW.source))
-    FROM (SELECT a, x, length(x) - length(replace(x, ':', '')) AS colons
-          FROM (SELECT a, CASE WHEN x0 GLOB '*::' THEN x0 || '0' ELSE x0 END AS x
-                FROM (SELECT a, CASE WHEN a GLOB '::*' THEN '0' || a ELSE a END AS x0
-                      FROM (SELECT lower(CASE WHEN instr(NEW.source, '/') > 0
-                                              THEN substr(NEW.source, 1, instr(NEW.source, '/') - 1)
-                                              ELSE NEW.source END) AS a))))
-    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') > 0
-      AND (a GLOB '*:::*' OR (length(a) - length(replace(a, '::', ''))) / 2 > 1
-           OR (a GLOB ':*' AND a NOT GLOB '::*') OR (a GLOB '*:' AND a NOT GLOB '*::')
-           OR CASE WHEN instr(x, '::') > 0 THEN colons > 7 ELSE colons <> 7 END
-           OR (':' || x || ':') GLOB '*:[^:][^:][^:][^:][^:]*');
-    SELECT json_extract('{}', printf('add_source: source "%s": host bits set after /%d (the bits after the prefix must be zero)', NEW.source, bits))
-    FROM (SELECT bits, replace(x, '::', ':' || substr('0:0:0:0:0:0:0:', 1, 2 * (8 - colons)))
-                       AS full
-          FROM (SELECT x, bits, length(x) - length(replace(x, ':', '')) AS colons
-                FROM (SELECT CASE WHEN x0 GLOB '*::' THEN x0 || '0' ELSE x0 END AS x, bits
-                      FROM (SELECT CASE WHEN a GLOB '::*' THEN '0' || a ELSE a END AS x0, bits
-                            FROM (SELECT lower(CASE WHEN instr(NEW.source, '/') > 0
-                                                    THEN substr(NEW.source, 1, instr(NEW.source, '/') - 1)
-                                                    ELSE NEW.source END) AS a,
-                                         CASE WHEN instr(NEW.source, '/') > 0
-                                              THEN CAST(substr(NEW.source, instr(NEW.source, '/') + 1) AS INTEGER)
-                                              ELSE 128 END AS bits)))))
-    WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') > 0
-      AND EXISTS (
-          SELECT 1 FROM (
-              SELECT 16 * key AS lo,
-                     (instr('0123456789abcdef', substr(g, 1, 1)) - 1) * 4096
-                     + (instr('0123456789abcdef', substr(g, 2, 1)) - 1) * 256
-                     + (instr('0123456789abcdef', substr(g, 3, 1)) - 1) * 16
-                     + (instr('0123456789abcdef', substr(g, 4, 1)) - 1) AS v
-              FROM (SELECT key, substr('000' || value, -4, 4) AS g
-                    FROM json_each('["' || replace(full, ':', '","') || '"]')))
-          WHERE (lo >= bits AND v <> 0)
-             OR (lo < bits AND lo + 16 > bits AND v & ((1 << (lo + 16 - bits)) - 1) <> 0));
+    -- The source itself is checked by rule_sources_check_insert below, for this view and for
+    -- a direct INSERT INTO rule_sources alike.
     INSERT INTO rule_sources (rule_id, source, comment)
     SELECT id, CASE WHEN NEW.source GLOB 'user:*' THEN NEW.source ELSE lower(NEW.source) END,
            NEW.comment
@@ -797,22 +721,22 @@ DROP TRIGGER IF EXISTS rule_sources_check_insert;
 CREATE TRIGGER rule_sources_check_insert BEFORE INSERT ON rule_sources
 BEGIN
     -- user:NAME
-    SELECT json_extract('{}', printf('rule_sources: source "%s": user name missing, with spaces at an end, or with a control character', NEW.source))
+    SELECT json_extract('{}', printf('source "%s": user name missing, with spaces at an end, or with a control character', NEW.source))
     WHERE NEW.source GLOB 'user:*'
       AND (length(NEW.source) = 5 OR NEW.source <> trim(NEW.source)
            OR substr(NEW.source, 6) <> trim(substr(NEW.source, 6))
            OR NEW.source GLOB ('*[' || char(1) || '-' || char(31) || char(127) || ']*'));
     -- addresses: the characters, then the prefix length
-    SELECT json_extract('{}', printf('rule_sources: source "%s": not an address, a network or user:NAME (e.g. 10.1.0.0/16, 2001:db8::/32, user:alice)', NEW.source))
+    SELECT json_extract('{}', printf('source "%s": not an address, a network or user:NAME (e.g. 10.1.0.0/16, 2001:db8::/32, user:alice)', NEW.source))
     WHERE NEW.source NOT GLOB 'user:*' AND NEW.source GLOB '*[^0-9a-fA-F.:/]*';
-    SELECT json_extract('{}', printf('rule_sources: source "%s": bad prefix length after "/" (0-32 for IPv4, 0-128 for IPv6)', NEW.source))
+    SELECT json_extract('{}', printf('source "%s": bad prefix length after "/" (0-32 for IPv4, 0-128 for IPv6)', NEW.source))
     FROM (SELECT substr(NEW.source, instr(NEW.source, '/') + 1) AS p,
                  (instr(NEW.source, ':') > 0) AS v6)
     WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, '/') > 0
       AND (p NOT GLOB '[0-9]' AND p NOT GLOB '[0-9][0-9]' AND p NOT GLOB '[0-9][0-9][0-9]'
            OR CAST(p AS INTEGER) > CASE WHEN v6 THEN 128 ELSE 32 END);
     -- IPv4
-    SELECT json_extract('{}', printf('rule_sources: source "%s": not a dotted-quad IPv4 address (four numbers 0-255, no leading zeros)', NEW.source))
+    SELECT json_extract('{}', printf('source "%s": not a dotted-quad IPv4 address (four numbers 0-255, no leading zeros)', NEW.source))
     FROM (SELECT CASE WHEN instr(NEW.source, '/') > 0
                       THEN substr(NEW.source, 1, instr(NEW.source, '/') - 1)
                       ELSE NEW.source END AS a)
@@ -824,7 +748,7 @@ BEGIN
                ELSE EXISTS (SELECT 1 FROM json_each('[' || replace(a, '.', ',') || ']')
                             WHERE value > 255) END;
 
-    SELECT json_extract('{}', printf('rule_sources: source "%s": host bits set (the network is %d.%d.%d.%d/%d)', NEW.source, (ip & ~hostmask) >> 24 & 255, (ip & ~hostmask) >> 16 & 255, (ip & ~hostmask) >> 8 & 255, ip & ~hostmask & 255, bits))
+    SELECT json_extract('{}', printf('source "%s": host bits set (the network is %d.%d.%d.%d/%d)', NEW.source, (ip & ~hostmask) >> 24 & 255, (ip & ~hostmask) >> 16 & 255, (ip & ~hostmask) >> 8 & 255, ip & ~hostmask & 255, bits))
     FROM (SELECT ip, bits, (1 << (32 - bits)) - 1 AS hostmask
           FROM (SELECT (json_extract(j, '$[0]') << 24) | (json_extract(j, '$[1]') << 16)
                        | (json_extract(j, '$[2]') << 8) | json_extract(j, '$[3]') AS ip,
@@ -836,9 +760,9 @@ BEGIN
                                              ELSE NEW.source END, '.', ',') || ']' AS j)))
     WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') = 0 AND ip & hostmask <> 0;
     -- IPv6: shape first, then expand '::' to the missing zero groups and check the host bits.
-    SELECT json_extract('{}', printf('rule_sources: source "%s": IPv4 inside IPv6 notation: write the IPv4 address or network (e.g. 10.0.0.0/8)', NEW.source))
+    SELECT json_extract('{}', printf('source "%s": IPv4 inside IPv6 notation: write the IPv4 address or network (e.g. 10.0.0.0/8)', NEW.source))
     WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') > 0 AND instr(NEW.source, '.') > 0;
-    SELECT json_extract('{}', printf('rule_sources: source "%s": not an IPv6 address (at most one "::", 8 groups of 1-4 hex digits)', NEW.source))
+    SELECT json_extract('{}', printf('source "%s": not an IPv6 address (at most one "::", 8 groups of 1-4 hex digits)', NEW.source))
     FROM (SELECT a, x, length(x) - length(replace(x, ':', '')) AS colons
           FROM (SELECT a, CASE WHEN x0 GLOB '*::' THEN x0 || '0' ELSE x0 END AS x
                 FROM (SELECT a, CASE WHEN a GLOB '::*' THEN '0' || a ELSE a END AS x0
@@ -850,7 +774,7 @@ BEGIN
            OR (a GLOB ':*' AND a NOT GLOB '::*') OR (a GLOB '*:' AND a NOT GLOB '*::')
            OR CASE WHEN instr(x, '::') > 0 THEN colons > 7 ELSE colons <> 7 END
            OR (':' || x || ':') GLOB '*:[^:][^:][^:][^:][^:]*');
-    SELECT json_extract('{}', printf('rule_sources: source "%s": host bits set after /%d (the bits after the prefix must be zero)', NEW.source, bits))
+    SELECT json_extract('{}', printf('source "%s": host bits set after /%d (the bits after the prefix must be zero)', NEW.source, bits))
     FROM (SELECT bits, replace(x, '::', ':' || substr('0:0:0:0:0:0:0:', 1, 2 * (8 - colons)))
                        AS full
           FROM (SELECT x, bits, length(x) - length(replace(x, ':', '')) AS colons
