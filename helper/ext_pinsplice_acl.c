@@ -68,7 +68,7 @@ usage(FILE *f)
                "Squid external ACL helper: answers whether pinsplice's decision for a TLS\n"
                "connection equals the acl's argument (splice, bump or terminate).\n"
                "Input:  [CHANNEL-ID] SNI CONNECT-HOST CLIENT-IP USER PROGRAM ACTION\n"
-               "Output: [CHANNEL-ID] OK|ERR pinsplice_action=A pinsplice_rule=R message=M\n"
+               "Output: [CHANNEL-ID] OK|ERR pinsplice_action_=A pinsplice_rule_=R message=M\n"
                "  --db PATH             rules database (default $PINSPLICE_DB, else\n"
                "                        " DEFAULT_DB ")\n"
                "  --reload-interval MS  check the database for changes every MS ms (default 1000)\n"

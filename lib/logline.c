@@ -13,8 +13,8 @@ const char ps_logformat_squid_def[] = "%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %r
  */
 const char ps_logformat_pinsplice_def[] =
     "%ts.%03tu %tr %>a:%>p %Ss/%03>Hs %<st %>st %rm %#ru %#un %ssl::bump_mode %#ssl::>sni "
-    "%#>rd %err_code/%err_detail %ssl::>negotiated_version %#{pinsplice_action}note "
-    "%#{pinsplice_rule}note";
+    "%#>rd %err_code/%err_detail %ssl::>negotiated_version %#{pinsplice_action_}note "
+    "%#{pinsplice_rule_}note";
 
 #define CODE_MAX 64 /* longest normalised token we look up */
 
@@ -41,6 +41,10 @@ static const struct {
     {"%>rd", PS_LF_RDOMAIN},
     {"%err_code/%err_detail", PS_LF_ERR},
     {"%ssl::>negotiated_version", PS_LF_TLS},
+    {"%{pinsplice_action_}note", PS_LF_ACTION},
+    {"%{pinsplice_rule_}note", PS_LF_RULE},
+    /* The names before Squid 6 reserved annotation names without a trailing "_": logs written
+     * with an older copy of the snippet still read. */
     {"%{pinsplice_action}note", PS_LF_ACTION},
     {"%{pinsplice_rule}note", PS_LF_RULE},
 };

@@ -37,8 +37,8 @@ enum ps_logfield {
     PS_LF_RDOMAIN,     /* %>rd */
     PS_LF_ERR,         /* %err_code/%err_detail */
     PS_LF_TLS,         /* %ssl::>negotiated_version */
-    PS_LF_ACTION,      /* %{pinsplice_action}note */
-    PS_LF_RULE,        /* %{pinsplice_rule}note */
+    PS_LF_ACTION,      /* %{pinsplice_action_}note */
+    PS_LF_RULE,        /* %{pinsplice_rule_}note */
     PS_LF_COUNT
 };
 

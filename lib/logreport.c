@@ -304,7 +304,7 @@ text_rules(FILE *out, const struct ps_logscan *ls, size_t top)
     if (ps_logreport_rows(ps_logscan_rules(ls), PS_ORDER_RULE, &rows, &n) < 0)
         return PS_ENOMEM;
     if (n > 0)
-        fprintf(out, "\nRules (pinsplice_rule note)\n  %11s %8s %8s %9s %8s  %s\n", "connections",
+        fprintf(out, "\nRules (pinsplice_rule_ note)\n  %11s %8s %8s %9s %8s  %s\n", "connections",
                 "splice", "bump", "terminate", "other", "rule");
     for (i = 0; i < limit(n, top); i++) {
         r = rows[i].value;

@@ -25,7 +25,7 @@ struct ps_logtab;
  * What counts as what (pinsplice format):
  *   - a connection is a CONNECT record other than TCP_TUNNEL, plus a TCP_TUNNEL record that has
  *     no such record before it (a splice at step 1 logs only the tunnel); its action is the
- *     pinsplice_action note, else %ssl::bump_mode (splice/bump/terminate), else "other"
+ *     pinsplice_action_ note, else %ssl::bump_mode (splice/bump/terminate), else "other"
  *     (denied, failed before a decision, not TLS);
  *   - the TCP_TUNNEL record of a spliced connection adds its bytes;
  *   - any other record is a request: inside a bumped connection when its URL is https://, else
@@ -98,7 +98,7 @@ struct ps_ls_client {
     struct ps_ls_counts c;
 };
 
-/* A pinsplice rule as logged in the pinsplice_rule note. */
+/* A pinsplice rule as logged in the pinsplice_rule_ note. */
 struct ps_ls_rule {
     uint64_t conns[PS_LS_NACTIONS];
     int64_t first_ms, last_ms;

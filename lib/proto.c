@@ -450,7 +450,7 @@ struct lit {
     {                                                                                              \
         s, sizeof(s) - 1                                                                           \
     }
-#define HEAD(result, action) LIT(result " pinsplice_action=" action " pinsplice_rule=")
+#define HEAD(result, action) LIT(result " pinsplice_action_=" action " pinsplice_rule_=")
 
 /* Everything from the result word to the rule's value, by [ok][decision]; a decision out of range
  * is written as bump, the fail-closed one. */

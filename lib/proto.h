@@ -17,7 +17,7 @@ struct ps_err;
  * ACTION is the acl's argument (%DATA): splice, bump or terminate; "-" means splice.
  *
  * Reply line (with the newline):
- *     [CHANNEL-ID ]OK|ERR pinsplice_action=<decision> pinsplice_rule=<"name"|-> message="<text>"
+ *     [CHANNEL-ID ]OK|ERR pinsplice_action_=<decision> pinsplice_rule_=<"name"|-> message="<text>"
  * OK iff the decision equals ACTION. Values are written in Squid's quoted form: "..." with
  * '"' and '\' escaped by a backslash, CR and LF as \r and \n (Squid's strwordtok() undoes all
  * four); other control characters (which a quoted value cannot carry) become '?'. Bytes >= 0x80
@@ -92,7 +92,7 @@ bool ps_proto_guess_id(const struct ps_proto *p, const char *line, size_t len,
                        char id[PS_PROTO_ID_MAX + 1]);
 
 /*
- * Format a reply into out (size bytes): "[id ]OK|ERR pinsplice_action=A pinsplice_rule=R
+ * Format a reply into out (size bytes): "[id ]OK|ERR pinsplice_action_=A pinsplice_rule_=R
  * message=M\n", NUL-terminated. id NULL or "" = no channel-ID (it must be digits: anything else is
  * not echoed); rule NULL = "-"; message NULL = "". Long values are cut as described above so the
  * line always fits. Returns the line's length (without the NUL); with size >= PS_PROTO_REPLY_MAX

@@ -47,7 +47,7 @@ say "     exit $E2E_RC, certificate issued by \"$E2E_ISSUER\""
 [ "$E2E_ISSUER" = "pinsplice e2e origin CA" ]; claim "issuer is the origin CA, not the proxy" $?
 e2e_log_connect "$zoom_port"
 [ "$(e2e_field action)" = splice ] && [ "$(e2e_field rule)" = "$zoom_rule" ]
-claim "access.log: pinsplice_action=splice by \"$zoom_rule\"" $?
+claim "access.log: pinsplice_action_=splice by \"$zoom_rule\"" $?
 say ""
 
 # 2. A normal client, bumped.
@@ -60,7 +60,7 @@ say "     exit $E2E_RC, certificate issued by \"$E2E_ISSUER\", $(wc -c <"$E2E_BO
 claim "the page came through the proxy" $?
 [ "$E2E_ISSUER" = "pinsplice e2e proxy CA" ]; claim "issuer is the proxy CA: Squid decrypted (bumped) the connection" $?
 e2e_log_connect "$normal_port"
-[ "$(e2e_field action)" = bump ]; claim "access.log: pinsplice_action=bump" $?
+[ "$(e2e_field action)" = bump ]; claim "access.log: pinsplice_action_=bump" $?
 say ""
 
 # 3. The pinning app against a bumped name.
@@ -72,13 +72,13 @@ say "     exit $E2E_RC: $(grep -o 'curl: ([0-9]*) .*' "$E2E_DIR/curl/err" | head
 [ "$E2E_RC" = 90 ]; claim "curl exit 90: public key does not match the pin" $?
 [ "$E2E_ISSUER" = "pinsplice e2e proxy CA" ]; claim "issuer is the proxy CA" $?
 e2e_log_connect "$pinfail_port"
-[ "$(e2e_field action)" = bump ]; claim "access.log: pinsplice_action=bump" $?
+[ "$(e2e_field action)" = bump ]; claim "access.log: pinsplice_action_=bump" $?
 say ""
 
 # The log lines.
 sleep 0.3
 say "access.log (logformat pinsplice; fields: time, ms, client, status, bytes out/in, method, URL,"
-say "user, bump mode, SNI, CONNECT host, error, TLS version, pinsplice_action, pinsplice_rule):"
+say "user, bump mode, SNI, CONNECT host, error, TLS version, pinsplice_action_, pinsplice_rule_):"
 for p in "$zoom_port" "$normal_port" "$pinfail_port"; do
     grep -F " 127.0.0.1:$p " "$E2E_ACCESS_LOG" | sed 's/^/  /'
 done
@@ -86,7 +86,7 @@ say ""
 say "In short:"
 for p in "$zoom_port" "$normal_port" "$pinfail_port"; do
     e2e_log_connect "$p"
-    printf '  %-22s CONNECT %-17s bump mode %-7s pinsplice_action=%-7s rule=%s\n' \
+    printf '  %-22s CONNECT %-17s bump mode %-7s pinsplice_action_=%-7s rule=%s\n' \
         "$(e2e_field client)" "$(e2e_field host)" "$(e2e_field bump_mode)" "$(e2e_field action)" \
         "$(e2e_field rule)"
 done

@@ -21,11 +21,11 @@ trap '' PIPE # a dead helper must fail a check, not kill this script
 e2e_log "$E2E_NAME: work dir $E2E_DIR, helper $PS_HELPER"
 
 ZOOM='Bypass Zoom - Pre-configured'
-OK_ZOOM="OK pinsplice_action=splice pinsplice_rule=\"$ZOOM\" message=\"rule matched\""
-NO_RULE='pinsplice_action=bump pinsplice_rule=- message="no rule matched: default action"'
-UNAVAILABLE='ERR pinsplice_action=bump pinsplice_rule=- message="rules unavailable"'
+OK_ZOOM="OK pinsplice_action_=splice pinsplice_rule_=\"$ZOOM\" message=\"rule matched\""
+NO_RULE='pinsplice_action_=bump pinsplice_rule_=- message="no rule matched: default action"'
+UNAVAILABLE='ERR pinsplice_action_=bump pinsplice_rule_=- message="rules unavailable"'
 # Every line a helper writes on stdout must look like this.
-REPLY_RE='^([0-9]{1,20} )?(OK|ERR) pinsplice_action=(splice|bump|terminate) pinsplice_rule=(-|"([^"\\]|\\.)*") message="([^"\\]|\\.)*"$'
+REPLY_RE='^([0-9]{1,20} )?(OK|ERR) pinsplice_action_=(splice|bump|terminate) pinsplice_rule_=(-|"([^"\\]|\\.)*") message="([^"\\]|\\.)*"$'
 
 # ---- helpers -----------------------------------------------------------------------------------
 
@@ -153,13 +153,13 @@ $OK_ZOOM
 ERR $NO_RULE
 ERR $NO_RULE
 $OK_ZOOM
-ERR pinsplice_action=splice pinsplice_rule="$ZOOM" message="rule matched"
+ERR pinsplice_action_=splice pinsplice_rule_="$ZOOM" message="rule matched"
 OK $NO_RULE
-OK pinsplice_action=terminate pinsplice_rule="Terminate bad" message="rule matched"
-ERR pinsplice_action=terminate pinsplice_rule="Terminate bad" message="rule matched"
-OK pinsplice_action=splice pinsplice_rule="Quote \\"me\\" \\\\ 100% Zürich" message="rule matched"
+OK pinsplice_action_=terminate pinsplice_rule_="Terminate bad" message="rule matched"
+ERR pinsplice_action_=terminate pinsplice_rule_="Terminate bad" message="rule matched"
+OK pinsplice_action_=splice pinsplice_rule_="Quote \\"me\\" \\\\ 100% Zürich" message="rule matched"
 $OK_ZOOM
-OK pinsplice_action=splice pinsplice_rule="Zürich 日本 ✓" message="rule matched"
+OK pinsplice_action_=splice pinsplice_rule_="Zürich 日本 ✓" message="rule matched"
 EOF
 batch 1 "$E2E_DIR/1.in" --db "$DB"
 e2e_expect "decisions: exit status at EOF" 0 "$B_RC"
@@ -171,7 +171,7 @@ expect_protocol_only "decisions" "$B_OUT"
 batch 1debug "$E2E_DIR/1.in" --db "$DB" --debug
 expect_file "--debug: the same replies on stdout" "$E2E_DIR/1.want" "$B_OUT"
 e2e_expect_match "--debug: request and reply on stderr" \
-    "'utf8\\.test utf8\\.test:443 192\\.0\\.2\\.1 - - splice' -> OK pinsplice_action=splice pinsplice_rule=\"Zürich" \
+    "'utf8\\.test utf8\\.test:443 192\\.0\\.2\\.1 - - splice' -> OK pinsplice_action_=splice pinsplice_rule_=\"Zürich" \
     "$(grep -F 'utf8.test' "$B_ERR")"
 
 # The same DB through $PINSPLICE_DB (no --db).
@@ -201,14 +201,14 @@ cat >"$E2E_DIR/2.want" <<EOF
 123456789 $OK_ZOOM
 0 $OK_ZOOM
 4294967296 $OK_ZOOM
-11 ERR pinsplice_action=bump pinsplice_rule=- message="5 fields, expected 6 after the channel-ID"
-12 ERR pinsplice_action=bump pinsplice_rule=- message="SNI: bad %-escape (not % and two hex digits)"
-13 ERR pinsplice_action=bump pinsplice_rule=- message="SNI: escaped NUL (%00)"
-14 ERR pinsplice_action=bump pinsplice_rule=- message="line too long (over 16384 bytes)"
-15 ERR pinsplice_action=bump pinsplice_rule=- message="ACTION: not splice, bump, terminate or -"
-16 ERR pinsplice_action=bump pinsplice_rule=- message="SNI: control character 0x01"
-17 ERR pinsplice_action=bump pinsplice_rule=- message="SNI: NUL byte"
-18 ERR pinsplice_action=bump pinsplice_rule=- message="7 fields, expected 6 after the channel-ID"
+11 ERR pinsplice_action_=bump pinsplice_rule_=- message="5 fields, expected 6 after the channel-ID"
+12 ERR pinsplice_action_=bump pinsplice_rule_=- message="SNI: bad %-escape (not % and two hex digits)"
+13 ERR pinsplice_action_=bump pinsplice_rule_=- message="SNI: escaped NUL (%00)"
+14 ERR pinsplice_action_=bump pinsplice_rule_=- message="line too long (over 16384 bytes)"
+15 ERR pinsplice_action_=bump pinsplice_rule_=- message="ACTION: not splice, bump, terminate or -"
+16 ERR pinsplice_action_=bump pinsplice_rule_=- message="SNI: control character 0x01"
+17 ERR pinsplice_action_=bump pinsplice_rule_=- message="SNI: NUL byte"
+18 ERR pinsplice_action_=bump pinsplice_rule_=- message="7 fields, expected 6 after the channel-ID"
 19 $OK_ZOOM
 EOF
 batch 2 "$E2E_DIR/2.in" --db "$DB"
@@ -224,18 +224,18 @@ printf '%s\n' "www.zoom.us www.zoom.us:443 192.0.2.1 - - splice" \
     "21 www.zoom.us www.zoom.us:443 192.0.2.1 - - splice" >"$E2E_DIR/3.in"
 batch 3c "$E2E_DIR/3.in" --db "$DB" --concurrency
 printf '%s\n' \
-    'ERR pinsplice_action=bump pinsplice_rule=- message="channel-ID: not 1 to 20 digits"' \
+    'ERR pinsplice_action_=bump pinsplice_rule_=- message="channel-ID: not 1 to 20 digits"' \
     "21 $OK_ZOOM" >"$E2E_DIR/3c.want"
 expect_file "--concurrency: a line without channel-ID is an error" "$E2E_DIR/3c.want" "$B_OUT"
 batch 3n "$E2E_DIR/3.in" --db "$DB" --no-concurrency
 printf '%s\n' "$OK_ZOOM" \
-    'ERR pinsplice_action=bump pinsplice_rule=- message="7 fields, expected 6"' >"$E2E_DIR/3n.want"
+    'ERR pinsplice_action_=bump pinsplice_rule_=- message="7 fields, expected 6"' >"$E2E_DIR/3n.want"
 expect_file "--no-concurrency: a channel-ID is an error" "$E2E_DIR/3n.want" "$B_OUT"
 
 # An over-long line with no channel-ID anywhere, then a last line without newline at EOF.
 { head -c 100000 /dev/zero | tr '\0' a; echo; printf 'www.zoom.us www.zoom.us:443 192.0.2.1 - - splice'; } \
     >"$E2E_DIR/4.in"
-printf '%s\n' 'ERR pinsplice_action=bump pinsplice_rule=- message="line too long (over 16384 bytes)"' \
+printf '%s\n' 'ERR pinsplice_action_=bump pinsplice_rule_=- message="line too long (over 16384 bytes)"' \
     "$OK_ZOOM" >"$E2E_DIR/4.want"
 batch 4 "$E2E_DIR/4.in" --db "$DB"
 expect_file "over-long line without channel-ID; last line without newline answered" \
@@ -286,7 +286,7 @@ helper_ask "41 www.zoom.us www.zoom.us:443 192.0.2.1 - - splice"
 e2e_expect "DB missing: ERR rules unavailable" "41 $UNAVAILABLE" "$REPLY_LINE"
 helper_ask "42 evilzoom.us evilzoom.us:443 192.0.2.1 - - bump"
 e2e_expect "DB missing: bump is still the decision" \
-    '42 OK pinsplice_action=bump pinsplice_rule=- message="rules unavailable"' "$REPLY_LINE"
+    '42 OK pinsplice_action_=bump pinsplice_rule_=- message="rules unavailable"' "$REPLY_LINE"
 e2e_expect_match "DB missing: logged on stderr" "ext_pinsplice_acl: ERROR: .*new\.db" \
     "$(head -n 1 "$H_ERR")"
 build_db "$NEW"
@@ -352,9 +352,9 @@ printf '%s\n' "1 www.zoom.us www.zoom.us:443 192.0.2.1 - - splice" \
     "2 www.zoom.us www.zoom.us:443 192.0.2.1 - - terminate" "3 a%zz b c d e splice" \
     >"$E2E_DIR/6.in"
 printf '%s\n' \
-    '1 OK pinsplice_action=splice pinsplice_rule=- message="rules unavailable (fail-open)"' \
-    '2 ERR pinsplice_action=splice pinsplice_rule=- message="rules unavailable (fail-open)"' \
-    '3 ERR pinsplice_action=bump pinsplice_rule=- message="SNI: bad %-escape (not % and two hex digits)"' \
+    '1 OK pinsplice_action_=splice pinsplice_rule_=- message="rules unavailable (fail-open)"' \
+    '2 ERR pinsplice_action_=splice pinsplice_rule_=- message="rules unavailable (fail-open)"' \
+    '3 ERR pinsplice_action_=bump pinsplice_rule_=- message="SNI: bad %-escape (not % and two hex digits)"' \
     >"$E2E_DIR/6.want"
 batch 6 "$E2E_DIR/6.in" --db "$E2E_DIR/absent.db" --fail-open
 expect_file "--fail-open without rules: splice; malformed lines still ERR" "$E2E_DIR/6.want" "$B_OUT"

@@ -61,7 +61,7 @@ ask() {
 decision() {
     ask "$1"
     DEC=$(printf '%s\n' "$REPLY" |
-        sed -E 's/^(OK|ERR) pinsplice_action=([a-z]+) pinsplice_rule=("([^"]*)"|-) .*/\1 \2 \4/; s/ $//')
+        sed -E 's/^(OK|ERR) pinsplice_action_=([a-z]+) pinsplice_rule_=("([^"]*)"|-) .*/\1 \2 \4/; s/ $//')
 }
 # wait_for NAME EXPECTED: poll every 10 ms for at most 5 s; TOOK = ms until the answer changed.
 wait_for() {

@@ -49,9 +49,9 @@ import re, subprocess, sys, threading, time
 helper, db, interval, duration, rule_a, rule_b = sys.argv[1:]
 interval, duration = int(interval), float(duration)
 REQ_EVERY = 0.002  # s between two requests: ~500 requests/s
-ZOOM = 'OK pinsplice_action=splice pinsplice_rule="Bypass Zoom - Pre-configured" message="rule matched"'
-REPLY = re.compile(r'^(\d+) (OK|ERR) pinsplice_action=(splice|bump|terminate) '
-                   r'pinsplice_rule=(-|"[^"]*") message="[^"]*"$')
+ZOOM = 'OK pinsplice_action_=splice pinsplice_rule_="Bypass Zoom - Pre-configured" message="rule matched"'
+REPLY = re.compile(r'^(\d+) (OK|ERR) pinsplice_action_=(splice|bump|terminate) '
+                   r'pinsplice_rule_=(-|"[^"]*") message="[^"]*"$')
 
 h = subprocess.Popen([helper, '--db', db, '--reload-interval', str(interval)],
                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,

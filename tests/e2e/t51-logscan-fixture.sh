@@ -1,13 +1,14 @@
 #!/bin/bash
-# t51-logscan-fixture: `pinsplice logscan` on the checked-in real logs (tests/fixtures, made by
-# t50 from real Squid; see tests/fixtures/README-access-logs.md), with exact values: the text
-# report line for line, the JSON counters, CSV, SQL, time filters, gzip and stdin input, a copy
-# with broken lines appended (counted and shown, never fatal), and the exit statuses.
+# t51-logscan-fixture: `pinsplice logscan` on the checked-in real logs (tests/fixtures/squid-5.7
+# and squid-6.13, made by t50 from real Squid 5.7 and 6.13; see tests/fixtures/README-access-logs.md),
+# with exact values: the text report line for line, the JSON counters, CSV, SQL, time filters,
+# gzip and stdin input, a copy with broken lines appended (counted and shown, never fatal), and
+# the exit statuses. The same traffic was captured on both versions, so the counts are the same;
+# what a capture alone decides (times, byte counts) is in that capture's expect.sh.
 # Needs only the built pinsplice and python3 (no Squid, no root).
 set -u
 . "$(dirname "$0")/lib-logscan.sh"
 ls_init
-fx=$PS_SRCDIR/tests/fixtures
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/t51-logscan.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 checks=0
@@ -31,9 +32,18 @@ expect_grep() {
         sed 's/^/#   /' "$3" | head -n 20
     fi
 }
-cp "$fx/access-pinsplice.log" "$fx/access-squid.log" "$tmp/"
-cd "$tmp" || exit 1
 T="--no-db --min-failures 2 --min-clients 1"
+
+# fixture_checks DIR: every check below on one capture (DIR holds the two logs, the text report
+# and expect.sh with that capture's own values).
+fixture_checks() {
+fx=$1
+v=$(basename "$fx")
+# shellcheck source=/dev/null
+. "$fx/expect.sh"
+mkdir -p "$tmp/$v" && cd "$tmp/$v" || exit 1
+cp "$fx/access-pinsplice.log" "$fx/access-squid.log" .
+echo "# ---- $v"
 
 # ---- the text report, line for line ----------------------------------------------------------
 ls_run report.txt $T --all access-pinsplice.log
@@ -48,16 +58,16 @@ fi
 ls_run r.json $T --json --all access-pinsplice.log
 j() { jget r.json "$1"; }
 expect "json: records" 13 "$(j input.records)"
-expect "json: first record" 2026-11-26T22:41:31.740Z "$(j input.first)"
-expect "json: last record" 2026-11-26T22:41:36.135Z "$(j input.last)"
+expect "json: first record" "$FX_FIRST" "$(j input.first)"
+expect "json: last record" "$FX_LAST" "$(j input.last)"
 expect "json: spliced" 1 "$(j totals.connections.splice)"
 expect "json: bumped" 9 "$(j totals.connections.bump)"
 expect "json: all connections" 10 "$(j totals.connections.total)"
 expect "json: requests in bumped connections" 2 "$(j totals.requests.bump)"
-expect "json: bytes to clients, spliced (tunnel record)" 6830 "$(j totals.bytes_out.splice)"
-expect "json: bytes to clients, bumped (2 x 5484)" 10968 "$(j totals.bytes_out.bump)"
-expect "json: bytes from clients, spliced (118 + 724)" 842 "$(j totals.bytes_in.splice)"
-expect "json: bytes from clients, bumped" 1100 "$(j totals.bytes_in.bump)"
+expect "json: bytes to clients, spliced (tunnel record)" "$FX_SPLICE_OUT" "$(j totals.bytes_out.splice)"
+expect "json: bytes to clients, bumped (2 inner GETs)" "$FX_BUMP_OUT" "$(j totals.bytes_out.bump)"
+expect "json: bytes from clients, spliced (CONNECT + tunnel)" "$FX_SPLICE_IN" "$(j totals.bytes_in.splice)"
+expect "json: bytes from clients, bumped" "$FX_BUMP_IN" "$(j totals.bytes_in.bump)"
 expect "json: Squid errors" 5 "$(j totals.errors)"
 expect "json: bumped ok" 2 "$(j totals.bumped_ok)"
 expect "json: abandoned" '{"alert": 3, "closed": 1, "no_request": 2, "reset": 1, "total": 7}' \
@@ -65,9 +75,9 @@ expect "json: abandoned" '{"alert": 3, "closed": 1, "no_request": 2, "reset": 1,
 expect "json: rule of the splice" "Bypass Zoom - Pre-configured" "$(j 'rules[kind=rule].rule')"
 expect "json: default action" 9 "$(j 'rules[kind=default].connections.bump')"
 expect "json: top bumped" reject.test "$(j top_bumped[0].name)"
-expect "json: reject.test first failure" 2026-11-26T22:41:31.990Z \
+expect "json: reject.test first failure" "$FX_REJECT_FIRST" \
     "$(j 'findings.names[name=reject.test].first_failure')"
-expect "json: reject.test last failure" 2026-11-26T22:41:32.111Z \
+expect "json: reject.test last failure" "$FX_REJECT_LAST" \
     "$(j 'findings.names[name=reject.test].last_failure')"
 expect "json: pinned.test no request" 2 \
     "$(j 'findings.names[name=pinned.test].counts.abandoned.no_request')"
@@ -79,13 +89,13 @@ ls_run names.csv $T --csv access-pinsplice.log
 expect "csv: exit 1" 1 "$LS_RC"
 expect "csv: header + 6 names" 7 "$(wc -l <names.csv)"
 expect "csv: reject.test row" \
-    "reject.test,3,0,3,0,0,0,0,354,3,0,3,0,0,0,0,3,2026-11-26T22:41:31.990Z,2026-11-26T22:41:32.111Z" \
+    "reject.test,3,0,3,0,0,0,0,354,3,0,3,0,0,0,0,3,$FX_REJECT_FIRST,$FX_REJECT_LAST" \
     "$(grep '^reject.test,' names.csv)"
 expect "csv: good.test row" \
-    "good.test,2,0,2,0,0,2,10968,386,0,2,0,0,0,0,0,0,2026-11-26T22:41:31.740Z,2026-11-26T22:41:31.901Z" \
+    "good.test,2,0,2,0,0,2,$FX_BUMP_OUT,386,0,2,0,0,0,0,0,0,$FX_GOOD_FIRST,$FX_GOOD_LAST" \
     "$(grep '^good.test,' names.csv)"
 ls_run rules.csv $T --csv=rules access-pinsplice.log
-expect "csv rules" '"Bypass Zoom - Pre-configured",1,1,0,0,0,2026-11-26T22:41:36.109Z,2026-11-26T22:41:36.109Z' \
+expect "csv rules" "\"Bypass Zoom - Pre-configured\",1,1,0,0,0,$FX_ZOOM,$FX_ZOOM" \
     "$(grep Bypass rules.csv)"
 
 # ---- the native format of the same traffic ---------------------------------------------------
@@ -97,18 +107,18 @@ expect "native: bumped" 9 "$(jget n.json totals.connections.bump)"
 expect "native: bumped, outcome unknown" 9 "$(jget n.json input.bumped_outcome_unknown)"
 expect "native: CONNECT without server connection" 1 \
     "$(jget n.json input.native_connect_without_server)"
-expect "native: bytes" 17798 "$(jget n.json totals.bytes_out.total)"
+expect "native: bytes" "$((FX_SPLICE_OUT + FX_BUMP_OUT))" "$(jget n.json totals.bytes_out.total)"
 expect "native: not searched" false "$(jget n.json findings.searched)"
 
 # ---- time filters ----------------------------------------------------------------------------
-ls_run t.json $T --json --since '2026-11-26 22:41:32' --until '2026-11-26 22:41:34' access-pinsplice.log
-expect "since/until: records kept" 5 "$(jget t.json input.records)"
-expect "since/until: records skipped" 8 "$(jget t.json input.filtered)"
+ls_run t.json $T --json --since "$FX_SINCE" --until "$FX_UNTIL" access-pinsplice.log
+expect "since/until: records kept" "$FX_WINDOW_KEPT" "$(jget t.json input.records)"
+expect "since/until: records skipped" "$((13 - FX_WINDOW_KEPT))" "$(jget t.json input.filtered)"
 expect "since/until: reject.test failures inside the range" 2 \
     "$(jget t.json 'findings.names[name=reject.test].abandoned')"
-ls_run t.json $T --json --since @1795732894.113 access-pinsplice.log
-expect "since @unixtime: records kept" 4 "$(jget t.json input.records)"
-ls_run t.json $T --json --until 2026-11-25 access-pinsplice.log
+ls_run t.json $T --json --since "$FX_SINCE_RESET" access-pinsplice.log
+expect "since @unixtime (the reset.test record): records kept" 4 "$(jget t.json input.records)"
+ls_run t.json $T --json --until "$FX_BEFORE" access-pinsplice.log
 expect "until before the log: nothing" 0 "$(jget t.json input.records)"
 expect "until before the log: exit 0" 0 "$LS_RC"
 
@@ -146,7 +156,7 @@ expect "mangled: open quote" "unterminated quote or bracket" "$(jget m.json 'bad
 expect "mangled: huge line" "line too long (70000 bytes, at most 65536)" "$(jget m.json 'bad_lines[3].reason')"
 expect "mangled: huge line shown cut" true "$(jget m.json 'bad_lines[3].cut')"
 expect "mangled: NUL byte" "NUL byte in the line" "$(jget m.json 'bad_lines[4].reason')"
-expect "mangled: the CRLF record counted (a second tunnel of www.zoom.us)" 13660 \
+expect "mangled: the CRLF record counted (a second tunnel of www.zoom.us)" "$((2 * FX_SPLICE_OUT))" \
     "$(jget m.json totals.bytes_out.splice)"
 ls_run m.txt $T mangled.log
 expect_grep "text: bad lines listed with file:line" \
@@ -166,23 +176,23 @@ fi
 
 # ---- the rules DB: $PINSPLICE_DB when --db is not given ----------------------------------------
 echo "not a database" >garbage.db
-PINSPLICE_DB=$tmp/garbage.db ls_run g.txt --min-failures 2 --min-clients 1 access-pinsplice.log
+PINSPLICE_DB=$tmp/$v/garbage.db ls_run g.txt --min-failures 2 --min-clients 1 access-pinsplice.log
 expect "broken default DB: the scan goes on (exit 1, suspects)" 1 "$LS_RC"
 expect_grep "broken default DB: said on stderr" "garbage.db" g.txt.err
 expect_grep "broken default DB: said in the report" "Rules DB: could not be read" g.txt
-PINSPLICE_DB=$tmp/garbage.db ls_run g.txt --db "$tmp/garbage.db" access-pinsplice.log
+PINSPLICE_DB=$tmp/$v/garbage.db ls_run g.txt --db "$tmp/$v/garbage.db" access-pinsplice.log
 expect "broken --db: exit 2" 2 "$LS_RC"
-PINSPLICE_DB=$tmp/none.db ls_run g.txt --min-failures 2 --min-clients 1 access-pinsplice.log
-expect_grep "no default DB: said so" "Rules DB: none at $tmp/none.db" g.txt
+PINSPLICE_DB=$tmp/$v/none.db ls_run g.txt --min-failures 2 --min-clients 1 access-pinsplice.log
+expect_grep "no default DB: said so" "Rules DB: none at $tmp/$v/none.db" g.txt
 if command -v sqlite3 >/dev/null 2>&1; then
     cat "$PS_SQLDIR/schema.sql" "$PS_SQLDIR/vendor.sql" "$PS_SQLDIR/defaults.sql" |
         sqlite3 -bail shipped.db
     echo "INSERT INTO rules (name, action) VALUES ('Pinned app', 'splice');
         INSERT INTO rule_domains (rule_id, domain) SELECT id, 'pinned.test' FROM rules
         WHERE name = 'Pinned app';" | sqlite3 -bail shipped.db
-    PINSPLICE_DB=$tmp/shipped.db ls_run d.json --json --all --min-failures 2 --min-clients 1 \
+    PINSPLICE_DB=$tmp/$v/shipped.db ls_run d.json --json --all --min-failures 2 --min-clients 1 \
         access-pinsplice.log
-    expect "default DB: used" "$tmp/shipped.db" "$(jget d.json findings.rules_db)"
+    expect "default DB: used" "$tmp/$v/shipped.db" "$(jget d.json findings.rules_db)"
     expect "default DB: pinned.test handled by its rule" "rule 'Pinned app' (splice)" \
         "$(jget d.json 'findings.names[name=pinned.test].handled_by')"
     expect "default DB: reject.test still a suspect" suspect \
@@ -213,5 +223,12 @@ ls_run c.json --no-db --json --logformat '%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm
 expect "--logformat: records in that format" 13 "$(jget c.json input.records_by_format.logformat)"
 expect "--logformat: spliced" 1 "$(jget c.json totals.connections.splice)"
 
+cd "$tmp" || exit 1
+}
+
+for d in "$PS_SRCDIR"/tests/fixtures/squid-*/; do
+    fixture_checks "${d%/}"
+done
+expect "both captures checked (Squid 5.7 and 6.13)" "squid-5.7 squid-6.13" "$(ls -d "$tmp"/squid-* | xargs -n1 basename | xargs)"
 echo "# $checks checks, $fails failed"
 [ "$fails" -eq 0 ] && [ "$checks" -gt 0 ]

@@ -67,7 +67,7 @@ test_builtin_formats(void **state)
     assert_int_equal(p->kind[2], PS_LF_CLIENT_PORT);
     assert_int_equal(p->kind[7], PS_LF_URL);      /* %#ru: the "#" modifier is ignored */
     assert_int_equal(p->kind[12], PS_LF_ERR);
-    assert_int_equal(p->kind[14], PS_LF_ACTION);  /* %#{pinsplice_action}note */
+    assert_int_equal(p->kind[14], PS_LF_ACTION);  /* %#{pinsplice_action_}note */
     assert_int_equal(p->kind[15], PS_LF_RULE);
     assert_int_equal(s->nfields, 10);
     assert_int_equal(s->kind[1], PS_LF_ELAPSED);  /* %6tr: width ignored */
@@ -114,7 +114,7 @@ test_compile(void **state)
 
     (void)state;
     assert_int_equal(ps_logformat_compile("c", "%ts.%03tu %>a:%>p \"%{Referer}>h\" [%tl] "
-                                          "%'{pinsplice_rule}note %-10.20ssl::>sni",
+                                          "%'{pinsplice_rule_}note %-10.20ssl::>sni",
                                           &f, &err), 0);
     assert_int_equal(f.nfields, 6);
     assert_int_equal(f.kind[2], PS_LF_SKIP);
@@ -122,6 +122,11 @@ test_compile(void **state)
     assert_int_equal(f.kind[4], PS_LF_RULE);
     assert_int_equal(f.kind[5], PS_LF_SNI);
     assert_true(f.has & (1u << PS_LF_RULE));
+    /* a logformat from before the Squid 6 rename (no trailing "_") reads the same fields */
+    assert_int_equal(ps_logformat_compile("c", "%ts %#{pinsplice_action}note %{pinsplice_rule}note",
+                                          &f, &err), 0);
+    assert_int_equal(f.kind[1], PS_LF_ACTION);
+    assert_int_equal(f.kind[2], PS_LF_RULE);
     memset(&before, 0x5a, sizeof(before));
     f = before;
     assert_int_equal(ps_logformat_compile("c", "%>a %rm", &f, &err), PS_EINVAL); /* no %ts */
@@ -297,7 +302,7 @@ static const struct good good[] = {
     {"1.0 0 127.0.0.1:1 NONE/200 0 0 CONNECT a:443 J%20Doe bump A.EXAMPLE. b -/- - splice "
      "50%25%20off%zz%4",
      "A.EXAMPLE.", "J Doe", "50% off%zz%4", "splice", "127.0.0.1", "", 1, 1000},
-    /* a quoted rule (a logformat written as "%{pinsplice_rule}note" with %" quoting) */
+    /* a quoted rule (a logformat written as "%{pinsplice_rule_}note" with %" quoting) */
     {"1.0 0 127.0.0.1:1 NONE/200 0 0 CONNECT a:443 - bump a a -/- - splice \"Bypass \\\"Zoom\\\" "
      "\\\\ x\\ty\\x41\"",
      "a", "", "Bypass \"Zoom\" \\ x\tyA", "splice", "127.0.0.1", "", 1, 1000},

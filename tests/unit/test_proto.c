@@ -520,7 +520,7 @@ squid_parse(const char *line, bool concurrency, char *id, char *result, struct k
     return npairs;
 }
 
-/* Check a reply is one well-formed line and return its pinsplice_rule and message values. */
+/* Check a reply is one well-formed line and return its pinsplice_rule_ and message values. */
 static void
 parse_reply(const char *line, bool concurrency, char *id, char *result, char *action, char *rule,
             char *message)
@@ -530,8 +530,8 @@ parse_reply(const char *line, bool concurrency, char *id, char *result, char *ac
 
     if (n != 3)
         fail_msg("reply not parsed as 3 pairs (%d): %s", n, line);
-    assert_string_equal(kv[0].key, "pinsplice_action");
-    assert_string_equal(kv[1].key, "pinsplice_rule");
+    assert_string_equal(kv[0].key, "pinsplice_action_");
+    assert_string_equal(kv[1].key, "pinsplice_rule_");
     assert_string_equal(kv[2].key, "message");
     strcpy(action, kv[0].value);
     strcpy(rule, kv[1].value);
@@ -551,30 +551,30 @@ struct reply_case {
 /* clang-format off */
 static const struct reply_case reply_cases[] = {
     { NULL, true, PS_ACTION_SPLICE, "Bypass Zoom - Pre-configured", "rule matched",
-      "OK pinsplice_action=splice pinsplice_rule=\"Bypass Zoom - Pre-configured\" "
+      "OK pinsplice_action_=splice pinsplice_rule_=\"Bypass Zoom - Pre-configured\" "
       "message=\"rule matched\"\n" },
     { "7", false, PS_ACTION_BUMP, NULL, "rules unavailable",
-      "7 ERR pinsplice_action=bump pinsplice_rule=- message=\"rules unavailable\"\n" },
+      "7 ERR pinsplice_action_=bump pinsplice_rule_=- message=\"rules unavailable\"\n" },
     { "4294967296", false, PS_ACTION_TERMINATE, "t", NULL,
-      "4294967296 ERR pinsplice_action=terminate pinsplice_rule=\"t\" message=\"\"\n" },
+      "4294967296 ERR pinsplice_action_=terminate pinsplice_rule_=\"t\" message=\"\"\n" },
     { "0", true, PS_ACTION_BUMP, "-", "",
-      "0 OK pinsplice_action=bump pinsplice_rule=\"-\" message=\"\"\n" },
+      "0 OK pinsplice_action_=bump pinsplice_rule_=\"-\" message=\"\"\n" },
     /* an ID that is not digits is never echoed */
     { "x1", false, PS_ACTION_BUMP, NULL, "m",
-      "ERR pinsplice_action=bump pinsplice_rule=- message=\"m\"\n" },
+      "ERR pinsplice_action_=bump pinsplice_rule_=- message=\"m\"\n" },
     { "", false, PS_ACTION_BUMP, NULL, "m",
-      "ERR pinsplice_action=bump pinsplice_rule=- message=\"m\"\n" },
+      "ERR pinsplice_action_=bump pinsplice_rule_=- message=\"m\"\n" },
     { "123456789012345678901", false, PS_ACTION_BUMP, NULL, "m",
-      "ERR pinsplice_action=bump pinsplice_rule=- message=\"m\"\n" },
+      "ERR pinsplice_action_=bump pinsplice_rule_=- message=\"m\"\n" },
     /* quoting: quotes, backslashes, percent, non-ASCII, CR/LF, other control characters */
     { "1", true, PS_ACTION_SPLICE, "say \"hi\" C:\\zoom\\", "50% off",
-      "1 OK pinsplice_action=splice pinsplice_rule=\"say \\\"hi\\\" C:\\\\zoom\\\\\" "
+      "1 OK pinsplice_action_=splice pinsplice_rule_=\"say \\\"hi\\\" C:\\\\zoom\\\\\" "
       "message=\"50% off\"\n" },
     { NULL, true, PS_ACTION_SPLICE, "Z\xc3\xbcrich \xe6\x97\xa5\xe6\x9c\xac", "a\nb\rc\td\x7f",
-      "OK pinsplice_action=splice pinsplice_rule=\"Z\xc3\xbcrich \xe6\x97\xa5\xe6\x9c\xac\" "
+      "OK pinsplice_action_=splice pinsplice_rule_=\"Z\xc3\xbcrich \xe6\x97\xa5\xe6\x9c\xac\" "
       "message=\"a\\nb\\rc?d?\"\n" },
     { NULL, false, (enum ps_action)42, NULL, NULL,
-      "ERR pinsplice_action=bump pinsplice_rule=- message=\"\"\n" },
+      "ERR pinsplice_action_=bump pinsplice_rule_=- message=\"\"\n" },
 };
 /* clang-format on */
 
@@ -715,7 +715,7 @@ test_reply_roundtrip_positions(void **state)
         assert_string_equal(rule, plain[i]);
         assert_string_equal(msg, plain[i]);
         /* nothing escaped: the value is the name in quotes */
-        snprintf(name, sizeof(name), "pinsplice_rule=\"%s\" ", plain[i]);
+        snprintf(name, sizeof(name), "pinsplice_rule_=\"%s\" ", plain[i]);
         assert_non_null(strstr(out, name));
     }
     for (i = 0; i < 200; i++)
@@ -833,13 +833,13 @@ test_reply_decision(void **state)
     d.rule_id = 3;
     d.rule_name = "Bypass Zoom - Pre-configured";
     ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
-    assert_string_equal(out, "31 OK pinsplice_action=splice pinsplice_rule=\"Bypass Zoom - "
+    assert_string_equal(out, "31 OK pinsplice_action_=splice pinsplice_rule_=\"Bypass Zoom - "
                              "Pre-configured\" message=\"rule matched\"\n");
 
     /* the acl asked about bump: the same decision is ERR */
     req.action = PS_ACTION_BUMP;
     ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
-    assert_string_equal(out, "31 ERR pinsplice_action=splice pinsplice_rule=\"Bypass Zoom - "
+    assert_string_equal(out, "31 ERR pinsplice_action_=splice pinsplice_rule_=\"Bypass Zoom - "
                              "Pre-configured\" message=\"rule matched\"\n");
 
     memset(&d, 0, sizeof(d));
@@ -847,30 +847,30 @@ test_reply_decision(void **state)
     d.reason = PS_REASON_BAD_NAME;
     d.detail = "SNI: empty label";
     ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
-    assert_string_equal(out, "31 OK pinsplice_action=bump pinsplice_rule=- "
+    assert_string_equal(out, "31 OK pinsplice_action_=bump pinsplice_rule_=- "
                              "message=\"bad server name: SNI: empty label\"\n");
     d.reason = PS_REASON_NO_RULES;
     d.detail = NULL;
     req.action = PS_ACTION_SPLICE;
     ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
-    assert_string_equal(out, "31 ERR pinsplice_action=bump pinsplice_rule=- "
+    assert_string_equal(out, "31 ERR pinsplice_action_=bump pinsplice_rule_=- "
                              "message=\"rules unavailable\"\n");
     d.reason = PS_REASON_DEFAULT;
     ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
-    assert_string_equal(out, "31 ERR pinsplice_action=bump pinsplice_rule=- "
+    assert_string_equal(out, "31 ERR pinsplice_action_=bump pinsplice_rule_=- "
                              "message=\"no rule matched: default action\"\n");
     d.reason = PS_REASON_BAD_INPUT;
     ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
-    assert_string_equal(out, "31 ERR pinsplice_action=bump pinsplice_rule=- "
+    assert_string_equal(out, "31 ERR pinsplice_action_=bump pinsplice_rule_=- "
                              "message=\"bad input\"\n");
     /* an explicit message wins (the helper's fail-open) */
     d.action = PS_ACTION_SPLICE;
     ps_proto_reply_decision(&req, &d, "rules unavailable (fail-open)", out, sizeof(out));
-    assert_string_equal(out, "31 OK pinsplice_action=splice pinsplice_rule=- "
+    assert_string_equal(out, "31 OK pinsplice_action_=splice pinsplice_rule_=- "
                              "message=\"rules unavailable (fail-open)\"\n");
 
     ps_proto_reply_error("5", "SNI: bad %-escape (not % and two hex digits)", out, sizeof(out));
-    assert_string_equal(out, "5 ERR pinsplice_action=bump pinsplice_rule=- "
+    assert_string_equal(out, "5 ERR pinsplice_action_=bump pinsplice_rule_=- "
                              "message=\"SNI: bad %-escape (not % and two hex digits)\"\n");
 }
 
