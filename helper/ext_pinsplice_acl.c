@@ -7,6 +7,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -23,12 +25,28 @@
 #include "proto.h"
 #include "reload.h"
 #include "snapshot.h"
+#include "verify.h"
 
 #define PROG "ext_pinsplice_acl"
 #define DEFAULT_DB PS_LOCALSTATEDIR "/lib/pinsplice/rules.db"
 #define READ_CHUNK 65536
 #define OUT_MAX (256 * 1024)
+#define MAX_PENDING 1024 /* requests waiting for a server check; more are bumped (verify-busy) */
 #define WARN_EVERY_S 10 /* at most one malformed-request warning per this many seconds */
+
+/* A request answered when its server check ends (see answer_line). Filled by the main thread,
+ * handed to the verifier, put on h.done by the callback, answered by the main thread. */
+struct pending {
+    struct pending *next;
+    bool has_id;
+    char id[PS_PROTO_ID_MAX + 1];
+    enum ps_action asked;
+    struct ps_decision d;     /* its pointers point into snap */
+    struct ps_snapshot *snap; /* a reference, released when answered */
+    char target[80];          /* "ADDR:PORT NAME", for the log */
+    enum ps_verify_verdict verdict;
+    char detail[160];
+};
 
 struct helper {
     struct ps_reload *reload;
@@ -48,6 +66,14 @@ struct helper {
     unsigned long unwarned;
     struct ps_snapshot *snap; /* the rules for the lines of one read (NULL: none loaded) */
     struct ps_proto_request req;
+    /* server checks (lib/verify.h) */
+    struct ps_verifier *verifier; /* NULL: could not start; such splices are bumped */
+    int wake[2];                  /* the callback writes a byte to wake[1] */
+    pthread_mutex_t done_mu;
+    struct pending *done;         /* finished checks, newest first (under done_mu) */
+    unsigned outstanding;         /* requests queued and not answered yet (main thread only) */
+    bool serial_wait;             /* a line without channel-ID waits: answer in order */
+    bool eof;
 };
 
 static struct helper h; /* large buffers: static, not on the stack */
@@ -169,6 +195,113 @@ answer_error(bool has_id, const char *id, const char *msg)
     return 0;
 }
 
+static void
+on_checked(void *ud, const struct ps_verify_result *r)
+{
+    struct pending *p = ud;
+    char b = 1;
+
+    p->verdict = r->verdict;
+    snprintf(p->detail, sizeof(p->detail), "%s", r->detail);
+    pthread_mutex_lock(&h.done_mu);
+    p->next = h.done;
+    h.done = p;
+    pthread_mutex_unlock(&h.done_mu);
+    /* The pipe is non-blocking: when it is full the main loop is woken already. */
+    while (write(h.wake[1], &b, 1) < 0 && errno == EINTR)
+        ;
+}
+
+/*
+ * A splice that needs its server checked first (lib/decide.h). Returns true when the request was
+ * queued (it is answered by answer_checked); false when *d is final now: no check needed, or
+ * answered from the verifier's cache, or refused (busy: bump).
+ */
+static bool
+queue_for_check(struct ps_decision *d)
+{
+    struct ps_verify_target t;
+    struct ps_verify_result r;
+    struct pending *p;
+
+    if (!ps_decide_verify_target(h.snap, &h.req.query, d, &t))
+        return false;
+    if (h.verifier == NULL || t.trust == NULL || h.outstanding >= MAX_PENDING ||
+        (p = calloc(1, sizeof(*p))) == NULL) {
+        ps_decide_verified(d, h.verifier == NULL || t.trust == NULL ? PS_VERIFY_ERROR
+                                                                     : PS_VERIFY_BUSY);
+        return false;
+    }
+    p->has_id = h.req.has_id;
+    memcpy(p->id, h.req.id, sizeof(p->id));
+    p->asked = h.req.action;
+    p->d = *d;
+    p->snap = ps_snapshot_ref(h.snap);
+    snprintf(p->target, sizeof(p->target), "%s%s%s:%u %s", strchr(t.addr, ':') ? "[" : "",
+             t.addr, strchr(t.addr, ':') ? "]" : "", t.port, t.sni);
+    p->d.server_name[sizeof(p->d.server_name) - 1] = '\0';
+    switch (ps_verifier_submit(h.verifier, t.addr, t.port, p->d.server_name, t.trust,
+                               t.timeout_ms, on_checked, p, &r)) {
+    case PS_VERIFY_QUEUED:
+        h.outstanding++;
+        if (!p->has_id)
+            h.serial_wait = true; /* no channel-ID: the next answer must wait for this one */
+        return true;
+    case PS_VERIFY_CACHED:
+    case PS_VERIFY_REFUSED:
+    default:
+        ps_decide_verified(d, r.verdict);
+        ps_snapshot_release(p->snap);
+        free(p);
+        return false;
+    }
+}
+
+/* Answer every request whose check has ended. Returns 0, or PS_EIO when stdout is gone. */
+static int
+answer_checked(void)
+{
+    struct pending *list, *rev = NULL, *p;
+    char buf[64], *slot;
+    size_t n;
+    int rc = 0;
+
+    while (read(h.wake[0], buf, sizeof(buf)) > 0)
+        ;
+    pthread_mutex_lock(&h.done_mu);
+    list = h.done;
+    h.done = NULL;
+    pthread_mutex_unlock(&h.done_mu);
+    while (list != NULL) { /* oldest first */
+        p = list;
+        list = p->next;
+        p->next = rev;
+        rev = p;
+    }
+    while ((p = rev) != NULL) {
+        rev = p->next;
+        ps_decide_verified(&p->d, p->verdict);
+        ps_log(p->verdict == PS_VERIFY_OK ? PS_LOG_DEBUG : PS_LOG_INFO, "server check %s: %s (%s)",
+               p->target, ps_verify_reason(p->verdict), p->detail);
+        slot = rc == 0 ? reply_slot() : NULL;
+        if (slot != NULL) {
+            n = ps_proto_reply_to(p->has_id ? p->id : NULL, p->asked, &p->d, NULL, slot,
+                                  PS_PROTO_REPLY_MAX);
+            if (h.debug)
+                ps_log(PS_LOG_DEBUG, "checked -> %.*s", (int)n - 1, slot);
+            h.out_len += n;
+        } else {
+            rc = PS_EIO;
+        }
+        if (!p->has_id)
+            h.serial_wait = false;
+        h.outstanding--;
+        ps_snapshot_release(p->snap);
+        free(p);
+    }
+    return rc;
+}
+
 /* Answer one complete line (newline removed) with the rules in h.snap. Returns 0, or PS_EIO when
  * stdout is gone. */
 static int
@@ -190,6 +323,8 @@ answer_line(const char *line, size_t len)
         d.action = PS_ACTION_SPLICE;
         msg = "rules unavailable (fail-open)";
     }
+    if (msg == NULL && queue_for_check(&d))
+        return 0; /* answered when the check ends */
     n = ps_proto_reply_decision(&h.req, &d, msg, slot, PS_PROTO_REPLY_MAX);
     if (h.debug)
         ps_log(PS_LOG_DEBUG, "'%.*s' -> %.*s", len > 600 ? 600 : (int)len, line, (int)n - 1, slot);
@@ -209,7 +344,8 @@ process_input(bool eof)
     int rc = 0;
 
     h.snap = ps_reload_acquire(h.reload);
-    while (rc == 0 && (nl = memchr(h.in + start, '\n', h.in_len - start)) != NULL) {
+    while (rc == 0 && !h.serial_wait &&
+           (nl = memchr(h.in + start, '\n', h.in_len - start)) != NULL) {
         len = (size_t)(nl - (h.in + start));
         if (h.draining) {
             h.draining = false;
@@ -222,6 +358,11 @@ process_input(bool eof)
     if (rc < 0)
         goto done;
     rest = h.in_len - start;
+    if (h.serial_wait) { /* complete lines wait for the answer before them */
+        memmove(h.in, h.in + start, rest);
+        h.in_len = rest;
+        goto done;
+    }
     if (!h.draining && rest > PS_PROTO_LINE_MAX) {
         h.drain_has_id = ps_proto_guess_id(&h.proto, h.in + start, rest, h.drain_id);
         h.draining = true;
@@ -232,41 +373,67 @@ process_input(bool eof)
         memmove(h.in, h.in + start, rest);
         h.in_len = rest;
     }
-    if (eof && h.draining)
+    if (eof && h.draining) {
+        h.draining = false;
         rc = answer_error(h.drain_has_id, h.drain_id, PS_PROTO_TOOLONG_MSG);
-    else if (eof && h.in_len > 0)
+    } else if (eof && h.in_len > 0) {
         rc = answer_line(h.in, h.in_len);
+        h.in_len = 0;
+    }
 done:
     ps_snapshot_release(h.snap);
     h.snap = NULL;
     return rc;
 }
 
-/* Serve stdin until EOF. Returns the exit status. */
+/* Serve stdin until EOF and every queued request is answered. Returns the exit status. */
 static int
 serve(void)
 {
     struct ps_err err;
+    struct pollfd pfd[2];
     ssize_t n;
+    bool want_in;
 
     for (;;) {
-        n = read(STDIN_FILENO, h.in + h.in_len, sizeof(h.in) - h.in_len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            wait_fd(STDIN_FILENO, POLLIN);
-            continue;
+        if (h.eof && h.outstanding == 0 && !h.serial_wait)
+            return 0;
+        /* While a line without channel-ID waits for its check, read nothing more. */
+        want_in = !h.eof && !h.serial_wait;
+        pfd[0].fd = want_in ? STDIN_FILENO : -1;
+        pfd[0].events = POLLIN;
+        pfd[1].fd = h.verifier != NULL ? h.wake[0] : -1;
+        pfd[1].events = POLLIN;
+        pfd[0].revents = pfd[1].revents = 0;
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            ps_log(PS_LOG_ERROR, "poll: %s", strerror(errno));
+            return 1;
         }
+        if (pfd[1].revents != 0) {
+            if (answer_checked() < 0)
+                return 1;
+            /* lines that waited behind a serial check */
+            if (!h.serial_wait && h.in_len > 0 && process_input(h.eof) < 0)
+                return 1;
+            if (flush_out() < 0)
+                return 1;
+        }
+        if (pfd[0].revents == 0)
+            continue;
+        n = read(STDIN_FILENO, h.in + h.in_len, sizeof(h.in) - h.in_len);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+            continue;
         if (n < 0) {
             ps_log(PS_LOG_ERROR, "stdin: %s", strerror(errno));
             return 1;
         }
         h.in_len += (size_t)n;
+        h.eof = n == 0;
         /* answer everything complete, then write it all before reading again */
-        if (process_input(n == 0) < 0 || flush_out() < 0)
+        if (process_input(h.eof) < 0 || flush_out() < 0)
             return 1;
-        if (n == 0)
-            return 0;
         if (h.poll_inline && ps_reload_poll(h.reload, false, &err) < 0)
             ps_log(PS_LOG_DEBUG, "%s", err.msg);
     }
@@ -370,7 +537,17 @@ main(int argc, char **argv)
         ps_log(PS_LOG_ERROR, "cannot start the reload thread: checking %s between requests", db);
         h.poll_inline = true;
     }
+    /* Server checks run on the verifier's threads; their answers come back through h.wake. */
+    pthread_mutex_init(&h.done_mu, NULL);
+    if (pipe(h.wake) < 0 || fcntl(h.wake[0], F_SETFL, O_NONBLOCK) < 0 ||
+        fcntl(h.wake[1], F_SETFL, O_NONBLOCK) < 0)
+        ps_log(PS_LOG_ERROR, "cannot start server checks (pipe: %s): splices that need one "
+               "are bumped", strerror(errno));
+    else if ((h.verifier = ps_verifier_new(NULL, &err)) == NULL)
+        ps_log(PS_LOG_ERROR, "cannot start server checks (%s): splices that need one are bumped",
+               err.msg);
     rc = serve();
+    ps_verifier_free(h.verifier);
     ps_reload_free(h.reload);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include "err.h"
 #include "name.h"
 #include "snapshot.h"
+#include "verify.h"
 
 /* How many posting lists one decision merges before it falls back to trying every rule in order
  * (still correct, just slower; only reached by names with very many matching suffix entries). */
@@ -72,6 +73,7 @@ ps_reason_str(enum ps_reason r)
     case PS_REASON_NO_RULES: return "no-rules";
     case PS_REASON_BAD_NAME: return "bad-name";
     case PS_REASON_BAD_INPUT: return "bad-input";
+    case PS_REASON_UNVERIFIED: return "unverified";
     }
     return "bad-input";
 }
@@ -375,4 +377,42 @@ ps_decide(const struct ps_snapshot *snap, const struct ps_query *q, struct ps_de
     out->m_domain = out->m_program = out->m_category = out->m_source = NULL;
     out->action = ps_snapshot_default_action(snap);
     out->reason = PS_REASON_DEFAULT;
+}
+
+bool
+ps_decide_verify_target(const struct ps_snapshot *snap, const struct ps_query *q,
+                        const struct ps_decision *d, struct ps_verify_target *t)
+{
+    const char *h;
+    size_t hlen;
+    unsigned port = 0;
+    char buf[PS_NAME_MAX + 1];
+    enum ps_name_kind kind;
+
+    /* Only a splice that a name justified: a source-only or program rule, or the default
+     * action, did not take the client's name for it. */
+    if (snap == NULL || d->action != PS_ACTION_SPLICE || d->reason != PS_REASON_RULE ||
+        (d->m_domain == NULL && d->m_category == NULL) || d->server_name[0] == '\0' ||
+        q->host == NULL)
+        return false;
+    if (ps_snapshot_verify(snap, &t->trust, &t->timeout_ms) == PS_SPLICE_VERIFY_OFF)
+        return false;
+    if (ps_name_split_hostport(q->host, strlen(q->host), &h, &hlen, &port, NULL) < 0 ||
+        ps_name_normalize(h, hlen, buf, &kind, NULL) < 0 || kind == PS_NAME_DOMAIN ||
+        strlen(buf) >= sizeof(t->addr))
+        return false; /* a name CONNECT: Squid resolves it itself */
+    memcpy(t->addr, buf, strlen(buf) + 1);
+    t->port = port ? port : 443;
+    t->sni = d->server_name;
+    return true;
+}
+
+void
+ps_decide_verified(struct ps_decision *d, int verdict)
+{
+    if (verdict == PS_VERIFY_OK)
+        return;
+    d->action = PS_ACTION_BUMP;
+    d->reason = PS_REASON_UNVERIFIED;
+    d->detail = ps_verify_reason((enum ps_verify_verdict)verdict);
 }

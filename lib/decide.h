@@ -1,6 +1,7 @@
 #ifndef PS_LIB_DECIDE_H
 #define PS_LIB_DECIDE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -20,6 +21,8 @@ enum ps_reason {
     PS_REASON_NO_RULES = 2, /* no snapshot (rules unavailable): bump, fail closed */
     PS_REASON_BAD_NAME = 3, /* the SNI or CONNECT host is not a valid name: bump */
     PS_REASON_BAD_INPUT = 4, /* another field (client IP, program) is malformed: bump */
+    PS_REASON_UNVERIFIED = 5, /* a splice whose server failed its check (detail: the reason
+                               * code, e.g. "verify-failed"): bump */
 };
 
 /* One TLS connection as the host saw it. Every field may be NULL (absent); the strings are raw,
@@ -56,11 +59,33 @@ struct ps_decision {
  */
 void ps_decide(const struct ps_snapshot *snap, const struct ps_query *q, struct ps_decision *out);
 
+/*
+ * Server verification (lib/verify.h). A splice that only the client's word justifies (a rule
+ * matched the SNI's name, or its category, while the CONNECT destination is an IP literal that
+ * the client chose) must wait for a check that the server at that address holds a valid
+ * certificate for that name. ps_decide_verify_target() says whether d needs one (settings
+ * splice_verify) and fills the target; the caller runs the check off its answering thread and
+ * gives the verdict to ps_decide_verified(), which turns any failure into bump.
+ */
+struct ps_verify_trust;
+struct ps_verify_target {
+    char addr[46];                 /* the IP literal, brackets removed */
+    unsigned port;                 /* the CONNECT port (443 when none was given) */
+    const char *sni;               /* the name to verify: d->server_name */
+    struct ps_verify_trust *trust; /* borrowed from the snapshot; NULL: the bundle could not be
+                                    * read, the check fails (verify-error) */
+    unsigned timeout_ms;
+};
+bool ps_decide_verify_target(const struct ps_snapshot *snap, const struct ps_query *q,
+                             const struct ps_decision *d, struct ps_verify_target *t);
+/* verdict: an enum ps_verify_verdict. PS_VERIFY_OK leaves d as it is. */
+void ps_decide_verified(struct ps_decision *d, int verdict);
+
 /* "splice", "bump", "terminate". */
 const char *ps_action_str(enum ps_action a);
 /* Parse one of those (exact, lower case). Returns 0 or PS_EINVAL. */
 int ps_action_parse(const char *s, enum ps_action *out);
-/* "rule", "default", "no-rules", "bad-name", "bad-input". */
+/* "rule", "default", "no-rules", "bad-name", "bad-input", "unverified". */
 const char *ps_reason_str(enum ps_reason r);
 
 #endif /* PS_LIB_DECIDE_H */

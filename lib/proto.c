@@ -555,6 +555,13 @@ size_t
 ps_proto_reply_decision(const struct ps_proto_request *req, const struct ps_decision *d,
                         const char *message, char *out, size_t size)
 {
+    return ps_proto_reply_to(req->has_id ? req->id : NULL, req->action, d, message, out, size);
+}
+
+size_t
+ps_proto_reply_to(const char *id, enum ps_action asked, const struct ps_decision *d,
+                  const char *message, char *out, size_t size)
+{
     const struct msg *msg = NULL;
     char buf[256];
 
@@ -579,12 +586,17 @@ ps_proto_reply_decision(const struct ps_proto_request *req, const struct ps_deci
                      d->detail ? d->detail : "");
             message = buf;
             break;
+        case PS_REASON_UNVERIFIED:
+            snprintf(buf, sizeof(buf), "server not verified%s%s", d->detail ? ": " : "",
+                     d->detail ? d->detail : "");
+            message = buf;
+            break;
         default:
             message = "";
             break;
         }
     }
-    return reply(req->has_id ? req->id : NULL, d->action == req->action, d->action, d->rule_name,
+    return reply(id, d->action == asked, d->action, d->rule_name,
                  msg != NULL ? msg->text : message, msg, out, size);
 }
 

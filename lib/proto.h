@@ -110,6 +110,11 @@ size_t ps_proto_reply(const char *id, bool ok, enum ps_action decision, const ch
 size_t ps_proto_reply_decision(const struct ps_proto_request *req, const struct ps_decision *d,
                                const char *message, char *out, size_t size);
 
+/* The same for a request answered later (a splice waiting for its server check): the channel-ID
+ * (NULL: none) and the ACTION the request asked about. */
+size_t ps_proto_reply_to(const char *id, enum ps_action asked, const struct ps_decision *d,
+                         const char *message, char *out, size_t size);
+
 /* The reply to a line that could not be parsed: ERR, decision bump, no rule, the message. */
 size_t ps_proto_reply_error(const char *id, const char *message, char *out, size_t size);
 

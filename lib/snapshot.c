@@ -6,7 +6,9 @@
 #include "addr.h"
 #include "err.h"
 #include "name.h"
+#include "proto.h"
 #include "snapshot.h"
+#include "verify.h"
 
 /*
  * Layout. All strings live in one arena (offsets, not pointers, while building; the arena is handed
@@ -56,6 +58,9 @@ struct ps_snapshot {
     struct src_entry *src;
     struct ps_cidr *trusted;
     uint32_t ntrusted;
+    enum ps_splice_verify verify_mode;
+    unsigned verify_timeout_ms;
+    struct ps_verify_trust *verify_trust; /* NULL when verify_mode is OFF */
     size_t counts[6];           /* rules, domains, programs, categories, catdomains, sources */
     size_t bytes;
 };
@@ -85,6 +90,9 @@ struct ps_builder {
     size_t arena_len, arena_cap;
     struct vec rules, domains, programs, rcats, sources, catdomains, catnames, trusted;
     enum ps_action default_action;
+    enum ps_splice_verify verify_mode;
+    unsigned verify_timeout_ms;
+    char *verify_ca_file; /* NULL: the system store */
     bool failed;
 };
 
@@ -140,6 +148,8 @@ ps_builder_new(void)
     b->catnames.size = sizeof(uint32_t);
     b->trusted.size = sizeof(struct ps_cidr);
     b->default_action = PS_ACTION_BUMP;
+    b->verify_mode = PS_SPLICE_VERIFY_IP;
+    b->verify_timeout_ms = 3000;
     return b;
 }
 
@@ -157,6 +167,7 @@ ps_builder_free(struct ps_builder *b)
     free(b->catdomains.p);
     free(b->catnames.p);
     free(b->trusted.p);
+    free(b->verify_ca_file);
     free(b);
 }
 
@@ -175,6 +186,27 @@ ps_builder_setting(struct ps_builder *b, const char *key, const char *value, str
     if (strcmp(key, "default_action") == 0) {
         if (ps_action_parse(value, &b->default_action) < 0)
             return ps_err_set(err, PS_EINVAL, "setting default_action: bad action '%.40s'", value);
+    } else if (strcmp(key, "splice_verify") == 0) {
+        if (strcmp(value, "ip") == 0)
+            b->verify_mode = PS_SPLICE_VERIFY_IP;
+        else if (strcmp(value, "off") == 0)
+            b->verify_mode = PS_SPLICE_VERIFY_OFF;
+        else
+            return ps_err_set(err, PS_EINVAL, "setting splice_verify: bad value '%.40s' (ip or off)",
+                              value);
+    } else if (strcmp(key, "verify_ca_file") == 0) {
+        free(b->verify_ca_file);
+        b->verify_ca_file = NULL;
+        if (*value != '\0' && *value != '/')
+            return ps_err_set(err, PS_EINVAL,
+                              "setting verify_ca_file: '%.80s' is not an absolute path", value);
+        if (*value != '\0' && (b->verify_ca_file = strdup(value)) == NULL)
+            return oom(b, err);
+    } else if (strcmp(key, "verify_timeout_ms") == 0) {
+        unsigned long ms;
+        if (ps_proto_parse_ulong("setting verify_timeout_ms", value, 100, 30000, &ms, err) < 0)
+            return PS_EINVAL;
+        b->verify_timeout_ms = (unsigned)ms;
     } else if (strcmp(key, "program_trusted_sources") == 0) {
         const char *p = value;
         while (*p != '\0') {
@@ -672,6 +704,7 @@ snapshot_free(struct ps_snapshot *s)
     free(s->crule);
     free(s->srconly);
     free(s->trusted);
+    ps_verify_trust_unref(s->verify_trust);
     free(s->arena);
     free(s);
 }
@@ -704,6 +737,19 @@ ps_builder_finish(struct ps_builder *b, struct ps_snapshot **out, struct ps_err 
     s->arena_len = b->arena_len;
     b->arena = NULL;
     s->default_action = b->default_action;
+    s->verify_mode = b->verify_mode;
+    s->verify_timeout_ms = b->verify_timeout_ms;
+    if (s->verify_mode != PS_SPLICE_VERIFY_OFF) {
+        /* Reads the bundle now, at load time: never on an answering thread. */
+        /* A bundle that cannot be read is not a reason to keep old rules: the snapshot loads,
+         * and every splice that needs a check is bumped (verify-error) until the bundle is
+         * fixed and the DB changes. */
+        struct ps_err terr = {0, ""};
+        s->verify_trust = ps_verify_trust_get(b->verify_ca_file, NULL, &terr);
+        if (s->verify_trust == NULL)
+            ps_log(PS_LOG_ERROR, "setting verify_ca_file: %s: splices that need a server check "
+                   "are bumped", terr.msg);
+    }
     qsort(br, n, sizeof(*br), cmp_rule);
     s->rules = calloc(n ? n : 1, sizeof(*s->rules));
     if (s->rules == NULL)
@@ -806,6 +852,15 @@ enum ps_action
 ps_snapshot_default_action(const struct ps_snapshot *s)
 {
     return s->default_action;
+}
+
+enum ps_splice_verify
+ps_snapshot_verify(const struct ps_snapshot *s, struct ps_verify_trust **trust,
+                   unsigned *timeout_ms)
+{
+    *trust = s->verify_trust;
+    *timeout_ms = s->verify_timeout_ms;
+    return s->verify_mode;
 }
 
 uint8_t

@@ -11,6 +11,14 @@ struct ps_err;
 struct ps_addr;
 struct ps_snapshot;
 struct ps_builder;
+struct ps_verify_trust;
+
+/* settings.splice_verify: whether a splice that only the client's name justifies waits for a
+ * check of the server (lib/verify.h). */
+enum ps_splice_verify {
+    PS_SPLICE_VERIFY_IP = 0, /* the default: when the CONNECT destination is an IP literal */
+    PS_SPLICE_VERIFY_OFF = 1 /* trust the names (spoofable; see README) */
+};
 
 /*
  * The rule snapshot: an immutable, reference-counted, in-memory copy of the enabled rules. Built
@@ -24,7 +32,9 @@ struct ps_builder *ps_builder_new(void);
 void ps_builder_free(struct ps_builder *b);
 
 /* settings: "default_action" (splice|bump|terminate), "program_trusted_sources" (CIDRs separated
- * by commas and/or spaces; empty = nobody). Unknown keys are ignored (they belong to tools).
+ * by commas and/or spaces; empty = nobody), "splice_verify" (ip|off), "verify_ca_file" (an
+ * absolute path, or empty for the system store: read when the snapshot is finished),
+ * "verify_timeout_ms" (100..30000, default 3000). Unknown keys are ignored (they belong to tools).
  * Returns 0 or PS_EINVAL naming key and value. */
 int ps_builder_setting(struct ps_builder *b, const char *key, const char *value, struct ps_err *err);
 
@@ -89,6 +99,10 @@ struct ps_postings {
 size_t ps_snapshot_nrules(const struct ps_snapshot *s);
 const struct ps_rule *ps_snapshot_rule(const struct ps_snapshot *s, size_t idx);
 enum ps_action ps_snapshot_default_action(const struct ps_snapshot *s);
+/* The server-check settings: the mode, the trust (NULL when OFF, or when the bundle could not be
+ * read: then every check fails) and the timeout. */
+enum ps_splice_verify ps_snapshot_verify(const struct ps_snapshot *s,
+                                         struct ps_verify_trust **trust, unsigned *timeout_ms);
 /* Which dimensions any rule uses (lets decide.c skip whole lookups). */
 uint8_t ps_snapshot_dims(const struct ps_snapshot *s);
 const char *ps_snapshot_category_name(const struct ps_snapshot *s, uint32_t cat);

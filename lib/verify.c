@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -144,10 +145,17 @@ ps_verify_trust_new(const char *ca_file, const char *pins, struct ps_err *err)
     SSL_CTX_set_verify(t->ctx, SSL_VERIFY_NONE, NULL); /* the verdict is read after the handshake */
     SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
     if (ca_file) {
+        FILE *f = fopen(ca_file, "r");
+        if (f == NULL) {
+            ps_err_set(err, PS_ENOENT, "'%s': %s", ca_file, strerror(errno));
+            goto fail;
+        }
+        fclose(f);
         if (SSL_CTX_load_verify_locations(t->ctx, ca_file, NULL) != 1) {
             unsigned long e = ERR_get_error();
-            ps_err_set(err, PS_EINVAL, "verify_ca_file '%s': %s", ca_file,
-                       e ? ERR_reason_error_string(e) : "cannot be read");
+            const char *why = e ? ERR_reason_error_string(e) : NULL;
+            ps_err_set(err, PS_EINVAL, "'%s': no usable PEM certificate (%s)", ca_file,
+                       why ? why : "OpenSSL could not load it");
             ERR_clear_error();
             goto fail;
         }
@@ -185,6 +193,64 @@ ps_verify_trust_unref(struct ps_verify_trust *t)
     SSL_CTX_free(t->ctx);
     pthread_mutex_destroy(&t->mu);
     free(t);
+}
+
+/* The last trusts built, shared by the snapshots of one process: a reload with unchanged
+ * settings and an unchanged bundle reuses the trust instead of parsing the bundle again. */
+#define TRUST_CACHE 8
+static struct {
+    struct ps_verify_trust *t;
+    char *ca, *pins;
+    struct stat st;
+} trust_cache[TRUST_CACHE];
+static unsigned trust_cache_next;
+static pthread_mutex_t trust_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static bool
+same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+struct ps_verify_trust *
+ps_verify_trust_get(const char *ca_file, const char *pins, struct ps_err *err)
+{
+    struct stat st;
+    const char *ca = ca_file && *ca_file ? ca_file : "";
+    const char *pn = pins ? pins : "";
+    /* the file the bundle is read from (the system store's file when there is none) */
+    if (stat(*ca ? ca : X509_get_default_cert_file(), &st) != 0)
+        memset(&st, 0, sizeof st);
+    pthread_mutex_lock(&trust_cache_mu);
+    for (unsigned i = 0; i < TRUST_CACHE; i++)
+        if (trust_cache[i].t && strcmp(trust_cache[i].ca, ca) == 0 &&
+            strcmp(trust_cache[i].pins, pn) == 0 && same_file(&trust_cache[i].st, &st)) {
+            struct ps_verify_trust *t = trust_cache[i].t;
+            ps_verify_trust_ref(t);
+            pthread_mutex_unlock(&trust_cache_mu);
+            return t;
+        }
+    pthread_mutex_unlock(&trust_cache_mu);
+    struct ps_verify_trust *t = ps_verify_trust_new(ca_file, pins, err);
+    char *cs = strdup(ca), *ps = strdup(pn);
+    if (!t || !cs || !ps) {
+        free(cs);
+        free(ps);
+        return t; /* not cached, still usable */
+    }
+    pthread_mutex_lock(&trust_cache_mu);
+    unsigned i = trust_cache_next++ % TRUST_CACHE;
+    ps_verify_trust_unref(trust_cache[i].t);
+    free(trust_cache[i].ca);
+    free(trust_cache[i].pins);
+    ps_verify_trust_ref(t);
+    trust_cache[i].t = t;
+    trust_cache[i].ca = cs;
+    trust_cache[i].pins = ps;
+    trust_cache[i].st = st;
+    pthread_mutex_unlock(&trust_cache_mu);
+    return t;
 }
 
 const char *
@@ -436,6 +502,7 @@ struct entry {
     char addr[64];
     unsigned port;
     char sni[PS_VERIFY_MAX_NAME + 1];
+    unsigned timeout_ms;
     struct ps_verify_trust *trust;
 };
 
@@ -568,7 +635,7 @@ worker(void *arg)
         v->st.checks++;
         pthread_mutex_unlock(&v->mu);
         struct ps_verify_result r;
-        ps_verify_run(e->addr, e->port, e->sni, e->trust, v->conf.timeout_ms, &r);
+        ps_verify_run(e->addr, e->port, e->sni, e->trust, e->timeout_ms, &r);
         finish(v, e, &r);
     }
 }
@@ -671,8 +738,8 @@ refuse(struct ps_verify_result *out, enum ps_verify_verdict vd, const char *why)
 
 enum ps_verify_submit
 ps_verifier_submit(struct ps_verifier *v, const char *addr, unsigned port, const char *sni,
-                   struct ps_verify_trust *t, ps_verify_done_fn *done, void *ud,
-                   struct ps_verify_result *out)
+                   struct ps_verify_trust *t, unsigned timeout_ms, ps_verify_done_fn *done,
+                   void *ud, struct ps_verify_result *out)
 {
     if (!v || !addr || !sni || !t || !done || strlen(addr) >= sizeof((struct entry *)0)->addr ||
         !valid_sni(sni) || !port || port > 65535 || !is_ip_literal(addr))
@@ -740,6 +807,7 @@ ps_verifier_submit(struct ps_verifier *v, const char *addr, unsigned port, const
     e->pending = true;
     snprintf(e->addr, sizeof e->addr, "%s", addr);
     e->port = port;
+    e->timeout_ms = timeout_ms ? timeout_ms : v->conf.timeout_ms;
     snprintf(e->sni, sizeof e->sni, "%s", sni);
     ps_verify_trust_ref(t);
     e->trust = t;

@@ -68,6 +68,10 @@ struct ps_verify_trust;
  */
 struct ps_verify_trust *ps_verify_trust_new(const char *ca_file, const char *pins,
                                             struct ps_err *err);
+/* The same, shared: a trust built earlier in this process for the same settings is returned
+ * (with a reference) while the bundle's file is unchanged (device, inode, size, mtime). */
+struct ps_verify_trust *ps_verify_trust_get(const char *ca_file, const char *pins,
+                                            struct ps_err *err);
 void ps_verify_trust_ref(struct ps_verify_trust *t);
 void ps_verify_trust_unref(struct ps_verify_trust *t); /* NULL is a no-op */
 /* A stable text identifying the trust's content (bundle path and pins), for cache keys. */
@@ -112,6 +116,7 @@ enum ps_verify_submit {
 /* Never waits on the network or the file system; holds the verifier's lock only briefly. */
 enum ps_verify_submit ps_verifier_submit(struct ps_verifier *v, const char *addr, unsigned port,
                                          const char *sni, struct ps_verify_trust *t,
+                                         unsigned timeout_ms, /* 0: the conf's */
                                          ps_verify_done_fn *done, void *ud,
                                          struct ps_verify_result *out);
 

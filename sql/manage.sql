@@ -899,3 +899,48 @@ FROM (
     FROM apps a
 )
 ORDER BY id;
+
+-- Server verification before a splice (README "What each mode protects against"):
+--   splice_verify      ip (default): a splice that a rule grants for the SNI's name while the
+--                      CONNECT destination is an IP literal waits until pinsplice has checked
+--                      that the server at that address holds a valid certificate for the name;
+--                      off: trust the names (any client can then reach any server uninspected).
+--   verify_ca_file     the PEM bundle those certificates must chain to ('' = the system store);
+--                      an absolute path, readable by the user Squid runs helpers as.
+--   verify_timeout_ms  how long a check may take (100..30000); past it, the answer is bump.
+-- Triggers rather than CHECKs in schema.sql, so a database made before these settings refuses a
+-- bad value too (the helper would refuse to load it).
+INSERT OR IGNORE INTO settings (key, value, comment) VALUES
+    ('splice_verify', 'ip', 'ip: check the server before splicing an IP-literal CONNECT; off: trust the name'),
+    ('verify_ca_file', '', 'PEM bundle for server checks; '''' = the system store'),
+    ('verify_timeout_ms', '3000', 'time a server check may take, 100..30000 ms');
+DROP TRIGGER IF EXISTS settings_verify_insert;
+CREATE TRIGGER settings_verify_insert BEFORE INSERT ON settings
+WHEN NEW.key IN ('splice_verify', 'verify_ca_file', 'verify_timeout_ms')
+BEGIN
+    SELECT CASE
+        WHEN NEW.key = 'splice_verify' AND NEW.value NOT IN ('ip', 'off')
+            THEN raise(ABORT, 'settings.splice_verify: ip or off')
+        WHEN NEW.key = 'verify_ca_file' AND NEW.value <> '' AND NOT NEW.value GLOB '/*'
+            THEN raise(ABORT, 'settings.verify_ca_file: an absolute path, or '''' for the system store')
+        WHEN NEW.key = 'verify_timeout_ms' AND (typeof(NEW.value) <> 'text' OR NEW.value GLOB '*[^0-9]*'
+                OR NEW.value GLOB '0*' OR length(NEW.value) NOT BETWEEN 3 AND 5
+                OR CAST(NEW.value AS INTEGER) NOT BETWEEN 100 AND 30000)
+            THEN raise(ABORT, 'settings.verify_timeout_ms: a whole number of milliseconds, 100..30000')
+    END;
+END;
+DROP TRIGGER IF EXISTS settings_verify_update;
+CREATE TRIGGER settings_verify_update BEFORE UPDATE ON settings
+WHEN NEW.key IN ('splice_verify', 'verify_ca_file', 'verify_timeout_ms')
+BEGIN
+    SELECT CASE
+        WHEN NEW.key = 'splice_verify' AND NEW.value NOT IN ('ip', 'off')
+            THEN raise(ABORT, 'settings.splice_verify: ip or off')
+        WHEN NEW.key = 'verify_ca_file' AND NEW.value <> '' AND NOT NEW.value GLOB '/*'
+            THEN raise(ABORT, 'settings.verify_ca_file: an absolute path, or '''' for the system store')
+        WHEN NEW.key = 'verify_timeout_ms' AND (typeof(NEW.value) <> 'text' OR NEW.value GLOB '*[^0-9]*'
+                OR NEW.value GLOB '0*' OR length(NEW.value) NOT BETWEEN 3 AND 5
+                OR CAST(NEW.value AS INTEGER) NOT BETWEEN 100 AND 30000)
+            THEN raise(ABORT, 'settings.verify_timeout_ms: a whole number of milliseconds, 100..30000')
+    END;
+END;

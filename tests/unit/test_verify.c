@@ -427,19 +427,19 @@ verifier_shares_and_caches(void **state)
     /* three requests for the same (address, port, name, trust) at once: one check */
     for (int i = 0; i < 3; i++)
         assert_int_equal(
-            ps_verifier_submit(v, "127.0.0.1", genuine.port, "www.zoom.us", t, on_done, &s, &r),
+            ps_verifier_submit(v, "127.0.0.1", genuine.port, "www.zoom.us", t, 0, on_done, &s, &r),
             PS_VERIFY_QUEUED);
     assert_int_equal(sink_wait(&s, 3), 3);
     assert_int_equal(s.last, PS_VERIFY_OK);
     /* within the cache time: answered at once, no new handshake */
     assert_int_equal(
-        ps_verifier_submit(v, "127.0.0.1", genuine.port, "www.zoom.us", t, on_done, &s, &r),
+        ps_verifier_submit(v, "127.0.0.1", genuine.port, "www.zoom.us", t, 0, on_done, &s, &r),
         PS_VERIFY_CACHED);
     assert_int_equal(r.verdict, PS_VERIFY_OK);
     assert_int_equal(handshakes_at_least(&genuine, before + 1) - before, 1);
     /* another name is another check */
     assert_int_equal(
-        ps_verifier_submit(v, "127.0.0.1", genuine.port, "zoom.us", t, on_done, &s, &r),
+        ps_verifier_submit(v, "127.0.0.1", genuine.port, "zoom.us", t, 0, on_done, &s, &r),
         PS_VERIFY_QUEUED);
     assert_int_equal(sink_wait(&s, 4), 4);
     assert_int_equal(s.last, PS_VERIFY_NAME);
@@ -467,17 +467,17 @@ verifier_failures_expire(void **state)
     struct ps_verify_result r;
     int before = handshakes(&attacker);
     assert_int_equal(
-        ps_verifier_submit(v, "127.0.0.1", attacker.port, "www.zoom.us", t, on_done, &s, &r),
+        ps_verifier_submit(v, "127.0.0.1", attacker.port, "www.zoom.us", t, 0, on_done, &s, &r),
         PS_VERIFY_QUEUED);
     assert_int_equal(sink_wait(&s, 1), 1);
     assert_int_equal(s.last, PS_VERIFY_FAILED);
     assert_int_equal(
-        ps_verifier_submit(v, "127.0.0.1", attacker.port, "www.zoom.us", t, on_done, &s, &r),
+        ps_verifier_submit(v, "127.0.0.1", attacker.port, "www.zoom.us", t, 0, on_done, &s, &r),
         PS_VERIFY_CACHED);
     assert_int_equal(r.verdict, PS_VERIFY_FAILED);
     usleep(1100 * 1000);
     assert_int_equal(
-        ps_verifier_submit(v, "127.0.0.1", attacker.port, "www.zoom.us", t, on_done, &s, &r),
+        ps_verifier_submit(v, "127.0.0.1", attacker.port, "www.zoom.us", t, 0, on_done, &s, &r),
         PS_VERIFY_QUEUED);
     assert_int_equal(sink_wait(&s, 2), 2);
     assert_int_equal(handshakes_at_least(&attacker, before + 2) - before, 2);
@@ -500,10 +500,10 @@ verifier_bounds_and_never_waits(void **state)
     sink_init(&quick);
     struct ps_verify_result r;
     assert_int_equal(
-        ps_verifier_submit(v, "127.0.0.1", silent.port, "www.zoom.us", t, on_done, &hung, &r),
+        ps_verifier_submit(v, "127.0.0.1", silent.port, "www.zoom.us", t, 0, on_done, &hung, &r),
         PS_VERIFY_QUEUED);
     assert_int_equal(
-        ps_verifier_submit(v, "127.0.0.1", genuine.port, "www.zoom.us", t, on_done, &quick, &r),
+        ps_verifier_submit(v, "127.0.0.1", genuine.port, "www.zoom.us", t, 0, on_done, &quick, &r),
         PS_VERIFY_QUEUED);
     /* the good check ends while the hung one still waits */
     assert_int_equal(sink_wait(&quick, 1), 1);
@@ -513,10 +513,10 @@ verifier_bounds_and_never_waits(void **state)
     pthread_mutex_unlock(&hung.mu);
     /* one slot left (the hung check holds the other): a third and a fourth key */
     assert_int_equal(
-        ps_verifier_submit(v, "127.0.0.1", silent.port, "a.zoom.us", t, on_done, &hung, &r),
+        ps_verifier_submit(v, "127.0.0.1", silent.port, "a.zoom.us", t, 0, on_done, &hung, &r),
         PS_VERIFY_QUEUED);
     assert_int_equal(
-        ps_verifier_submit(v, "127.0.0.1", silent.port, "b.zoom.us", t, on_done, &hung, &r),
+        ps_verifier_submit(v, "127.0.0.1", silent.port, "b.zoom.us", t, 0, on_done, &hung, &r),
         PS_VERIFY_REFUSED);
     assert_int_equal(r.verdict, PS_VERIFY_BUSY);
     assert_string_equal(ps_verify_reason(r.verdict), "verify-busy");
@@ -530,10 +530,10 @@ verifier_bounds_and_never_waits(void **state)
     assert_int_equal(st.inflight, 0);
     /* bad requests are refused, never queued */
     assert_int_equal(
-        ps_verifier_submit(v, "www.zoom.us", 443, "www.zoom.us", t, on_done, &hung, &r),
+        ps_verifier_submit(v, "www.zoom.us", 443, "www.zoom.us", t, 0, on_done, &hung, &r),
         PS_VERIFY_REFUSED);
     assert_int_equal(r.verdict, PS_VERIFY_ERROR);
-    assert_int_equal(ps_verifier_submit(v, "127.0.0.1", 443, "Bad Name", t, on_done, &hung, &r),
+    assert_int_equal(ps_verifier_submit(v, "127.0.0.1", 443, "Bad Name", t, 0, on_done, &hung, &r),
                      PS_VERIFY_REFUSED);
     assert_int_equal(r.verdict, PS_VERIFY_ERROR);
     ps_verify_trust_unref(t);
