@@ -17,7 +17,7 @@ e2e_expect "helper line runs ext_pinsplice_acl --concurrency --db .../lib/pinspl
     "$(grep -Ec '^external_acl_type pinsplice .* /[^ ]*/ext_pinsplice_acl --concurrency --db /[^ ]*/lib/pinsplice/rules\.db$' "$snippet")"
 for opt in 'concurrency=[0-9]+' 'children-max=[0-9]+' 'children-startup=[0-9]+' 'children-idle=[0-9]+' \
     'queue-size=[0-9]+' ' ttl=[0-9]+' 'negative_ttl=[0-9]+' \
-    '%#?ssl::>sni %#?>rd %>a %#?un %#>ha\{X-Client-Process\} /'; do
+    '%#?ssl::>sni %#?>ru %>a %#?un %#>ha\{X-Client-Process\} /'; do
     e2e_expect_match "external_acl_type has $opt" "$opt" "$(grep '^external_acl_type pinsplice ' "$snippet")"
 done
 e2e_expect "ssl_bump lines, in order" \

@@ -11,6 +11,7 @@ icap_init
 e2e_pki
 e2e_origin_start
 e2e_db_create
+e2e_sql "UPDATE settings SET value = '$E2E_ORIGIN_CA' WHERE key = 'verify_ca_file'"
 zoom_rule=$(e2e_rule_for zoom.us)
 icap_start
 
@@ -34,8 +35,9 @@ e2e_expect "one ssl_bump block (6 lines)" 6 "$(cat "$s"/*.conf | grep -c '^ssl_b
 e2e_check_spliced "ICAP splice" www.zoom.us "$zoom_rule"
 e2e_expect "ICAP splice: at step 1 (no SNI logged)" - "$(e2e_field sni)"
 
-# CONNECT by IP address (ICAP: no name, bump), SNI www.zoom.us (helper: splice) -> spliced at
-# step 2 by the helper. This is what combining buys: ICAP never sees a name here.
+# CONNECT by IP address (ICAP: no name, bump), SNI www.zoom.us (helper: splice once it has checked
+# that 127.0.0.1 holds a certificate for www.zoom.us from verify_ca_file) -> spliced at step 2 by
+# the helper. This is what combining buys: ICAP never sees a name here.
 e2e_curl --pin --connect-to 127.0.0.1 www.zoom.us
 e2e_expect "CONNECT by IP, helper splices on the SNI: pinned curl exits 0" 0 "$E2E_RC"
 e2e_expect "CONNECT by IP, helper splices on the SNI: origin CA" "pinsplice e2e origin CA" "$E2E_ISSUER"
