@@ -224,8 +224,15 @@ queue_for_check(struct ps_decision *d)
     struct ps_verify_result r;
     struct pending *p;
 
+    enum ps_verify_verdict cached;
+
     if (!ps_decide_verify_target(h.snap, &h.req.query, d, &t))
         return false;
+    if (h.verifier != NULL && t.trust != NULL &&
+        ps_verifier_cached(h.verifier, t.addr, t.port, t.sni, t.trust, &cached)) {
+        ps_decide_verified(d, cached);
+        return false;
+    }
     if (h.verifier == NULL || t.trust == NULL || h.outstanding >= MAX_PENDING ||
         (p = calloc(1, sizeof(*p))) == NULL) {
         ps_decide_verified(d, h.verifier == NULL || t.trust == NULL ? PS_VERIFY_ERROR

@@ -407,6 +407,19 @@ ps_decide_verify_target(const struct ps_snapshot *snap, const struct ps_query *q
     return true;
 }
 
+/* The reply's message for each failed check (static: d->detail must outlive the call). */
+static const char *const unverified[PS_VERIFY_NVERDICTS] = {
+    [PS_VERIFY_OK] = "server not verified: verify-error", /* not used */
+    [PS_VERIFY_FAILED] = "server not verified: verify-failed",
+    [PS_VERIFY_NAME] = "server not verified: verify-name",
+    [PS_VERIFY_PIN] = "server not verified: verify-pin",
+    [PS_VERIFY_TIMEOUT] = "server not verified: verify-timeout",
+    [PS_VERIFY_CONNECT] = "server not verified: verify-connect",
+    [PS_VERIFY_HANDSHAKE] = "server not verified: verify-handshake",
+    [PS_VERIFY_BUSY] = "server not verified: verify-busy",
+    [PS_VERIFY_ERROR] = "server not verified: verify-error",
+};
+
 void
 ps_decide_verified(struct ps_decision *d, int verdict)
 {
@@ -414,5 +427,5 @@ ps_decide_verified(struct ps_decision *d, int verdict)
         return;
     d->action = PS_ACTION_BUMP;
     d->reason = PS_REASON_UNVERIFIED;
-    d->detail = ps_verify_reason((enum ps_verify_verdict)verdict);
+    d->detail = unverified[(unsigned)verdict < PS_VERIFY_NVERDICTS ? verdict : PS_VERIFY_ERROR];
 }

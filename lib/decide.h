@@ -21,8 +21,8 @@ enum ps_reason {
     PS_REASON_NO_RULES = 2, /* no snapshot (rules unavailable): bump, fail closed */
     PS_REASON_BAD_NAME = 3, /* the SNI or CONNECT host is not a valid name: bump */
     PS_REASON_BAD_INPUT = 4, /* another field (client IP, program) is malformed: bump */
-    PS_REASON_UNVERIFIED = 5, /* a splice whose server failed its check (detail: the reason
-                               * code, e.g. "verify-failed"): bump */
+    PS_REASON_UNVERIFIED = 5, /* a splice whose server failed its check: bump (detail: "server
+                               * not verified: " and the reason code, e.g. "verify-failed") */
 };
 
 /* One TLS connection as the host saw it. Every field may be NULL (absent); the strings are raw,

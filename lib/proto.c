@@ -586,10 +586,8 @@ ps_proto_reply_to(const char *id, enum ps_action asked, const struct ps_decision
                      d->detail ? d->detail : "");
             message = buf;
             break;
-        case PS_REASON_UNVERIFIED:
-            snprintf(buf, sizeof(buf), "server not verified%s%s", d->detail ? ": " : "",
-                     d->detail ? d->detail : "");
-            message = buf;
+        case PS_REASON_UNVERIFIED: /* detail: "server not verified: verify-..." */
+            message = d->detail ? d->detail : "server not verified";
             break;
         default:
             message = "";

@@ -736,6 +736,59 @@ refuse(struct ps_verify_result *out, enum ps_verify_verdict vd, const char *why)
     return PS_VERIFY_REFUSED;
 }
 
+/* "ADDR\nPORT\nSNI\nTRUST" into buf (size bytes); returns its length, or 0 when it does not fit. */
+static size_t
+make_key(char *buf, size_t size, const char *addr, unsigned port, const char *sni, const char *tk)
+{
+    size_t la = strlen(addr), ls = strlen(sni), lt = strlen(tk), n = 0;
+    char pb[8], *q = pb + sizeof pb;
+    int lp;
+
+    do { /* the port in decimal, without printf: this runs for every line that needs a check */
+        *--q = (char)('0' + port % 10);
+        port /= 10;
+    } while (port && q > pb);
+    lp = (int)(pb + sizeof pb - q);
+    memmove(pb, q, (size_t)lp);
+    if (la + (size_t)lp + ls + lt + 4 > size)
+        return 0;
+    memcpy(buf, addr, la);
+    n = la;
+    buf[n++] = '\n';
+    memcpy(buf + n, pb, (size_t)lp);
+    n += (size_t)lp;
+    buf[n++] = '\n';
+    memcpy(buf + n, sni, ls);
+    n += ls;
+    buf[n++] = '\n';
+    memcpy(buf + n, tk, lt + 1);
+    return n + lt;
+}
+
+bool
+ps_verifier_cached(struct ps_verifier *v, const char *addr, unsigned port, const char *sni,
+                   struct ps_verify_trust *t, enum ps_verify_verdict *verdict)
+{
+    char buf[1024];
+    bool hit = false;
+
+    if (!v || !addr || !sni || !t ||
+        !make_key(buf, sizeof buf, addr, port, sni, ps_verify_trust_key(t)))
+        return false; /* a key this long takes ps_verifier_submit's path */
+    struct entry probe = {.key = buf, .hash = fnv(buf)};
+    pthread_mutex_lock(&v->mu);
+    struct entry *e = OPENSSL_LH_retrieve(v->table, &probe);
+    if (e && !e->pending && e->expires > now_ms()) {
+        *verdict = e->result.verdict;
+        lru_unlink(v, e);
+        lru_front(v, e);
+        v->st.cache_hits++;
+        hit = true;
+    }
+    pthread_mutex_unlock(&v->mu);
+    return hit;
+}
+
 enum ps_verify_submit
 ps_verifier_submit(struct ps_verifier *v, const char *addr, unsigned port, const char *sni,
                    struct ps_verify_trust *t, unsigned timeout_ms, ps_verify_done_fn *done,
@@ -744,10 +797,8 @@ ps_verifier_submit(struct ps_verifier *v, const char *addr, unsigned port, const
     if (!v || !addr || !sni || !t || !done || strlen(addr) >= sizeof((struct entry *)0)->addr ||
         !valid_sni(sni) || !port || port > 65535 || !is_ip_literal(addr))
         return refuse(out, PS_VERIFY_ERROR, "bad verification request");
-    char portbuf[8];
-    snprintf(portbuf, sizeof portbuf, "%u", port);
     const char *tk = ps_verify_trust_key(t);
-    size_t klen = strlen(addr) + strlen(portbuf) + strlen(sni) + strlen(tk) + 4;
+    size_t klen = strlen(addr) + 6 + strlen(sni) + strlen(tk) + 4;
     char *key = malloc(klen);
     struct waiter *w = malloc(sizeof *w);
     if (!key || !w) {
@@ -755,7 +806,7 @@ ps_verifier_submit(struct ps_verifier *v, const char *addr, unsigned port, const
         free(w);
         return refuse(out, PS_VERIFY_ERROR, "out of memory");
     }
-    snprintf(key, klen, "%s\n%s\n%s\n%s", addr, portbuf, sni, tk);
+    make_key(key, klen, addr, port, sni, tk);
     w->done = done;
     w->ud = ud;
     struct entry probe = {.key = key, .hash = fnv(key)};

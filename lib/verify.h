@@ -120,6 +120,12 @@ enum ps_verify_submit ps_verifier_submit(struct ps_verifier *v, const char *addr
                                          ps_verify_done_fn *done, void *ud,
                                          struct ps_verify_result *out);
 
+/* The cheap path for a request whose result may be cached: true and *verdict when a fresh result
+ * is in the cache (counted as a cache hit); false otherwise (then call ps_verifier_submit). No
+ * allocation; the lock is held for one table lookup. */
+bool ps_verifier_cached(struct ps_verifier *v, const char *addr, unsigned port, const char *sni,
+                        struct ps_verify_trust *t, enum ps_verify_verdict *verdict);
+
 struct ps_verifier_stats {
     unsigned long checks;                          /* handshakes started */
     unsigned long cache_hits;                      /* requests answered from the cache */
