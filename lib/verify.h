@@ -46,7 +46,7 @@ struct ps_verify_result {
     enum ps_verify_verdict verdict;
     time_t not_after;  /* the leaf's notAfter (0 when no certificate was seen) */
     char detail[160];  /* why, in words ("certificate has expired", "timed out after 3000 ms") */
-    char subject[256]; /* leaf subject, one line (RFC 2253), or "" */
+    char subject[256]; /* leaf subject, OpenSSL one-line form ("/CN=..."), or "" */
     char issuer[256];  /* leaf issuer, or "" */
     char san[512];     /* leaf DNS SANs, comma-separated, or "" */
     long elapsed_ms;   /* the check's duration */

@@ -1,8 +1,11 @@
 /* `pinsplice check`: decide one connection as the helper would, and say why. */
 #include "config.h"
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -10,6 +13,7 @@
 #include "err.h"
 #include "snapshot.h"
 #include "store.h"
+#include "verify.h"
 
 /* The deciding rule's expiry (Unix time, 0 = never). */
 static int64_t
@@ -21,6 +25,77 @@ rule_expiry(const struct ps_snapshot *snap, int64_t id)
         if (ps_snapshot_rule(snap, i)->id == id)
             return ps_snapshot_rule(snap, i)->expires_at;
     return 0;
+}
+
+/* The server check of an IP-literal splice (lib/decide.h): not needed, needed but not run, or
+ * run (--verify). */
+struct vcheck {
+    bool needed, ran;
+    struct ps_verify_target t;
+    struct ps_verify_result r;
+};
+
+static void
+print_verify_text(const struct vcheck *v)
+{
+    char a[32];
+
+    if (!v->needed)
+        return;
+    printf("check:       %s%s%s%s:%u as %s\n", v->ran ? "" : "needed before splicing: ",
+           strchr(v->t.addr, ':') ? "[" : "", v->t.addr, strchr(v->t.addr, ':') ? "]" : "",
+           v->t.port, v->t.sni);
+    if (!v->ran) {
+        printf("             (--verify runs it now)\n");
+        return;
+    }
+    printf("verdict:     %s (%s, %ld ms)\n", ps_verify_reason(v->r.verdict), v->r.detail,
+           v->r.elapsed_ms);
+    if (v->r.subject[0] != '\0') {
+        printf("subject:     %s\n", v->r.subject);
+        printf("SAN:         %s\n", v->r.san[0] ? v->r.san : "none");
+        printf("issuer:      %s\n", v->r.issuer);
+        ps_cli_utc(v->r.not_after, a);
+        printf("not after:   %s\n", a);
+    }
+}
+
+static void
+print_verify_json(const struct vcheck *v)
+{
+    char when[32], target[80];
+
+    fputs(",\"check\":", stdout);
+    if (!v->needed) {
+        fputs("null", stdout);
+        return;
+    }
+    snprintf(target, sizeof(target), "%s%s%s:%u", strchr(v->t.addr, ':') ? "[" : "", v->t.addr,
+             strchr(v->t.addr, ':') ? "]" : "", v->t.port);
+    fputs("{\"target\":", stdout);
+    ps_cli_json_str(stdout, target);
+    fputs(",\"name\":", stdout);
+    ps_cli_json_str(stdout, v->t.sni);
+    if (!v->ran) {
+        fputs(",\"verdict\":null}", stdout);
+        return;
+    }
+    printf(",\"verdict\":\"%s\",\"detail\":", ps_verify_reason(v->r.verdict));
+    ps_cli_json_str(stdout, v->r.detail);
+    fputs(",\"subject\":", stdout);
+    ps_cli_json_str(stdout, v->r.subject[0] ? v->r.subject : NULL);
+    fputs(",\"san\":", stdout);
+    ps_cli_json_str(stdout, v->r.san[0] ? v->r.san : NULL);
+    fputs(",\"issuer\":", stdout);
+    ps_cli_json_str(stdout, v->r.issuer[0] ? v->r.issuer : NULL);
+    fputs(",\"not_after\":", stdout);
+    if (v->r.not_after != 0) {
+        ps_cli_utc(v->r.not_after, when);
+        ps_cli_json_str(stdout, when);
+    } else {
+        fputs("null", stdout);
+    }
+    printf(",\"elapsed_ms\":%ld}", v->r.elapsed_ms);
 }
 
 static void
@@ -36,8 +111,11 @@ print_text(const struct ps_decision *d, int64_t expires)
         printf("rule:        %s (id %lld)\n", d->rule_name, (long long)d->rule_id);
     else
         printf("rule:        none%s\n", d->reason == PS_REASON_DEFAULT ? " (default action)" : "");
-    printf("reason:      %s%s%s\n", ps_reason_str(d->reason), d->detail ? ": " : "",
-           d->detail ? d->detail : "");
+    if (d->reason == PS_REASON_UNVERIFIED && d->detail != NULL && strrchr(d->detail, ' '))
+        printf("reason:      %s (%s)\n", ps_reason_str(d->reason), strrchr(d->detail, ' ') + 1);
+    else
+        printf("reason:      %s%s%s\n", ps_reason_str(d->reason), d->detail ? ": " : "",
+               d->detail ? d->detail : "");
     printf("server name: %s\n", d->server_name[0] ? d->server_name : "none");
     for (i = 0; i < 4; i++)
         if (matched[i] != NULL)
@@ -53,7 +131,7 @@ print_text(const struct ps_decision *d, int64_t expires)
 }
 
 static void
-print_json(const struct ps_decision *d, int64_t expires)
+print_json(const struct ps_decision *d, int64_t expires, const struct vcheck *v)
 {
     char when[32];
 
@@ -82,6 +160,7 @@ print_json(const struct ps_decision *d, int64_t expires)
     } else {
         fputs("null", stdout);
     }
+    print_verify_json(v);
     fputs("}\n", stdout);
 }
 
@@ -90,11 +169,12 @@ ps_cmd_check(int argc, char **argv)
 {
     const char *db = NULL, *path;
     struct ps_query q = {NULL, NULL, NULL, NULL, NULL, 0};
-    bool json = false;
+    bool json = false, verify = false;
+    struct vcheck v = {0};
     const struct ps_cli_opt opts[] = {
         {"db", &db, NULL},           {"sni", &q.sni, NULL},   {"host", &q.host, NULL},
         {"src", &q.client_ip, NULL}, {"user", &q.user, NULL}, {"program", &q.program, NULL},
-        {"json", NULL, &json},
+        {"json", NULL, &json},       {"verify", NULL, &verify},
     };
     struct ps_snapshot *snap = NULL;
     struct ps_decision d;
@@ -121,10 +201,24 @@ ps_cmd_check(int argc, char **argv)
     }
     ps_decide(snap, &q, &d);
     expires = d.rule_name != NULL ? rule_expiry(snap, d.rule_id) : 0;
+    v.needed = ps_decide_verify_target(snap, &q, &d, &v.t);
+    if (v.needed && verify) {
+        signal(SIGPIPE, SIG_IGN); /* the server may close first */
+        if (v.t.trust == NULL) {
+            v.r.verdict = PS_VERIFY_ERROR;
+            snprintf(v.r.detail, sizeof(v.r.detail), "verify_ca_file cannot be read");
+        } else {
+            ps_verify_run(v.t.addr, v.t.port, v.t.sni, v.t.trust, v.t.timeout_ms, &v.r);
+        }
+        v.ran = true;
+        ps_decide_verified(&d, v.r.verdict);
+    }
     if (json)
-        print_json(&d, expires);
-    else
+        print_json(&d, expires, &v);
+    else {
         print_text(&d, expires);
+        print_verify_text(&v);
+    }
     ps_snapshot_release(snap);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         ps_cli_error(argv[0], "writing the answer failed");

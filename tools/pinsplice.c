@@ -50,18 +50,21 @@ static const struct command commands[] = {
      "Options:\n" DB_OPT "  --json         print one JSON object instead of text\n"},
     {NULL, "check", ps_cmd_check,
      "[--db PATH] [--sni NAME] [--host NAME[:PORT]] [--src IP] [--user USER] [--program P] "
-     "[--json]",
+     "[--verify] [--json]",
      "show the decision for one connection and why",
      "Load the rules as the helper does and decide one connection: the action, the rule\n"
      "(name and id) or the default, the entry that matched in each dimension, the reason\n"
      "code, the server name as normalised, and the rule's expiry. Unicode names are\n"
-     "converted to A-labels as for a real connection.\n\n"
+     "converted to A-labels as for a real connection. A splice of an IP-literal --host by\n"
+     "a name rule needs a server check first (settings splice_verify): it is shown, and\n"
+     "--verify runs it (one TLS handshake to that address) and prints the certificate.\n\n"
      "Options:\n" DB_OPT "  --sni NAME     TLS server name indication\n"
      "  --host NAME    CONNECT host, optionally with :PORT ([v6]:PORT for IPv6)\n"
      "  --src IP       client address\n"
      "  --user USER    proxy user name\n"
      "  --program P    client program name or path (believed only from\n"
      "                 settings.program_trusted_sources)\n"
+     "  --verify       run the server check the decision needs, if any\n"
      "  --json         print one JSON object instead of text\n"},
     {NULL, "logscan", ps_cmd_logscan, "[OPTIONS] FILE...",
      "report what was spliced and find apps that break under bumping (access.log)", NULL},

@@ -121,6 +121,18 @@ e2e_check_bumped "attacker again (cached result)" www.zoom.us --port "$attacker"
 e2e_expect "attacker again: no second check in cache.log" 1 \
     "$(e2e_cachelog_count "server check 127\\.0\\.0\\.1:$attacker www\\.zoom\\.us: ")"
 
+# ---- pinsplice check --verify: the same check, by hand, with the certificate shown -----------
+out=$("$PS_BUILDDIR/tools/pinsplice" check --db "$(e2e_db_path)" --sni www.zoom.us --host "127.0.0.1:$attacker")
+e2e_expect_match "check: says a check is needed" "check: +needed before splicing: 127\\.0\\.0\\.1:$attacker as www\\.zoom\\.us" "$out"
+out=$("$PS_BUILDDIR/tools/pinsplice" check --db "$(e2e_db_path)" --sni www.zoom.us --host "127.0.0.1:$attacker" --verify)
+e2e_expect_match "check --verify, attacker: bump" "action: +bump" "$out"
+e2e_expect_match "check --verify, attacker: verdict" "verdict: +verify-failed" "$out"
+e2e_expect_match "check --verify, attacker: issuer shown" "issuer: +/CN=attacker CA" "$out"
+e2e_expect_match "check --verify, attacker: SAN shown" "SAN: +www\\.zoom\\.us" "$out"
+json=$("$PS_BUILDDIR/tools/pinsplice" check --db "$(e2e_db_path)" --sni www.zoom.us --host "127.0.0.1:$genuine" --verify --json)
+e2e_expect "check --verify --json, genuine: action and verdict" "splice verified 127.0.0.1:$genuine" \
+    "$(printf '%s' "$json" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["action"], d["check"]["verdict"], d["check"]["target"])')"
+
 # ---- splice_verify = 'off': the name is trusted, as before -------------------------------------
 e2e_sql "UPDATE settings SET value = 'off' WHERE key = 'splice_verify'"
 sleep 4 # the helper's reload (1 s) and Squid's answer cache (ttl=3)
