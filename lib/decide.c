@@ -74,6 +74,7 @@ ps_reason_str(enum ps_reason r)
     case PS_REASON_BAD_NAME: return "bad-name";
     case PS_REASON_BAD_INPUT: return "bad-input";
     case PS_REASON_UNVERIFIED: return "unverified";
+    case PS_REASON_POLICY: return "policy";
     }
     return "bad-input";
 }
@@ -334,9 +335,40 @@ ps_decide(const struct ps_snapshot *snap, const struct ps_query *q, struct ps_de
         out->detail = "bad CONNECT host";
         return;
     }
-    /* The server name is the SNI; without one, the CONNECT host if it is a name. An SNI that is
-     * an IP literal (not allowed by RFC 6066) gives no name at all. */
-    if (q->sni != NULL) {
+    /* No SNI, or an IP-literal SNI (not allowed by RFC 6066): what the settings say. */
+    if (q->sni == NULL && ps_snapshot_no_sni(snap) != PS_NO_SNI_HOST) {
+        out->action = ps_snapshot_no_sni(snap) == PS_NO_SNI_BUMP ? PS_ACTION_BUMP
+                                                                 : PS_ACTION_TERMINATE;
+        out->reason = PS_REASON_POLICY;
+        out->detail = "no SNI (settings.no_sni_action)";
+        return;
+    }
+    if (q->sni != NULL && sk != PS_NAME_DOMAIN) {
+        switch (ps_snapshot_ip_sni(snap)) {
+        case PS_IP_SNI_BUMP:
+        case PS_IP_SNI_TERMINATE:
+            out->action = ps_snapshot_ip_sni(snap) == PS_IP_SNI_BUMP ? PS_ACTION_BUMP
+                                                                     : PS_ACTION_TERMINATE;
+            out->reason = PS_REASON_POLICY;
+            out->detail = "IP-literal SNI (settings.ip_sni_action)";
+            return;
+        case PS_IP_SNI_HOST:
+            if (ps_snapshot_no_sni(snap) != PS_NO_SNI_HOST) { /* as if there were no SNI */
+                out->action = ps_snapshot_no_sni(snap) == PS_NO_SNI_BUMP ? PS_ACTION_BUMP
+                                                                         : PS_ACTION_TERMINATE;
+                out->reason = PS_REASON_POLICY;
+                out->detail = "no SNI (settings.no_sni_action)";
+                return;
+            }
+            break;
+        case PS_IP_SNI_IGNORE:
+            break;
+        }
+    }
+    /* The server name is the SNI; without one (or with an IP-literal one that ip_sni_action
+     * sends to the host), the CONNECT host if it is a name. An IP-literal SNI otherwise gives
+     * no name at all. */
+    if (q->sni != NULL && (sk == PS_NAME_DOMAIN || ps_snapshot_ip_sni(snap) != PS_IP_SNI_HOST)) {
         if (sk == PS_NAME_DOMAIN) {
             sname_init(&f.name, sni, snap);
             f.have_name = true;

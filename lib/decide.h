@@ -21,6 +21,7 @@ enum ps_reason {
     PS_REASON_NO_RULES = 2, /* no snapshot (rules unavailable): bump, fail closed */
     PS_REASON_BAD_NAME = 3, /* the SNI or CONNECT host is not a valid name: bump */
     PS_REASON_BAD_INPUT = 4, /* another field (client IP, program) is malformed: bump */
+    PS_REASON_POLICY = 6,   /* settings.no_sni_action / ip_sni_action decided (detail says which) */
     PS_REASON_UNVERIFIED = 5, /* a splice whose server failed its check: bump (detail: "server
                                * not verified: " and the reason code, e.g. "verify-failed") */
 };
@@ -85,7 +86,7 @@ void ps_decide_verified(struct ps_decision *d, int verdict);
 const char *ps_action_str(enum ps_action a);
 /* Parse one of those (exact, lower case). Returns 0 or PS_EINVAL. */
 int ps_action_parse(const char *s, enum ps_action *out);
-/* "rule", "default", "no-rules", "bad-name", "bad-input", "unverified". */
+/* "rule", "default", "no-rules", "bad-name", "bad-input", "unverified", "policy". */
 const char *ps_reason_str(enum ps_reason r);
 
 #endif /* PS_LIB_DECIDE_H */

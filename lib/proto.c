@@ -586,6 +586,9 @@ ps_proto_reply_to(const char *id, enum ps_action asked, const struct ps_decision
                      d->detail ? d->detail : "");
             message = buf;
             break;
+        case PS_REASON_POLICY:
+            message = d->detail ? d->detail : "policy";
+            break;
         case PS_REASON_UNVERIFIED: /* detail: "server not verified: verify-..." */
             message = d->detail ? d->detail : "server not verified";
             break;

@@ -59,6 +59,8 @@ struct ps_snapshot {
     struct ps_cidr *trusted;
     uint32_t ntrusted;
     enum ps_splice_verify verify_mode;
+    enum ps_no_sni no_sni;
+    enum ps_ip_sni ip_sni;
     unsigned verify_timeout_ms;
     struct ps_verify_trust *verify_trust; /* NULL when verify_mode is OFF */
     size_t counts[6];           /* rules, domains, programs, categories, catdomains, sources */
@@ -91,6 +93,8 @@ struct ps_builder {
     struct vec rules, domains, programs, rcats, sources, catdomains, catnames, trusted;
     enum ps_action default_action;
     enum ps_splice_verify verify_mode;
+    enum ps_no_sni no_sni;
+    enum ps_ip_sni ip_sni;
     unsigned verify_timeout_ms;
     char *verify_ca_file; /* NULL: the system store */
     bool failed;
@@ -194,6 +198,26 @@ ps_builder_setting(struct ps_builder *b, const char *key, const char *value, str
         else
             return ps_err_set(err, PS_EINVAL, "setting splice_verify: bad value '%.40s' (ip or off)",
                               value);
+    } else if (strcmp(key, "no_sni_action") == 0) {
+        static const char *const v[] = {"host", "bump", "terminate"};
+        size_t i;
+        for (i = 0; i < 3 && strcmp(value, v[i]) != 0; i++)
+            ;
+        if (i == 3)
+            return ps_err_set(err, PS_EINVAL,
+                              "setting no_sni_action: bad value '%.40s' (host, bump or terminate)",
+                              value);
+        b->no_sni = (enum ps_no_sni)i;
+    } else if (strcmp(key, "ip_sni_action") == 0) {
+        static const char *const v[] = {"ignore", "host", "bump", "terminate"};
+        size_t i;
+        for (i = 0; i < 4 && strcmp(value, v[i]) != 0; i++)
+            ;
+        if (i == 4)
+            return ps_err_set(err, PS_EINVAL,
+                              "setting ip_sni_action: bad value '%.40s' (ignore, host, bump or "
+                              "terminate)", value);
+        b->ip_sni = (enum ps_ip_sni)i;
     } else if (strcmp(key, "verify_ca_file") == 0) {
         free(b->verify_ca_file);
         b->verify_ca_file = NULL;
@@ -738,6 +762,8 @@ ps_builder_finish(struct ps_builder *b, struct ps_snapshot **out, struct ps_err 
     b->arena = NULL;
     s->default_action = b->default_action;
     s->verify_mode = b->verify_mode;
+    s->no_sni = b->no_sni;
+    s->ip_sni = b->ip_sni;
     s->verify_timeout_ms = b->verify_timeout_ms;
     if (s->verify_mode != PS_SPLICE_VERIFY_OFF) {
         /* Reads the bundle now, at load time: never on an answering thread. */
@@ -852,6 +878,18 @@ enum ps_action
 ps_snapshot_default_action(const struct ps_snapshot *s)
 {
     return s->default_action;
+}
+
+enum ps_no_sni
+ps_snapshot_no_sni(const struct ps_snapshot *s)
+{
+    return s->no_sni;
+}
+
+enum ps_ip_sni
+ps_snapshot_ip_sni(const struct ps_snapshot *s)
+{
+    return s->ip_sni;
 }
 
 enum ps_splice_verify

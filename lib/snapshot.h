@@ -13,6 +13,20 @@ struct ps_snapshot;
 struct ps_builder;
 struct ps_verify_trust;
 
+/* settings.no_sni_action: a connection without SNI. */
+enum ps_no_sni {
+    PS_NO_SNI_HOST = 0,     /* the default: decide on the CONNECT host */
+    PS_NO_SNI_BUMP = 1,
+    PS_NO_SNI_TERMINATE = 2
+};
+/* settings.ip_sni_action: an SNI that is an IP literal (RFC 6066 forbids it). */
+enum ps_ip_sni {
+    PS_IP_SNI_IGNORE = 0,   /* the default: it names nothing (domain rules cannot match) */
+    PS_IP_SNI_HOST = 1,     /* as if there were no SNI: decide on the CONNECT host */
+    PS_IP_SNI_BUMP = 2,
+    PS_IP_SNI_TERMINATE = 3
+};
+
 /* settings.splice_verify: whether a splice that only the client's name justifies waits for a
  * check of the server (lib/verify.h). */
 enum ps_splice_verify {
@@ -34,7 +48,8 @@ void ps_builder_free(struct ps_builder *b);
 /* settings: "default_action" (splice|bump|terminate), "program_trusted_sources" (CIDRs separated
  * by commas and/or spaces; empty = nobody), "splice_verify" (ip|off), "verify_ca_file" (an
  * absolute path, or empty for the system store: read when the snapshot is finished),
- * "verify_timeout_ms" (100..30000, default 3000). Unknown keys are ignored (they belong to tools).
+ * "verify_timeout_ms" (100..30000, default 3000), "no_sni_action" (host|bump|terminate),
+ * "ip_sni_action" (ignore|host|bump|terminate). Unknown keys are ignored (they belong to tools).
  * Returns 0 or PS_EINVAL naming key and value. */
 int ps_builder_setting(struct ps_builder *b, const char *key, const char *value, struct ps_err *err);
 
@@ -101,6 +116,8 @@ const struct ps_rule *ps_snapshot_rule(const struct ps_snapshot *s, size_t idx);
 enum ps_action ps_snapshot_default_action(const struct ps_snapshot *s);
 /* The server-check settings: the mode, the trust (NULL when OFF, or when the bundle could not be
  * read: then every check fails) and the timeout. */
+enum ps_no_sni ps_snapshot_no_sni(const struct ps_snapshot *s);
+enum ps_ip_sni ps_snapshot_ip_sni(const struct ps_snapshot *s);
 enum ps_splice_verify ps_snapshot_verify(const struct ps_snapshot *s,
                                          struct ps_verify_trust **trust, unsigned *timeout_ms);
 /* Which dimensions any rule uses (lets decide.c skip whole lookups). */

@@ -908,15 +908,23 @@ ORDER BY id;
 --   verify_ca_file     the PEM bundle those certificates must chain to ('' = the system store);
 --                      an absolute path, readable by the user Squid runs helpers as.
 --   verify_timeout_ms  how long a check may take (100..30000); past it, the answer is bump.
+--   no_sni_action      a connection that sends no SNI: host (default: decide on the CONNECT
+--                      host), bump, or terminate.
+--   ip_sni_action      an SNI that is an IP literal (RFC 6066 forbids it): ignore (default: it
+--                      names nothing, so no domain rule matches), host (as if there were no SNI),
+--                      bump, or terminate.
 -- Triggers rather than CHECKs in schema.sql, so a database made before these settings refuses a
 -- bad value too (the helper would refuse to load it).
 INSERT OR IGNORE INTO settings (key, value, comment) VALUES
     ('splice_verify', 'ip', 'ip: check the server before splicing an IP-literal CONNECT; off: trust the name'),
     ('verify_ca_file', '', 'PEM bundle for server checks; '''' = the system store'),
-    ('verify_timeout_ms', '3000', 'time a server check may take, 100..30000 ms');
+    ('verify_timeout_ms', '3000', 'time a server check may take, 100..30000 ms'),
+    ('no_sni_action', 'host', 'a connection without SNI: host (decide on the CONNECT host) | bump | terminate'),
+    ('ip_sni_action', 'ignore', 'an IP-literal SNI: ignore (it names nothing) | host (as if absent) | bump | terminate');
 DROP TRIGGER IF EXISTS settings_verify_insert;
 CREATE TRIGGER settings_verify_insert BEFORE INSERT ON settings
-WHEN NEW.key IN ('splice_verify', 'verify_ca_file', 'verify_timeout_ms')
+WHEN NEW.key IN ('splice_verify', 'verify_ca_file', 'verify_timeout_ms', 'no_sni_action',
+                  'ip_sni_action')
 BEGIN
     SELECT CASE
         WHEN NEW.key = 'splice_verify' AND NEW.value NOT IN ('ip', 'off')
@@ -927,11 +935,16 @@ BEGIN
                 OR NEW.value GLOB '0*' OR length(NEW.value) NOT BETWEEN 3 AND 5
                 OR CAST(NEW.value AS INTEGER) NOT BETWEEN 100 AND 30000)
             THEN raise(ABORT, 'settings.verify_timeout_ms: a whole number of milliseconds, 100..30000')
+        WHEN NEW.key = 'no_sni_action' AND NEW.value NOT IN ('host', 'bump', 'terminate')
+            THEN raise(ABORT, 'settings.no_sni_action: host, bump or terminate')
+        WHEN NEW.key = 'ip_sni_action' AND NEW.value NOT IN ('ignore', 'host', 'bump', 'terminate')
+            THEN raise(ABORT, 'settings.ip_sni_action: ignore, host, bump or terminate')
     END;
 END;
 DROP TRIGGER IF EXISTS settings_verify_update;
 CREATE TRIGGER settings_verify_update BEFORE UPDATE ON settings
-WHEN NEW.key IN ('splice_verify', 'verify_ca_file', 'verify_timeout_ms')
+WHEN NEW.key IN ('splice_verify', 'verify_ca_file', 'verify_timeout_ms', 'no_sni_action',
+                  'ip_sni_action')
 BEGIN
     SELECT CASE
         WHEN NEW.key = 'splice_verify' AND NEW.value NOT IN ('ip', 'off')
@@ -942,5 +955,9 @@ BEGIN
                 OR NEW.value GLOB '0*' OR length(NEW.value) NOT BETWEEN 3 AND 5
                 OR CAST(NEW.value AS INTEGER) NOT BETWEEN 100 AND 30000)
             THEN raise(ABORT, 'settings.verify_timeout_ms: a whole number of milliseconds, 100..30000')
+        WHEN NEW.key = 'no_sni_action' AND NEW.value NOT IN ('host', 'bump', 'terminate')
+            THEN raise(ABORT, 'settings.no_sni_action: host, bump or terminate')
+        WHEN NEW.key = 'ip_sni_action' AND NEW.value NOT IN ('ignore', 'host', 'bump', 'terminate')
+            THEN raise(ABORT, 'settings.ip_sni_action: ignore, host, bump or terminate')
     END;
 END;

@@ -30,7 +30,7 @@ rule_expiry(const struct ps_snapshot *snap, int64_t id)
 /* The server check of an IP-literal splice (lib/decide.h): not needed, needed but not run, or
  * run (--verify). */
 struct vcheck {
-    bool needed, ran;
+    bool needed, ran, splice_verify_off;
     struct ps_verify_target t;
     struct ps_verify_result r;
 };
@@ -131,7 +131,8 @@ print_text(const struct ps_decision *d, int64_t expires)
 }
 
 static void
-print_json(const struct ps_decision *d, int64_t expires, const struct vcheck *v)
+print_json(const struct ps_snapshot *snap, const struct ps_decision *d, int64_t expires,
+           const struct vcheck *v)
 {
     char when[32];
 
@@ -161,7 +162,11 @@ print_json(const struct ps_decision *d, int64_t expires, const struct vcheck *v)
         fputs("null", stdout);
     }
     print_verify_json(v);
-    fputs("}\n", stdout);
+    printf(",\"settings\":{\"no_sni_action\":\"%s\",\"ip_sni_action\":\"%s\","
+           "\"splice_verify\":\"%s\"}}\n",
+           (const char *[]){"host", "bump", "terminate"}[ps_snapshot_no_sni(snap)],
+           (const char *[]){"ignore", "host", "bump", "terminate"}[ps_snapshot_ip_sni(snap)],
+           v->splice_verify_off ? "off" : "ip");
 }
 
 int
@@ -202,6 +207,11 @@ ps_cmd_check(int argc, char **argv)
     ps_decide(snap, &q, &d);
     expires = d.rule_name != NULL ? rule_expiry(snap, d.rule_id) : 0;
     v.needed = ps_decide_verify_target(snap, &q, &d, &v.t);
+    {
+        struct ps_verify_trust *tr;
+        unsigned ms;
+        v.splice_verify_off = ps_snapshot_verify(snap, &tr, &ms) == PS_SPLICE_VERIFY_OFF;
+    }
     if (v.needed && verify) {
         signal(SIGPIPE, SIG_IGN); /* the server may close first */
         if (v.t.trust == NULL) {
@@ -214,7 +224,7 @@ ps_cmd_check(int argc, char **argv)
         ps_decide_verified(&d, v.r.verdict);
     }
     if (json)
-        print_json(&d, expires, &v);
+        print_json(snap, &d, expires, &v);
     else {
         print_text(&d, expires);
         print_verify_text(&v);

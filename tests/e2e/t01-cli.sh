@@ -131,7 +131,7 @@ expires:     never"
 t_run check --db "$DB" --sni www.zoom.us --json
 t_expect "check --json" 0 '{"action":"splice","rule":"Bypass Zoom - Pre-configured","rule_id":14,'\
 '"reason":"rule","detail":null,"matched":{"domain":"zoom.us","program":null,"category":null,'\
-'"source":null},"server_name":"www.zoom.us","expires_at":null,"check":null}'
+'"source":null},"server_name":"www.zoom.us","expires_at":null,"check":null,"settings":{"no_sni_action":"host","ip_sni_action":"ignore","splice_verify":"ip"}}'
 
 default_out() {
     printf 'action:      bump\nrule:        none (default action)\nreason:      default\nserver name: %s' "$1"
@@ -145,7 +145,7 @@ t_expect "label boundary (zoom.us.evil.test)" 0 "$(default_out zoom.us.evil.test
 t_run check --db "$DB" --host 'ZOOM.US.:443' --json
 t_expect "CONNECT host normalised" 0 '{"action":"splice","rule":"Bypass Zoom - Pre-configured",'\
 '"rule_id":14,"reason":"rule","detail":null,"matched":{"domain":"zoom.us","program":null,'\
-'"category":null,"source":null},"server_name":"zoom.us","expires_at":null,"check":null}'
+'"category":null,"source":null},"server_name":"zoom.us","expires_at":null,"check":null,"settings":{"no_sni_action":"host","ip_sni_action":"ignore","splice_verify":"ip"}}'
 t_run check --db "$DB" --sni www.zoom.us --host evil.test:443
 t_expect "SNI and CONNECT host differ: both must match" 0 "$(default_out www.zoom.us)"
 t_run check --db "$DB" --sni zoom..us --json
@@ -162,7 +162,7 @@ t_run check --db "$DB" --sni 'BÜCHER.example.' --json
 t_expect "Unicode SNI, escaped rule name" 0 '{"action":"splice","rule":"Say \"hi\" \\ tab\té",'\
 '"rule_id":100,"reason":"rule","detail":null,"matched":{"domain":"xn--bcher-kva.example",'\
 '"program":null,"category":null,"source":null},"server_name":"xn--bcher-kva.example",'\
-'"expires_at":null,"check":null}'
+'"expires_at":null,"check":null,"settings":{"no_sni_action":"host","ip_sni_action":"ignore","splice_verify":"ip"}}'
 
 # Sources, users, programs, expiry.
 sql "INSERT INTO rules (id, name, position, expires_at) VALUES
@@ -181,7 +181,7 @@ expires:     2999-12-31 18:00:00 UTC"
 t_run check --db "$DB" --sni office.test --src 10.2.0.1
 t_expect "source rule, other client" 0 "$(default_out office.test)"
 t_run check --db "$DB" --sni office.test --src 10.1.2.3 --json
-e2e_expect_match "expiry in JSON" '"expires_at":"2999-12-31 18:00:00 UTC","check":null\}$' "$OUT"
+e2e_expect_match "expiry in JSON" '"expires_at":"2999-12-31 18:00:00 UTC","check":null,"settings":\{"no_sni_action":"host","ip_sni_action":"ignore","splice_verify":"ip"\}\}$' "$OUT"
 t_run check --db "$DB" --sni alice.test --user alice
 e2e_expect "user rule" "action:      splice" "${OUT%%$nl*}"
 t_run check --db "$DB" --sni alice.test --user bob

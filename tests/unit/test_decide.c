@@ -2,7 +2,9 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -191,6 +193,102 @@ test_default_splice_not_for_bad_names(void **state)
     ps_snapshot_release(s);
 }
 
+/* settings.no_sni_action and ip_sni_action (issue 15): what a connection without a usable SNI
+ * gets, in every combination, decided before any rule. */
+static void
+test_sni_policies(void **state)
+{
+    static const struct {
+        const char *no_sni, *ip_sni, *sni, *host;
+        enum ps_action action;
+        enum ps_reason reason;
+    } c[] = {
+        {"host", "ignore", NULL, "www.zoom.us:443", S, PS_REASON_RULE},
+        {"bump", "ignore", NULL, "www.zoom.us:443", B, PS_REASON_POLICY},
+        {"terminate", "ignore", NULL, "www.zoom.us:443", T, PS_REASON_POLICY},
+        /* an IP-literal SNI names nothing by default: the host does not count either */
+        {"host", "ignore", "10.1.2.3", "www.zoom.us:443", B, PS_REASON_DEFAULT},
+        {"host", "host", "10.1.2.3", "www.zoom.us:443", S, PS_REASON_RULE},
+        {"bump", "host", "10.1.2.3", "www.zoom.us:443", B, PS_REASON_POLICY},
+        {"host", "bump", "10.1.2.3", "www.zoom.us:443", B, PS_REASON_POLICY},
+        {"host", "terminate", "[2001:db8::1]", "www.zoom.us:443", T, PS_REASON_POLICY},
+        /* a name SNI is untouched by both */
+        {"terminate", "terminate", "www.zoom.us", "www.zoom.us:443", S, PS_REASON_RULE},
+        /* a malformed SNI stays bad-name whatever the policy */
+        {"terminate", "terminate", "bad name", NULL, B, PS_REASON_BAD_NAME},
+    };
+    char sql[256];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        struct ps_snapshot *s;
+        struct ps_query q = {c[i].sni, c[i].host, NULL, NULL, NULL, 0};
+        struct ps_decision d;
+
+        snprintf(sql, sizeof(sql),
+                 "INSERT OR REPLACE INTO settings(key, value) VALUES ('no_sni_action', '%s'),"
+                 " ('ip_sni_action', '%s');",
+                 c[i].no_sni, c[i].ip_sni);
+        s = fx_snapshot(sql, 1);
+        assert_non_null(s);
+        ps_decide(s, &q, &d);
+        if (d.action != c[i].action || d.reason != c[i].reason)
+            fail_msg("case %zu (%s/%s, sni %s): got %s/%s", i, c[i].no_sni, c[i].ip_sni,
+                     c[i].sni ? c[i].sni : "-", ps_action_str(d.action), ps_reason_str(d.reason));
+        ps_snapshot_release(s);
+    }
+}
+
+/* Which splices wait for a server check (issue 13): only a name rule's, to an IP literal. */
+static void
+test_verify_target(void **state)
+{
+    static const struct {
+        const char *sql, *sni, *host;
+        int needed;
+        const char *addr;
+        unsigned port;
+    } c[] = {
+        {NULL, "www.zoom.us", "203.0.113.9:8443", 1, "203.0.113.9", 8443},
+        {NULL, "www.zoom.us", "[2001:db8::5]", 1, "2001:db8::5", 443},
+        {NULL, "www.zoom.us", "www.zoom.us:443", 0, NULL, 0}, /* a name CONNECT */
+        {NULL, "www.example.com", "203.0.113.9:443", 0, NULL, 0}, /* bumped anyway */
+        {NULL, NULL, "203.0.113.9:443", 0, NULL, 0},               /* no name: no splice */
+        {"INSERT OR REPLACE INTO settings(key, value) VALUES ('splice_verify', 'off');",
+         "www.zoom.us", "203.0.113.9:443", 0, NULL, 0},
+        /* the default action splices: no name rule decided, nothing to verify */
+        {"UPDATE settings SET value = 'splice' WHERE key = 'default_action';", "other.test",
+         "203.0.113.9:443", 0, NULL, 0},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        struct ps_snapshot *s = fx_snapshot(c[i].sql, 1);
+        struct ps_query q = {c[i].sni, c[i].host, NULL, NULL, NULL, 0};
+        struct ps_decision d;
+        struct ps_verify_target t;
+        bool needed;
+
+        assert_non_null(s);
+        ps_decide(s, &q, &d);
+        needed = ps_decide_verify_target(s, &q, &d, &t);
+        if ((int)needed != c[i].needed)
+            fail_msg("case %zu: needed %d", i, needed);
+        if (needed) {
+            assert_string_equal(t.addr, c[i].addr);
+            assert_int_equal(t.port, c[i].port);
+            assert_string_equal(t.sni, "www.zoom.us");
+            ps_decide_verified(&d, 1 /* PS_VERIFY_FAILED */);
+            assert_int_equal(d.action, PS_ACTION_BUMP);
+            assert_int_equal(d.reason, PS_REASON_UNVERIFIED);
+            assert_string_equal(d.detail, "server not verified: verify-failed");
+        }
+        ps_snapshot_release(s);
+    }
+}
+
 static void
 test_vendor_defaults(void **state)
 {
@@ -225,6 +323,8 @@ main(void)
         cmocka_unit_test(test_no_rules_fails_closed),
         cmocka_unit_test(test_default_splice_not_for_bad_names),
         cmocka_unit_test(test_vendor_defaults),
+        cmocka_unit_test(test_sni_policies),
+        cmocka_unit_test(test_verify_target),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
