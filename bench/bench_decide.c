@@ -192,7 +192,7 @@ run(const char *path, long nq)
         long n = nq / nbatch;
         double b0 = now_s();
         for (i = 0; i < n; i++) {
-            struct ps_query qq = {q[i % per], NULL, "10.0.0.1", NULL, NULL, 1};
+            struct ps_query qq = {q[i % per], NULL, "10.0.0.1", NULL, NULL, 1, false};
             struct ps_decision d;
             ps_decide(s, &qq, &d);
             splices += d.action == PS_ACTION_SPLICE;

@@ -336,7 +336,7 @@ ps_decide(const struct ps_snapshot *snap, const struct ps_query *q, struct ps_de
         return;
     }
     /* No SNI, or an IP-literal SNI (not allowed by RFC 6066): what the settings say. */
-    if (q->sni == NULL && ps_snapshot_no_sni(snap) != PS_NO_SNI_HOST) {
+    if (q->sni == NULL && !q->sni_unseen && ps_snapshot_no_sni(snap) != PS_NO_SNI_HOST) {
         out->action = ps_snapshot_no_sni(snap) == PS_NO_SNI_BUMP ? PS_ACTION_BUMP
                                                                  : PS_ACTION_TERMINATE;
         out->reason = PS_REASON_POLICY;

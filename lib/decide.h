@@ -35,6 +35,8 @@ struct ps_query {
     const char *user;      /* proxy user name */
     const char *program;   /* client program name or path, from the endpoint agent */
     time_t now;            /* for rule expiry; 0 means "now" (time(NULL)) */
+    bool sni_unseen;       /* the host cannot see the SNI (the ICAP path decides before TLS):
+                            * a NULL sni is not "no SNI", and no_sni_action does not apply */
 };
 
 /* The answer. Pointers point into the snapshot (or static strings) and stay valid while the caller

@@ -369,6 +369,7 @@ make_query(ci_request_t *req, ci_headers_list_t *http, const char *target,
 
     memset(q, 0, sizeof(*q));
     q->host = target;
+    q->sni_unseen = true; /* REQMOD comes before any TLS byte: settings.no_sni_action is moot */
     q->client_ip = header_find(req->request_header, "X-Client-IP");
     q->program = header_find(http, cfg.program_header);
     v = header_find(req->request_header, cfg.user_header);

@@ -173,7 +173,7 @@ int
 ps_cmd_check(int argc, char **argv)
 {
     const char *db = NULL, *path;
-    struct ps_query q = {NULL, NULL, NULL, NULL, NULL, 0};
+    struct ps_query q = {NULL, NULL, NULL, NULL, NULL, 0, false};
     bool json = false, verify = false;
     struct vcheck v = {0};
     const struct ps_cli_opt opts[] = {

@@ -112,7 +112,7 @@ test_decide_table(void **state)
     (void)state;
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const struct dcase *c = &cases[i];
-        struct ps_query q = {c->sni, c->host, c->ip, c->user, c->program, 0};
+        struct ps_query q = {c->sni, c->host, c->ip, c->user, c->program, 0, false};
         struct ps_decision d;
         ps_decide(s, &q, &d);
         if (d.action != c->action || d.reason != c->reason ||
@@ -131,7 +131,7 @@ static void
 test_matched_values(void **state)
 {
     struct ps_snapshot *s = fx_snapshot(rules_sql, 0);
-    struct ps_query q = {"meet.zoom.us", NULL, "10.0.0.1", NULL, "/opt/Zoom.exe", 0};
+    struct ps_query q = {"meet.zoom.us", NULL, "10.0.0.1", NULL, "/opt/Zoom.exe", 0, false};
     struct ps_decision d;
 
     (void)state;
@@ -149,7 +149,7 @@ static void
 test_expiry_uses_now(void **state)
 {
     struct ps_snapshot *s = fx_snapshot(rules_sql, 0);
-    struct ps_query q = {"expired.test", NULL, NULL, NULL, NULL, 1000000000}; /* 2001 */
+    struct ps_query q = {"expired.test", NULL, NULL, NULL, NULL, 1000000000, false}; /* 2001 */
     struct ps_decision d;
 
     (void)state;
@@ -165,7 +165,7 @@ test_expiry_uses_now(void **state)
 static void
 test_no_rules_fails_closed(void **state)
 {
-    struct ps_query q = {"www.zoom.us", NULL, NULL, NULL, NULL, 0};
+    struct ps_query q = {"www.zoom.us", NULL, NULL, NULL, NULL, 0, false};
     struct ps_decision d;
 
     (void)state;
@@ -179,7 +179,7 @@ test_default_splice_not_for_bad_names(void **state)
 {
     struct ps_snapshot *s =
         fx_snapshot("UPDATE settings SET value = 'splice' WHERE key = 'default_action';", 0);
-    struct ps_query q = {"ok.test", NULL, NULL, NULL, NULL, 0};
+    struct ps_query q = {"ok.test", NULL, NULL, NULL, NULL, 0, false};
     struct ps_decision d;
 
     (void)state;
@@ -223,7 +223,7 @@ test_sni_policies(void **state)
     (void)state;
     for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
         struct ps_snapshot *s;
-        struct ps_query q = {c[i].sni, c[i].host, NULL, NULL, NULL, 0};
+        struct ps_query q = {c[i].sni, c[i].host, NULL, NULL, NULL, 0, false};
         struct ps_decision d;
 
         snprintf(sql, sizeof(sql),
@@ -236,6 +236,12 @@ test_sni_policies(void **state)
         if (d.action != c[i].action || d.reason != c[i].reason)
             fail_msg("case %zu (%s/%s, sni %s): got %s/%s", i, c[i].no_sni, c[i].ip_sni,
                      c[i].sni ? c[i].sni : "-", ps_action_str(d.action), ps_reason_str(d.reason));
+        if (c[i].sni == NULL) { /* the ICAP path: no SNI seen is not "no SNI" */
+            q.sni_unseen = true;
+            ps_decide(s, &q, &d);
+            assert_int_equal(d.action, S);
+            assert_int_equal(d.reason, PS_REASON_RULE);
+        }
         ps_snapshot_release(s);
     }
 }
@@ -266,7 +272,7 @@ test_verify_target(void **state)
     (void)state;
     for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
         struct ps_snapshot *s = fx_snapshot(c[i].sql, 1);
-        struct ps_query q = {c[i].sni, c[i].host, NULL, NULL, NULL, 0};
+        struct ps_query q = {c[i].sni, c[i].host, NULL, NULL, NULL, 0, false};
         struct ps_decision d;
         struct ps_verify_target t;
         bool needed;
@@ -293,7 +299,7 @@ static void
 test_vendor_defaults(void **state)
 {
     struct ps_snapshot *s = fx_snapshot(NULL, 1);
-    struct ps_query q = {"www.zoom.us", NULL, NULL, NULL, NULL, 0};
+    struct ps_query q = {"www.zoom.us", NULL, NULL, NULL, NULL, 0, false};
     struct ps_decision d;
     struct ps_snapshot_stats st;
 

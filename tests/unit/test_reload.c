@@ -21,7 +21,7 @@
 static enum ps_action
 zoom(struct ps_reload *r)
 {
-    struct ps_query q = {"www.zoom.us", NULL, NULL, NULL, NULL, 0};
+    struct ps_query q = {"www.zoom.us", NULL, NULL, NULL, NULL, 0, false};
     struct ps_decision d;
     struct ps_snapshot *s = ps_reload_acquire(r);
 
