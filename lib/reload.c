@@ -14,18 +14,26 @@
 /* How long one load waits for a writer's lock before giving up (the last good rules stay). */
 #define BUSY_MS 200
 
+/*
+ * Two locks, so that answering never waits on the file system:
+ * - snap_mu guards the snapshot pointer and the counters only. It is held for a pointer copy and a
+ *   reference count, never across a call out of this file: ps_reload_acquire() takes only this one.
+ * - poll_mu serialises checks (stat, open, SQLite). It is held across file-system calls and is
+ *   only ever try-locked, by the checking thread or a control command, never by a reader.
+ */
 struct ps_reload {
     char *path;
     unsigned interval_ms;
-    pthread_mutex_t mu;     /* guards everything below */
-    pthread_cond_t cv;      /* wakes the thread to stop */
+    pthread_mutex_t snap_mu;
     struct ps_snapshot *cur;
-    struct ps_store_fp seen; /* state of the files at the last attempt */
-    bool attempted, retry;  /* retry: the last attempt failed for a reason that may pass */
-    bool loading, stop, thread_started;
-    unsigned long long last_check_ms;
     unsigned long loads, failures;
-    char last_error[256];
+    pthread_mutex_t poll_mu;
+    struct ps_store_fp seen; /* state of the files at the last attempt */
+    bool attempted, retry;   /* retry: the last attempt failed for a reason that may pass */
+    unsigned long long last_check_ms;
+    pthread_mutex_t mu;      /* guards stop, for the thread */
+    pthread_cond_t cv;       /* wakes the thread to stop */
+    bool stop, thread_started;
     pthread_t thread;
 };
 
@@ -51,6 +59,8 @@ ps_reload_new(const char *db_path, unsigned interval_ms)
         return NULL;
     }
     r->interval_ms = interval_ms;
+    pthread_mutex_init(&r->snap_mu, NULL);
+    pthread_mutex_init(&r->poll_mu, NULL);
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
     return r;
@@ -71,64 +81,72 @@ ps_reload_free(struct ps_reload *r)
     ps_snapshot_release(r->cur);
     pthread_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->mu);
+    pthread_mutex_destroy(&r->poll_mu);
+    pthread_mutex_destroy(&r->snap_mu);
     free(r->path);
     free(r);
+}
+
+/* Publish the outcome of one load; the only place that writes the snapshot pointer. */
+static void
+publish(struct ps_reload *r, struct ps_snapshot *fresh, int rc)
+{
+    struct ps_snapshot *old = NULL;
+
+    pthread_mutex_lock(&r->snap_mu);
+    if (rc == 0) {
+        old = r->cur;
+        r->cur = fresh;
+        r->loads++;
+    } else {
+        r->failures++;
+    }
+    pthread_mutex_unlock(&r->snap_mu);
+    ps_snapshot_release(old);
 }
 
 int
 ps_reload_poll(struct ps_reload *r, bool force, struct ps_err *err)
 {
     struct ps_store_fp fp;
-    struct ps_snapshot *fresh = NULL, *old = NULL;
+    struct ps_snapshot *fresh = NULL;
     struct ps_err lerr;
     unsigned long long t = now_ms();
     int rc;
 
-    pthread_mutex_lock(&r->mu);
-    if (r->loading || (!force && r->attempted && t - r->last_check_ms < r->interval_ms)) {
-        pthread_mutex_unlock(&r->mu);
+    /* A check already running will see what this caller would: do not queue behind it. */
+    if (pthread_mutex_trylock(&r->poll_mu) != 0)
         return 0;
+    if (!force && r->attempted && t - r->last_check_ms < r->interval_ms) {
+        rc = 0;
+        goto done;
     }
     r->last_check_ms = t;
     if (ps_store_fingerprint(r->path, &fp) < 0) {
-        pthread_mutex_unlock(&r->mu);
-        return ps_err_set(err, PS_ETOOLONG, "%s: path too long", r->path);
+        rc = ps_err_set(err, PS_ETOOLONG, "%s: path too long", r->path);
+        goto done;
     }
     if (!force && r->attempted && !r->retry && memcmp(&fp, &r->seen, sizeof(fp)) == 0) {
-        pthread_mutex_unlock(&r->mu);
-        return 0;
+        rc = 0;
+        goto done;
     }
-    r->loading = true;
-    pthread_mutex_unlock(&r->mu);
-
     memset(&lerr, 0, sizeof(lerr));
     rc = ps_store_load(r->path, BUSY_MS, &fresh, &lerr);
-
-    pthread_mutex_lock(&r->mu);
-    r->loading = false;
     r->attempted = true;
     r->seen = fp;
-    if (rc == 0) {
-        old = r->cur;
-        r->cur = fresh;
-        r->loads++;
-        r->retry = false;
-        r->last_error[0] = '\0';
-    } else {
-        r->failures++;
-        /* A lock passes; a missing file may appear (its fingerprint changes when it does, but a
-         * busy DB's may not), so retry those on every interval. */
-        r->retry = rc == PS_EBUSY;
-        memcpy(r->last_error, lerr.msg, sizeof(r->last_error));
-    }
-    pthread_mutex_unlock(&r->mu);
-    ps_snapshot_release(old);
+    /* A lock passes; a busy DB's fingerprint may not change when it does, so retry those on
+     * every interval. */
+    r->retry = rc == PS_EBUSY;
+    publish(r, fresh, rc);
     if (rc < 0) {
         if (err != NULL)
             *err = lerr;
-        return rc;
+    } else {
+        rc = 1;
     }
-    return 1;
+done:
+    pthread_mutex_unlock(&r->poll_mu);
+    return rc;
 }
 
 static void *
@@ -191,18 +209,18 @@ ps_reload_acquire(struct ps_reload *r)
 {
     struct ps_snapshot *s;
 
-    pthread_mutex_lock(&r->mu);
+    pthread_mutex_lock(&r->snap_mu);
     s = ps_snapshot_ref(r->cur);
-    pthread_mutex_unlock(&r->mu);
+    pthread_mutex_unlock(&r->snap_mu);
     return s;
 }
 
 void
 ps_reload_stats(struct ps_reload *r, struct ps_reload_stats *out)
 {
-    pthread_mutex_lock(&r->mu);
+    pthread_mutex_lock(&r->snap_mu);
     out->loads = r->loads;
     out->failures = r->failures;
     out->have_rules = r->cur != NULL;
-    pthread_mutex_unlock(&r->mu);
+    pthread_mutex_unlock(&r->snap_mu);
 }

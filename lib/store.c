@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,19 +50,81 @@ db_err(sqlite3 *db, const char *path, const char *what, struct ps_err *err)
     return ps_err_set(err, rc, "%s: %s: %s", base(path), what, sqlite3_errmsg(db));
 }
 
+/*
+ * Every file SQLite opens (the DB, its journal, -wal, -shm) is opened with O_NONBLOCK, and one
+ * that turns out to be a FIFO, a device or a socket is refused: open(2) of a FIFO without
+ * O_NONBLOCK waits for a writer, forever, and a path swapped for one between our own check and
+ * SQLite's open must not hang the loader. O_NONBLOCK has no effect on regular files. The unix
+ * VFS's system-call table is per process, so this applies to every SQLite user in the process;
+ * it only ever refuses files SQLite cannot use as a database anyway.
+ */
+typedef int open_fn(const char *, int, int);
+static sqlite3_syscall_ptr real_open;
+static pthread_once_t guard_once = PTHREAD_ONCE_INIT;
+
+static int
+guarded_open(const char *path, int flags, int mode)
+{
+    struct stat st;
+    int fd = ((open_fn *)(void *)real_open)(path, flags | O_NONBLOCK, mode);
+
+    if (fd >= 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        close(fd);
+        errno = ENXIO;
+        return -1;
+    }
+    return fd;
+}
+
+static void
+install_guard(void)
+{
+    sqlite3_vfs *vfs = sqlite3_vfs_find("unix");
+
+    if (vfs == NULL || vfs->iVersion < 3 || vfs->xGetSystemCall == NULL)
+        return;
+    real_open = vfs->xGetSystemCall(vfs, "open");
+    if (real_open != NULL)
+        vfs->xSetSystemCall(vfs, "open", (sqlite3_syscall_ptr)(void *)guarded_open);
+}
+
+/* Check path without ever blocking: O_NONBLOCK, then fstat on what was really opened. */
+static int
+check_regular(const char *path, struct ps_err *err)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+    if (fd < 0)
+        return ps_err_set(err, errno == ENOENT ? PS_ENOENT : PS_EIO, "%s: %s", path,
+                          strerror(errno));
+    if (fstat(fd, &st) < 0) {
+        int rc = ps_err_set(err, PS_EIO, "%s: %s", path, strerror(errno));
+        close(fd);
+        return rc;
+    }
+    close(fd);
+    if (!S_ISREG(st.st_mode))
+        return ps_err_set(err, PS_EDB, "%s: not a regular file (%s)", path,
+                          S_ISDIR(st.st_mode)    ? "a directory"
+                          : S_ISFIFO(st.st_mode) ? "a FIFO"
+                          : S_ISSOCK(st.st_mode) ? "a socket"
+                                                 : "a device");
+    return 0;
+}
+
 static int
 open_ro(const char *path, int busy_ms, sqlite3 **out, struct ps_err *err)
 {
-    struct stat st;
     sqlite3 *db = NULL;
+    int rc;
 
-    if (stat(path, &st) < 0)
-        return ps_err_set(err, errno == ENOENT ? PS_ENOENT : PS_EIO, "%s: %s", path,
-                          strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return ps_err_set(err, PS_EDB, "%s: not a regular file", path);
+    pthread_once(&guard_once, install_guard);
+    rc = check_regular(path, err);
+    if (rc < 0)
+        return rc;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        int rc = ps_err_set(err, PS_EDB, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+        rc = ps_err_set(err, PS_EDB, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
         sqlite3_close(db);
         return rc;
     }
@@ -411,10 +474,13 @@ ps_store_fingerprint(const char *path, struct ps_store_fp *out)
     /* The header's file change counter (offset 24) moves on every commit in rollback-journal
      * mode, even when two commits land within one mtime tick and leave the size unchanged. */
     if (fp.f[0].exists) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        /* O_NONBLOCK: the path may be a FIFO (refused by the load; here it must not wait). */
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        struct stat st;
         if (fd >= 0) {
             unsigned char h[4];
-            if (pread(fd, h, sizeof(h), 24) == (ssize_t)sizeof(h))
+            if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                pread(fd, h, sizeof(h), 24) == (ssize_t)sizeof(h))
                 fp.change_counter = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 |
                                     (uint32_t)h[2] << 8 | h[3];
             close(fd);

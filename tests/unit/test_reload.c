@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -117,6 +119,87 @@ test_thread_picks_up_edit(void **state)
     fx_remove(db);
 }
 
+/* Milliseconds the reader waited for one answer. */
+static long
+answer_ms(struct ps_reload *r, enum ps_action *out)
+{
+    struct timespec a, b;
+
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    *out = zoom(r);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    return (b.tv_sec - a.tv_sec) * 1000L + (b.tv_nsec - a.tv_nsec) / 1000000L;
+}
+
+/*
+ * Issue 12 item 1: the DB path becomes a FIFO (nobody ever writes to it) or a directory while the
+ * reload thread runs. Every answer stays prompt and uses the last good rules; each is refused as
+ * a load failure; a good DB put back is loaded. Before the fix the thread's open() of the FIFO
+ * hung with the lock readers take, and so did every answer: SIGALRM then kills the test.
+ */
+static void
+test_not_a_regular_file(void **state)
+{
+    static const char *const kinds[] = {"fifo", "dir"};
+    char *db = fx_db(NULL, 1);
+    char aside[4096];
+    struct ps_reload *r = ps_reload_new(db, 20);
+    struct ps_err err = {0, ""};
+    struct ps_reload_stats st;
+    enum ps_action a;
+    size_t k;
+    int i;
+
+    (void)state;
+    snprintf(aside, sizeof(aside), "%s.good", db);
+    assert_int_equal(ps_reload_poll(r, true, &err), 1);
+    assert_int_equal(ps_reload_start(r), 0);
+    alarm(20); /* a hang is a failure, not a stuck test run */
+    for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        unsigned long failed;
+        ps_reload_stats(r, &st);
+        failed = st.failures;
+        assert_int_equal(rename(db, aside), 0);
+        if (k == 0)
+            assert_int_equal(mkfifo(db, 0644), 0);
+        else
+            assert_int_equal(mkdir(db, 0755), 0);
+        for (i = 0; i < 200 && st.failures == failed; i++) {
+            assert_true(answer_ms(r, &a) < 100);
+            assert_int_equal(a, PS_ACTION_SPLICE); /* the last good rules */
+            usleep(10000);
+            ps_reload_stats(r, &st);
+        }
+        assert_true(st.failures > failed); /* refused, as a load failure */
+        for (i = 0; i < 20; i++) { /* and answers stay prompt afterwards too */
+            assert_true(answer_ms(r, &a) < 100);
+            assert_int_equal(a, PS_ACTION_SPLICE);
+            usleep(10000);
+        }
+        /* the message names the path and says what is wrong */
+        assert_true(ps_reload_poll(r, true, &err) < 0);
+        assert_non_null(strstr(err.msg, db));
+        assert_non_null(strstr(err.msg, k == 0 ? "FIFO" : "directory"));
+        if (k == 0)
+            assert_int_equal(unlink(db), 0);
+        else
+            assert_int_equal(rmdir(db), 0);
+        fx_exec(aside, "UPDATE rules SET enabled = 0 WHERE name = 'Bypass Zoom - Pre-configured'",
+                0);
+        assert_int_equal(rename(aside, db), 0);
+        for (i = 0; i < 200 && zoom(r) != PS_ACTION_BUMP; i++)
+            usleep(10000);
+        assert_int_equal(zoom(r), PS_ACTION_BUMP); /* the good DB is back and loaded */
+        fx_exec(db, "UPDATE rules SET enabled = 1 WHERE name = 'Bypass Zoom - Pre-configured'", 0);
+        for (i = 0; i < 200 && zoom(r) != PS_ACTION_SPLICE; i++)
+            usleep(10000);
+        assert_int_equal(zoom(r), PS_ACTION_SPLICE);
+    }
+    alarm(0);
+    ps_reload_free(r);
+    fx_remove(db);
+}
+
 int
 main(void)
 {
@@ -124,6 +207,7 @@ main(void)
         cmocka_unit_test(test_missing_then_present),
         cmocka_unit_test(test_edits_and_broken_db),
         cmocka_unit_test(test_thread_picks_up_edit),
+        cmocka_unit_test(test_not_a_regular_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
