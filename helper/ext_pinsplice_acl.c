@@ -97,7 +97,7 @@ usage(FILE *f)
                "Output: [CHANNEL-ID] OK|ERR pinsplice_action_=A pinsplice_rule_=R message=M\n"
                "  --db PATH             rules database (default $PINSPLICE_DB, else\n"
                "                        " DEFAULT_DB ")\n"
-               "  --reload-interval MS  check the database for changes every MS ms (default 1000)\n"
+               "  --reload-interval MS  also check the DB every MS ms (default 1000; inotify first)\n"
                "  --fail-open           splice when no rules could be loaded (default: bump)\n"
                "  --concurrency         every line starts with a channel-ID\n"
                "  --no-concurrency      no line starts with a channel-ID\n"

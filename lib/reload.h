@@ -27,8 +27,11 @@ void ps_reload_free(struct ps_reload *r);
  */
 int ps_reload_poll(struct ps_reload *r, bool force, struct ps_err *err);
 
-/* Start a background thread that calls ps_reload_poll() every interval and logs failures with
- * ps_log (once per distinct failure). Returns 0 or PS_ENOMEM. Call after fork(), never before. */
+/* Start a background thread that checks the DB when inotify reports a write, rename, creation
+ * or removal of the DB, its -journal or -wal in its directory (debounced: 100 ms after the last
+ * event, at most 1 s after the first of a burst), and every interval in any case (the fallback
+ * when inotify is unavailable or loses events). Logs loads and failures with ps_log (a failure
+ * once until it changes). Returns 0 or PS_ENOMEM. Call after fork(), never before. */
 int ps_reload_start(struct ps_reload *r);
 
 /* The current snapshot with a reference taken, or NULL when no rules were ever loaded. */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,25 +50,177 @@ db_err(sqlite3 *db, const char *path, const char *what, struct ps_err *err)
     return ps_err_set(err, rc, "%s: %s: %s", base(path), what, sqlite3_errmsg(db));
 }
 
+/*
+ * Every file SQLite opens (the DB, its journal, -wal, -shm) is opened with O_NONBLOCK, and one
+ * that turns out to be a FIFO, a device or a socket is refused: open(2) of a FIFO without
+ * O_NONBLOCK waits for a writer, forever, and a path swapped for one between our own check and
+ * SQLite's open must not hang the loader. O_NONBLOCK has no effect on regular files. The unix
+ * VFS's system-call table is per process, so this applies to every SQLite user in the process;
+ * it only ever refuses files SQLite cannot use as a database anyway.
+ */
+typedef int open_fn(const char *, int, int);
+static sqlite3_syscall_ptr real_open;
+static pthread_once_t guard_once = PTHREAD_ONCE_INIT;
+
 static int
-open_ro(const char *path, int busy_ms, sqlite3 **out, struct ps_err *err)
+guarded_open(const char *path, int flags, int mode)
 {
     struct stat st;
-    sqlite3 *db = NULL;
+    int fd = ((open_fn *)(void *)real_open)(path, flags | O_NONBLOCK, mode);
 
-    if (stat(path, &st) < 0)
+    if (fd >= 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        close(fd);
+        errno = ENXIO;
+        return -1;
+    }
+    return fd;
+}
+
+static void
+install_guard(void)
+{
+    sqlite3_vfs *vfs = sqlite3_vfs_find("unix");
+
+    if (vfs == NULL || vfs->iVersion < 3 || vfs->xGetSystemCall == NULL)
+        return;
+    real_open = vfs->xGetSystemCall(vfs, "open");
+    if (real_open != NULL)
+        vfs->xSetSystemCall(vfs, "open", (sqlite3_syscall_ptr)(void *)guarded_open);
+}
+
+/*
+ * Check path without ever blocking: O_NONBLOCK, then fstat on what was really opened. Sets *st and
+ * *wal (the header says WAL mode: read and write versions 2, bytes 18-19).
+ */
+static int
+check_regular(const char *path, struct stat *st, bool *wal, struct ps_err *err)
+{
+    unsigned char h[2];
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+    if (fd < 0)
         return ps_err_set(err, errno == ENOENT ? PS_ENOENT : PS_EIO, "%s: %s", path,
                           strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return ps_err_set(err, PS_EDB, "%s: not a regular file", path);
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        int rc = ps_err_set(err, PS_EDB, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
-        sqlite3_close(db);
+    if (fstat(fd, st) < 0) {
+        int rc = ps_err_set(err, PS_EIO, "%s: %s", path, strerror(errno));
+        close(fd);
         return rc;
     }
-    sqlite3_busy_timeout(db, busy_ms);
-    *out = db;
+    *wal = S_ISREG(st->st_mode) && pread(fd, h, sizeof(h), 18) == (ssize_t)sizeof(h) &&
+           h[0] == 2 && h[1] == 2;
+    close(fd);
+    if (!S_ISREG(st->st_mode))
+        return ps_err_set(err, PS_EDB, "%s: not a regular file (%s)", path,
+                          S_ISDIR(st->st_mode)    ? "a directory"
+                          : S_ISFIFO(st->st_mode) ? "a FIFO"
+                          : S_ISSOCK(st->st_mode) ? "a socket"
+                                                  : "a device");
     return 0;
+}
+
+/* One read-only connection. frozen: see open_ro; before: the main file when it was opened. */
+struct ro_db {
+    sqlite3 *db;
+    bool frozen;
+    struct stat before;
+};
+
+static bool
+exists(const char *path, const char *suffix)
+{
+    char p[4096];
+    struct stat st;
+
+    if ((size_t)snprintf(p, sizeof(p), "%s%s", path, suffix) >= sizeof(p))
+        return true; /* cannot tell: take the safe branch (a normal open) */
+    return lstat(p, &st) == 0 || errno != ENOENT;
+}
+
+/* "file:" URI for path with immutable=1; everything but unreserved characters and '/' escaped. */
+static int
+immutable_uri(const char *path, char *out, size_t size)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+    const unsigned char *c;
+
+    n = (size_t)snprintf(out, size, "file:");
+    for (c = (const unsigned char *)path; *c != '\0'; c++) {
+        if (n + 4 >= size)
+            return PS_ETOOLONG;
+        if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+            strchr("/-._~", *c) != NULL) {
+            out[n++] = (char)*c;
+        } else {
+            out[n++] = '%';
+            out[n++] = hex[*c >> 4];
+            out[n++] = hex[*c & 15];
+        }
+    }
+    if ((size_t)snprintf(out + n, size - n, "?immutable=1") >= size - n)
+        return PS_ETOOLONG;
+    return 0;
+}
+
+/*
+ * Open path read-only. A WAL-mode DB with no -wal file holds every commit in the main file (the
+ * last writer checkpointed it and removed -wal and -shm), but SQLite would still want to create
+ * -shm, which a reader that may not write the directory (Squid's `proxy`) cannot: "attempt to
+ * write a readonly database". Such a file is opened immutable (no -shm, no locks) and marked
+ * frozen; close_ro() then refuses the read if a writer came along meanwhile. With a -wal file
+ * present, SQLite's own read-only WAL support applies (it needs -shm readable).
+ */
+static int
+open_ro(const char *path, int busy_ms, struct ro_db *out, struct ps_err *err)
+{
+    struct ro_db r = {NULL, false, {0}};
+    char uri[4096 * 3 + 32];
+    bool wal = false;
+    int rc, flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+
+    pthread_once(&guard_once, install_guard);
+    rc = check_regular(path, &r.before, &wal, err);
+    if (rc < 0)
+        return rc;
+    r.frozen = wal && !exists(path, "-wal") && !exists(path, "-shm");
+    if (r.frozen) {
+        if (immutable_uri(path, uri, sizeof(uri)) < 0)
+            return ps_err_set(err, PS_ETOOLONG, "%s: path too long", path);
+        flags |= SQLITE_OPEN_URI;
+    }
+    if (sqlite3_open_v2(r.frozen ? uri : path, &r.db, flags, NULL) != SQLITE_OK) {
+        rc = ps_err_set(err, PS_EDB, "%s: %s", path, r.db ? sqlite3_errmsg(r.db) : "cannot open");
+        sqlite3_close(r.db);
+        return rc;
+    }
+    sqlite3_busy_timeout(r.db, busy_ms);
+    *out = r;
+    return 0;
+}
+
+/*
+ * Close; for a frozen read, check that no writer appeared while it ran (a writer creates -wal
+ * before it writes anything, and a checkpoint changes the main file). Returns rc, or PS_EBUSY
+ * when the read may have seen a half-written file (the caller retries later).
+ */
+static int
+close_ro(struct ro_db *r, const char *path, int rc, struct ps_err *err)
+{
+    struct stat st;
+
+    sqlite3_close(r->db);
+    r->db = NULL;
+    if (!r->frozen || rc < 0)
+        return rc;
+    if (exists(path, "-wal") || stat(path, &st) < 0 || st.st_ino != r->before.st_ino ||
+        st.st_dev != r->before.st_dev || st.st_size != r->before.st_size ||
+        st.st_mtim.tv_sec != r->before.st_mtim.tv_sec ||
+        st.st_mtim.tv_nsec != r->before.st_mtim.tv_nsec ||
+        st.st_ctim.tv_sec != r->before.st_ctim.tv_sec ||
+        st.st_ctim.tv_nsec != r->before.st_ctim.tv_nsec)
+        return ps_err_set(err, PS_EBUSY, "%s: written while being read (WAL mode), will retry",
+                          path);
+    return rc;
 }
 
 static int
@@ -203,14 +356,16 @@ ps_store_load(const char *path, int busy_ms, struct ps_snapshot **out, struct ps
         {sql_categories, row_category},  {sql_sources, row_source},
         {sql_catdomains, row_catdomain},
     };
-    sqlite3 *db = NULL;
+    struct ro_db ro = {NULL, false, {0}};
+    sqlite3 *db;
     struct ps_builder *b = NULL;
     size_t i;
     int rc;
 
-    rc = open_ro(path, busy_ms, &db, err);
+    rc = open_ro(path, busy_ms, &ro, err);
     if (rc < 0)
         goto done;
+    db = ro.db;
     b = ps_builder_new();
     if (b == NULL) {
         rc = ps_err_set(err, PS_ENOMEM, "out of memory");
@@ -225,6 +380,7 @@ ps_store_load(const char *path, int busy_ms, struct ps_snapshot **out, struct ps
     for (i = 0; rc == 0 && i < sizeof(steps) / sizeof(steps[0]); i++)
         rc = each_row(db, path, steps[i].sql, steps[i].fn, b, err);
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    rc = close_ro(&ro, path, rc, err);
     if (rc < 0) {
         if (rc == PS_EINVAL)
             ps_err_prefix(err, "%s", base(path));
@@ -234,7 +390,7 @@ ps_store_load(const char *path, int busy_ms, struct ps_snapshot **out, struct ps
     b = NULL;
 done:
     ps_builder_free(b);
-    sqlite3_close(db);
+    sqlite3_close(ro.db);
     return rc;
 }
 
@@ -336,13 +492,15 @@ ps_store_foreach(const char *path, ps_store_entry_fn *fn, void *ud, struct ps_er
         " FROM rule_sources e JOIN rules r ON r.id = e.rule_id"
         " UNION ALL SELECT 'known-category', 0, NULL, 1, name, 0, NULL, NULL FROM categories"
         " ORDER BY 8, 2, 1, 5";
-    sqlite3 *db = NULL;
+    struct ro_db ro = {NULL, false, {0}};
+    sqlite3 *db;
     sqlite3_stmt *st = NULL;
     int rc, step = SQLITE_DONE, pass;
 
-    rc = open_ro(path, 1000, &db, err);
+    rc = open_ro(path, 1000, &ro, err);
     if (rc < 0)
         return rc;
+    db = ro.db;
     if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
         (rc = check_version(db, path, err)) < 0) {
         if (rc == 0)
@@ -383,7 +541,26 @@ ps_store_foreach(const char *path, ps_store_entry_fn *fn, void *ud, struct ps_er
 done:
     sqlite3_finalize(st);
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    sqlite3_close(db);
+    return close_ro(&ro, path, rc, err);
+}
+
+/* Read len bytes at off of a regular file, never blocking (the path may be a FIFO: that is
+ * refused by the load; here it must not wait). Returns 0 or -1; buf is unchanged on -1. */
+static int
+read_at(const char *path, off_t off, unsigned char *buf, size_t len)
+{
+    unsigned char tmp[16];
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY), rc = -1;
+
+    if (fd < 0)
+        return -1;
+    if (len <= sizeof(tmp) && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+        pread(fd, tmp, len, off) == (ssize_t)len) {
+        memcpy(buf, tmp, len);
+        rc = 0;
+    }
+    close(fd);
     return rc;
 }
 
@@ -411,15 +588,15 @@ ps_store_fingerprint(const char *path, struct ps_store_fp *out)
     /* The header's file change counter (offset 24) moves on every commit in rollback-journal
      * mode, even when two commits land within one mtime tick and leave the size unchanged. */
     if (fp.f[0].exists) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            unsigned char h[4];
-            if (pread(fd, h, sizeof(h), 24) == (ssize_t)sizeof(h))
-                fp.change_counter = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 |
-                                    (uint32_t)h[2] << 8 | h[3];
-            close(fd);
-        }
+        unsigned char h[4];
+        if (read_at(path, 24, h, sizeof(h)) == 0)
+            fp.change_counter = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 |
+                                (uint32_t)h[2] << 8 | h[3];
     }
+    /* In WAL mode, a WAL restarted from its start (same size, maybe the same tick) gets a new
+     * checkpoint sequence and salt (offsets 12-19 of its header). */
+    if (fp.f[1].exists && snprintf(p, sizeof(p), "%s-wal", path) > 0)
+        (void)read_at(p, 12, fp.wal_header, sizeof(fp.wal_header));
     *out = fp;
     return 0;
 }

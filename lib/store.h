@@ -46,8 +46,10 @@ typedef int ps_store_entry_fn(const struct ps_store_entry *e, void *ud);
  * the callback's non-zero value, or a PS_E* code. */
 int ps_store_foreach(const char *path, ps_store_entry_fn *fn, void *ud, struct ps_err *err);
 
-/* What identifies one state of the DB files, for reload.c: the main file and its WAL (stat), and
- * the header's change counter. Equal fingerprints: nothing was committed in between. */
+/* What identifies one state of the DB files, for reload.c: the main file and its WAL (stat), the
+ * main header's change counter (moves on every commit in rollback-journal mode) and the WAL
+ * header's checkpoint sequence and salt (change when a writer restarts the WAL from its start,
+ * which can leave its size unchanged). Equal fingerprints: nothing was committed in between. */
 struct ps_store_fp {
     struct {
         bool exists;
@@ -55,6 +57,7 @@ struct ps_store_fp {
         long long size, mtime_ns;
     } f[2];
     uint32_t change_counter;
+    unsigned char wal_header[8];
 };
 /* Fill *out for path (a missing file is a valid state). Returns 0 or PS_ETOOLONG. */
 int ps_store_fingerprint(const char *path, struct ps_store_fp *out);

@@ -68,7 +68,7 @@ static void
 cfg_defaults(void)
 {
     snprintf(cfg.db, sizeof(cfg.db), "%s", DEFAULT_DB);
-    cfg.reload_ms = 5000;
+    cfg.reload_ms = 1000;
     snprintf(cfg.program_header, sizeof(cfg.program_header), "X-Client-Process");
     snprintf(cfg.decision_header, sizeof(cfg.decision_header), "X-Pinsplice-Action");
     snprintf(cfg.user_header, sizeof(cfg.user_header), "X-Client-Username");

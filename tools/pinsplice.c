@@ -40,14 +40,19 @@ static const struct command commands[] = {
      "file renamed into place. The parent directory is created (mode 0755) if missing;\n"
      "the database gets mode 0644 so Squid's helper user can read it.\n\n"
      "Options:\n" DB_OPT "  --force        replace an existing database (its rules are lost)\n"},
-    {"db", "check", ps_cmd_db_check, "[--db PATH] [--json]",
+    {"db", "check", ps_cmd_db_check, "[--db PATH] [--json | --as USER]",
      "report broken, dangerous, duplicate and shadowed rule entries",
      "Check the rules database: names the matcher cannot use, entries on a public suffix,\n"
      "duplicate and shadowed entries, rules with no entries, bad sources, unknown\n"
      "categories, expired rules. One line per finding:\n"
      "  PATH: rule 'NAME': SEVERITY: MESSAGE [CHECK]\n"
-     "Exit status: 0 no findings, 1 findings, 2 error.\n\n"
-     "Options:\n" DB_OPT "  --json         print one JSON object instead of text\n"},
+     "With --as USER (as root), first check as USER (Squid's helper user, c-icap's\n"
+     "User) that every directory up to the DB can be entered, that the DB, its journal,\n"
+     "-wal and -shm can be read, and that the rules load:\n"
+     "  PATH: as USER: FILE: ok (read) | absent | error: ...\n"
+     "Exit status: 0 no findings, 1 findings (or USER cannot load the rules), 2 error.\n\n"
+     "Options:\n" DB_OPT "  --json         print one JSON object instead of text\n"
+     "  --as USER      report whether USER can read and load the DB\n"},
     {NULL, "check", ps_cmd_check,
      "[--db PATH] [--sni NAME] [--host NAME[:PORT]] [--src IP] [--user USER] [--program P] "
      "[--verify] [--json]",

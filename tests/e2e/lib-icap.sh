@@ -24,7 +24,7 @@
 #                        204 c-icap-client prints the CONNECT it sent: "" unless it sent one)
 #   ICAP_MODULE          the srv_pinsplice.so under test
 # Settings: ICAP_WRAPPER (a command put before c-icap, e.g. "valgrind --log-file=..."),
-#   ICAP_DB, ICAP_RELOAD, ICAP_EXTRA, ICAP_DEBUG, ICAP_START_SERVERS, ICAP_THREADS (see icap_conf).
+#   ICAP_DB, ICAP_RELOAD ("default": no ReloadInterval line), ICAP_EXTRA, ICAP_DEBUG, ICAP_START_SERVERS, ICAP_THREADS (see icap_conf).
 
 : "${ICAP_MODULE:=$PS_BUILDDIR/module/.libs/srv_pinsplice.so}"
 ICAP_PID=""
@@ -67,7 +67,7 @@ LogFormat pinsplice "%tl %a %im %is %iu %huo {%{Host}>ho} %{pinsplice:action}Sa 
 AccessLog $ICAP_ACCESS_LOG pinsplice
 Service pinsplice $(basename "$ICAP_MODULE")
 pinsplice.Database ${ICAP_DB:-$E2E_DB}
-pinsplice.ReloadInterval ${ICAP_RELOAD:-1}
+$([ "${ICAP_RELOAD:-1}" = default ] || echo "pinsplice.ReloadInterval ${ICAP_RELOAD:-1}")
 ${ICAP_EXTRA:-}
 EOF
 }

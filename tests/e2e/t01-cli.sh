@@ -70,7 +70,7 @@ t_run help db init
 e2e_expect "help db init: exit status" 0 "$RC"
 e2e_expect "help db init: synopsis" "Usage: pinsplice db init [--db PATH] [--force]" "${OUT%%$nl*}"
 t_run db check --help
-e2e_expect "db check --help: synopsis" "Usage: pinsplice db check [--db PATH] [--json]" "${OUT%%$nl*}"
+e2e_expect "db check --help: synopsis" "Usage: pinsplice db check [--db PATH] [--json | --as USER]" "${OUT%%$nl*}"
 t_run check --frob
 t_expect "unknown option" 2 "" \
     "pinsplice check: unknown option '--frob'${nl}Try 'pinsplice help check'."

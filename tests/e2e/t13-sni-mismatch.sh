@@ -32,11 +32,11 @@ e2e_expect "no SNI: access.log SNI" "-" "$(e2e_field sni)"
 
 # settings.no_sni_action (issue 15): the same no-SNI connection, bumped by policy, then terminated.
 e2e_sql "UPDATE settings SET value = 'bump' WHERE key = 'no_sni_action'"
-sleep 4 # the helper's reload, and Squid's cached answer for the same line (ttl)
+sleep 2 # the helper reloads on the edit (inotify); the snippet has ttl=0
 e2e_check_sclient bump "no_sni_action bump: CONNECT www.zoom.us, no SNI" www.zoom.us --no-sni
 e2e_check_sclient splice "no_sni_action bump: with an SNI, the rule still splices" www.zoom.us zoom.us
 e2e_sql "UPDATE settings SET value = 'terminate' WHERE key = 'no_sni_action'"
-sleep 4
+sleep 2
 e2e_sclient www.zoom.us --no-sni
 e2e_expect_not "no_sni_action terminate: no TLS session with anyone" 0 "$E2E_RC"
 e2e_expect "no_sni_action terminate: no certificate seen" "" "$E2E_ISSUER"

@@ -135,7 +135,7 @@ e2e_expect "check --verify --json, genuine: action and verdict" "splice verified
 
 # ---- splice_verify = 'off': the name is trusted, as before -------------------------------------
 e2e_sql "UPDATE settings SET value = 'off' WHERE key = 'splice_verify'"
-sleep 4 # the helper's reload (1 s) and Squid's answer cache (ttl=3)
+sleep 2 # the helper reloads on the edit (inotify); the snippet has ttl=0
 e2e_curl --pin --port "$attacker" --connect-to 127.0.0.1 --fresh www.zoom.us
 e2e_log_connect
 e2e_expect "splice_verify off: attacker spliced (access.log)" splice "$(e2e_field action)"
