@@ -5,7 +5,7 @@
 # it cannot ask about), reports each as not a regular file in cache.log, and loads the good DB
 # once it is back.
 . "$(dirname "$0")/lib.sh"
-e2e_init t29-db-fifo
+e2e_init t26-db-fifo
 E2E_LOG_ALLOW='^ext_pinsplice_acl: ERROR: .*rules\.db: (not a regular file \((a FIFO|a directory)\)|No such file or directory) \(keeping the last good rules\)'
 e2e_pki
 e2e_origin_start
