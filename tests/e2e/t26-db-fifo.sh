@@ -1,5 +1,5 @@
 #!/bin/bash
-# t29 (fault, issue 12 item 1): the DB path becomes a FIFO nobody writes to, then a directory,
+# t26 (fault, issue 12 item 1): the DB path becomes a FIFO nobody writes to, then a directory,
 # while Squid runs with the helper. The helper keeps answering every connection promptly with the
 # last good rules (a helper that waited on the FIFO would stop answering, and Squid splices what
 # it cannot ask about), reports each as not a regular file in cache.log, and loads the good DB
@@ -43,6 +43,6 @@ if e2e_poll 15 e2e_pinned_rc_is 90 --fresh www.zoom.us; then
 else
     e2e_fail "good DB back: still the old rules after 15 s"
 fi
-e2e_check_helpers_same "after t29" "$helpers"
-e2e_check_squid_healthy "after t29"
+e2e_check_helpers_same "after t26" "$helpers"
+e2e_check_squid_healthy "after t26"
 e2e_finish
