@@ -41,6 +41,7 @@ struct ps_reload {
     pthread_mutex_t poll_mu;
     struct ps_store_fp seen; /* state of the files at the last attempt */
     bool attempted, retry;   /* retry: the last attempt failed for a reason that may pass */
+    unsigned long long busy_since; /* first of consecutive "database is locked" loads, or 0 */
     unsigned long long last_check_ms;
     int stop_pipe[2];        /* ps_reload_free() writes to [1] to stop the thread */
     bool thread_started;
@@ -240,6 +241,8 @@ watch_read(struct watch *w)
     return hit || reopen;
 }
 
+#define BUSY_REPORT_MS 2000ULL
+
 static void
 check_and_log(struct ps_reload *r, bool prompt, char *reported, size_t size)
 {
@@ -248,6 +251,19 @@ check_and_log(struct ps_reload *r, bool prompt, char *reported, size_t size)
 
     memset(&err, 0, sizeof(err));
     rc = check(r, false, prompt, &err);
+    /* A lock that passes is a writer committing (sqlite3, db publish, an import): retried, not
+     * reported. A lock held for BUSY_REPORT_MS is reported like any other failure. */
+    if (rc == PS_EBUSY) {
+        unsigned long long t = now_ms();
+        if (r->busy_since == 0)
+            r->busy_since = t;
+        if (t - r->busy_since < BUSY_REPORT_MS) {
+            ps_log(PS_LOG_DEBUG, "%s (retrying)", err.msg);
+            return;
+        }
+    } else {
+        r->busy_since = 0;
+    }
     if (rc < 0 && strcmp(err.msg, reported) != 0) {
         /* Reported once per distinct failure: a DB that stays broken does not flood the log. */
         ps_log(PS_LOG_ERROR, "%s (keeping the last good rules)", err.msg);
