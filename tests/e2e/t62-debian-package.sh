@@ -75,10 +75,13 @@ e2e_expect "proxy can read $db" 0 "$(runuser -u proxy -- test -r "$db"; echo $?)
 e2e_expect "AppArmor local include added" 1 \
     "$(grep -cxF 'include if exists <local/pinsplice-squid>' "$AA_LOCAL")"
 e2e_expect "install enabled nothing in Squid" "" "$(ls /etc/squid/conf.d | grep pinsplice)"
-sum_before=$(sha256sum "$db")
+sqlite3 "$db" "INSERT INTO add_domain(rule, domain) VALUES ('Bypass Zoom - Pre-configured', 'local-edit.test');" \
+    2>"$E2E_DIR/sqlite.err" || e2e_die "local edit: $(cat "$E2E_DIR/sqlite.err")"
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --reinstall "$E2E_DIR"/src/pinsplice_*.deb \
     >>"$E2E_DIR/apt.log" 2>&1
-e2e_expect_match "reinstall keeps the DB (db update only merges the catalogue)" '.' "$(ls "$db")"
+e2e_expect "upgrade path (reinstall) ran db update without error" 0 "$(grep -c 'run it by hand' "$E2E_DIR/apt.log")"
+e2e_expect "upgrade keeps a local edit" 1 \
+    "$(sqlite3 "$db" "SELECT count(*) FROM rule_domains WHERE domain = 'local-edit.test';")"
 
 # 2. The documented opt-in step, and a Squid that includes Debian's conf.d like squid.conf does.
 ln -s /usr/share/pinsplice/squid-conf/debian.conf "$LINK"
