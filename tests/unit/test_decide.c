@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "decide.h"
+#include "err.h"
 #include "fixture.h"
 #include "snapshot.h"
 
@@ -174,6 +175,28 @@ test_no_rules_fails_closed(void **state)
     assert_int_equal(d.reason, PS_REASON_NO_RULES);
 }
 
+/* A snapshot with no rule at all (issue 12 item 11): the builder used to call qsort(NULL, 0, ...),
+ * undefined behaviour that aborts the --enable-ubsan build before any answer. It must build, and
+ * decide the default (bump). */
+static void
+test_empty_builder(void **state)
+{
+    struct ps_builder *b = ps_builder_new();
+    struct ps_snapshot *s = NULL;
+    struct ps_err err = {0, ""};
+    struct ps_query q = {"www.zoom.us", NULL, NULL, NULL, NULL, 0};
+    struct ps_decision d;
+
+    (void)state;
+    assert_non_null(b);
+    assert_int_equal(ps_builder_finish(b, &s, &err), 0);
+    assert_non_null(s);
+    ps_decide(s, &q, &d);
+    assert_int_equal(d.action, PS_ACTION_BUMP);
+    assert_int_equal(d.reason, PS_REASON_DEFAULT);
+    ps_snapshot_release(s); /* the builder was consumed by finish */
+}
+
 static void
 test_default_splice_not_for_bad_names(void **state)
 {
@@ -321,6 +344,7 @@ main(void)
         cmocka_unit_test(test_matched_values),
         cmocka_unit_test(test_expiry_uses_now),
         cmocka_unit_test(test_no_rules_fails_closed),
+        cmocka_unit_test(test_empty_builder),
         cmocka_unit_test(test_default_splice_not_for_bad_names),
         cmocka_unit_test(test_vendor_defaults),
         cmocka_unit_test(test_sni_policies),
