@@ -87,7 +87,9 @@ try_ip(const char *s, size_t len, char out[PS_NAME_MAX + 1], enum ps_name_kind *
     char buf[64];
     unsigned char bin[16];
 
-    if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+    bool bracketed = len >= 2 && s[0] == '[' && s[len - 1] == ']';
+
+    if (bracketed) {
         s++;
         len -= 2;
     }
@@ -103,7 +105,8 @@ try_ip(const char *s, size_t len, char out[PS_NAME_MAX + 1], enum ps_name_kind *
         *kind = PS_NAME_IPV6;
         return 1;
     }
-    if (inet_pton(AF_INET, buf, bin) != 1)
+    /* Brackets hold an IPv6 literal only (RFC 3986 IP-literal): "[1.2.3.4]" is no address. */
+    if (bracketed || inet_pton(AF_INET, buf, bin) != 1)
         return 0;
     memcpy(out, buf, len + 1);
     *kind = PS_NAME_IPV4;
@@ -276,6 +279,19 @@ parse_port(const char *s, size_t len, unsigned *out)
     return 0;
 }
 
+static bool
+ipv6_literal(const char *s, size_t len)
+{
+    char buf[64];
+    unsigned char bin[16];
+
+    if (len == 0 || len >= sizeof(buf) || memchr(s, ':', len) == NULL)
+        return false;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return inet_pton(AF_INET6, buf, bin) == 1;
+}
+
 int
 ps_name_split_hostport(const char *in, size_t len, const char **host, size_t *host_len,
                        unsigned *port_out, struct ps_err *err)
@@ -290,6 +306,11 @@ ps_name_split_hostport(const char *in, size_t len, const char **host, size_t *ho
         size_t rest;
         if (close == NULL)
             return ps_err_set(err, PS_EINVAL, "unterminated '[' in host '%.*s'",
+                              (int)(len < 80 ? len : 80), in);
+        /* Brackets are for an IPv6 literal (RFC 3986): "[zoom.us]:443" is not the domain
+         * zoom.us, and "[1.2.3.4]" is not an IPv4 address. */
+        if (!ipv6_literal(in + 1, (size_t)(close - in - 1)))
+            return ps_err_set(err, PS_EINVAL, "brackets without an IPv6 address in host '%.*s'",
                               (int)(len < 80 ? len : 80), in);
         rest = len - (size_t)(close + 1 - in);
         if (rest > 0 && (close[1] != ':' || parse_port(close + 2, rest - 1, &port) < 0))
