@@ -296,7 +296,8 @@ normalize_field(const char *in, char *buf, enum ps_name_kind *kind, bool is_host
 
     if (is_host && ps_name_split_hostport(in, hlen, &h, &hlen, &port, NULL) < 0)
         return -1;
-    return ps_name_normalize(h, hlen, buf, kind, NULL);
+    /* The Squid paths: an SNI or CONNECT host is ASCII or it is a bad name (issue 12). */
+    return ps_name_normalize_ascii(h, hlen, buf, kind, NULL);
 }
 
 void
@@ -430,7 +431,7 @@ ps_decide_verify_target(const struct ps_snapshot *snap, const struct ps_query *q
     if (ps_snapshot_verify(snap, &t->trust, &t->timeout_ms) == PS_SPLICE_VERIFY_OFF)
         return false;
     if (ps_name_split_hostport(q->host, strlen(q->host), &h, &hlen, &port, NULL) < 0 ||
-        ps_name_normalize(h, hlen, buf, &kind, NULL) < 0 || kind == PS_NAME_DOMAIN ||
+        ps_name_normalize_ascii(h, hlen, buf, &kind, NULL) < 0 || kind == PS_NAME_DOMAIN ||
         strlen(buf) >= sizeof(t->addr))
         return false; /* a name CONNECT: Squid resolves it itself */
     memcpy(t->addr, buf, strlen(buf) + 1);

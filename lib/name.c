@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,9 +182,9 @@ fast_ascii(const char *in, size_t len, char *out, bool *maybe_ip)
     return "numeric last label (an IP address, not a name)";
 }
 
-int
-ps_name_normalize(const char *in, size_t len, char out[PS_NAME_MAX + 1], enum ps_name_kind *kind,
-                  struct ps_err *err)
+static int
+normalize(const char *in, size_t len, bool idn, char out[PS_NAME_MAX + 1],
+          enum ps_name_kind *kind, struct ps_err *err)
 {
     char buf[PS_NAME_MAX + 1];
     const char *why;
@@ -231,6 +232,9 @@ ps_name_normalize(const char *in, size_t len, char out[PS_NAME_MAX + 1], enum ps
             return ps_err_set(err, PS_ETOOLONG, "name '%.40s...' over 253 characters", in);
         return ps_err_set(err, PS_EINVAL, "bad name '%.*s': %s", (int)(len < 80 ? len : 80), in,
                           why);
+    } else if (!idn) {
+        return ps_err_set(err, PS_EINVAL, "non-ASCII name '%.*s': a server name on the wire is "
+                          "ASCII (A-labels, RFC 6066)", (int)(len < 80 ? len : 80), in);
     } else {
         char raw[RAW_MAX + 1];
         char *alabel = NULL;
@@ -258,6 +262,53 @@ ps_name_normalize(const char *in, size_t len, char out[PS_NAME_MAX + 1], enum ps
     memcpy(out, buf, strlen(buf) + 1);
     *kind = PS_NAME_DOMAIN;
     return 0;
+}
+
+int
+ps_name_normalize(const char *in, size_t len, char out[PS_NAME_MAX + 1], enum ps_name_kind *kind,
+                  struct ps_err *err)
+{
+    return normalize(in, len, true, out, kind, err);
+}
+
+int
+ps_name_normalize_ascii(const char *in, size_t len, char out[PS_NAME_MAX + 1],
+                        enum ps_name_kind *kind, struct ps_err *err)
+{
+    return normalize(in, len, false, out, kind, err);
+}
+
+static bool
+has_non_ascii(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s >= 0x80)
+            return true;
+    return false;
+}
+
+int
+ps_name_to_ascii(const char *in, bool is_host, char out[PS_NAME_ASCII_MAX], struct ps_err *err)
+{
+    char name[PS_NAME_MAX + 1];
+    enum ps_name_kind kind;
+    const char *h = in;
+    size_t hlen;
+    unsigned port = 0;
+    int rc;
+
+    if (in == NULL || !has_non_ascii(in))
+        return 0;
+    hlen = strlen(in);
+    if (is_host && (rc = ps_name_split_hostport(in, hlen, &h, &hlen, &port, err)) < 0)
+        return rc;
+    if ((rc = ps_name_normalize(h, hlen, name, &kind, err)) < 0)
+        return rc;
+    if (port != 0)
+        snprintf(out, PS_NAME_ASCII_MAX, "%s:%u", name, port);
+    else
+        memcpy(out, name, strlen(name) + 1);
+    return 1;
 }
 
 static int

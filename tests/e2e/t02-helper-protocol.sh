@@ -361,6 +361,31 @@ expect_file "--fail-open without rules: splice; malformed lines still ERR" "$E2E
 batch 6b "$E2E_DIR/6.in" --db "$DB" --fail-open
 e2e_expect "--fail-open with rules: the rules decide" "1 $OK_ZOOM" "$(head -n 1 "$B_OUT")"
 
+# ---- 6b. names that are not ASCII, bracketed names (issue 12 items 8, 12) ----------------------
+# RFC 6066 sends host names as ASCII: UTS#46 would fold a zero-width space (U+200B), a fullwidth
+# or ideographic dot into www.zoom.us, a name the client never sent. Brackets hold an IPv6
+# address, never a domain. Each is a bad name, bumped; the plain name still splices.
+cat >"$E2E_DIR/6b.in" <<'EOF'
+www.zoom.us%E2%80%8B www.zoom.us:443 192.0.2.1 - - splice
+www.zoom.us www.zoom%EF%BC%8Eus:443 192.0.2.1 - - splice
+www%E3%80%82zoom.us www.zoom.us:443 192.0.2.1 - - splice
+- www.zoom.us%E2%80%8B:443 192.0.2.1 - - splice
+- [www.zoom.us]:443 192.0.2.1 - - splice
+[www.zoom.us] www.zoom.us:443 192.0.2.1 - - splice
+www.zoom.us www.zoom.us:443 192.0.2.1 - - splice
+EOF
+cat >"$E2E_DIR/6b.want" <<EOF
+ERR pinsplice_action_=bump pinsplice_rule_=- message="bad server name: bad SNI"
+ERR pinsplice_action_=bump pinsplice_rule_=- message="bad server name: bad CONNECT host"
+ERR pinsplice_action_=bump pinsplice_rule_=- message="bad server name: bad SNI"
+ERR pinsplice_action_=bump pinsplice_rule_=- message="bad server name: bad CONNECT host"
+ERR pinsplice_action_=bump pinsplice_rule_=- message="bad server name: bad CONNECT host"
+ERR pinsplice_action_=bump pinsplice_rule_=- message="bad server name: bad SNI"
+$OK_ZOOM
+EOF
+batch 6b "$E2E_DIR/6b.in" --db "$DB"
+expect_file "non-ASCII and bracketed names: bumped as bad names" "$E2E_DIR/6b.want" "$B_OUT"
+
 # ---- 7. command line ---------------------------------------------------------------------------
 : >"$E2E_DIR/empty.in"
 for args in "--bogus" "--reload-interval abc" "--reload-interval 0" "--reload-interval" \
