@@ -61,6 +61,15 @@ struct ps_decision {
 void ps_decide(const struct ps_snapshot *snap, const struct ps_query *q, struct ps_decision *out);
 
 /*
+ * The fail-open policy, one place for the helper (--fail-open) and the module
+ * (pinsplice.FailOpen): the action to answer for decision d. Fail-open means only "no rules are
+ * loaded": it turns a PS_REASON_NO_RULES bump into splice and nothing else. Malformed input
+ * (bad-name, bad-input) is bumped in every mode; ps_decide checks the input before it looks at
+ * the rules, so no rules never hides it. d NULL (the caller could not decide) is bump.
+ */
+enum ps_action ps_decide_fail_open(const struct ps_decision *d, bool fail_open);
+
+/*
  * Server verification (lib/verify.h). A splice that only the client's word justifies (a rule
  * matched the SNI's name, or its category, while the CONNECT destination is an IP literal that
  * the client chose) must wait for a check that the server at that address holds a valid

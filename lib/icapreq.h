@@ -71,20 +71,14 @@ int ps_icapreq_escape(const char *in, char *out, size_t size, struct ps_err *err
 
 /*
  * The user name carried by an ICAP header value. base64: the value is base64 (Squid's
- * `icap_client_username_encode on`, and always for X-Authenticated-User). A "scheme://" prefix
- * (X-Authenticated-User's "Local://name") is removed; surrounding spaces are trimmed.
+ * `icap_client_username_encode on`, and always for X-Authenticated-User). The header value's
+ * surrounding spaces are trimmed; nothing else is removed (Squid prefixes nothing), so the name
+ * is compared exactly as the helper compares %un.
  * Returns 0 and out, PS_EINVAL for NULL/empty, bad base64, a decoded NUL or control character,
  * PS_ETOOLONG past PS_ICAPREQ_USER_MAX. On error out is unchanged.
  */
 int ps_icapreq_user(const char *value, bool base64, char out[PS_ICAPREQ_USER_MAX + 1],
                     struct ps_err *err);
-
-/*
- * The action to announce for a decision: d->action, except that fail_open turns a NO_RULES
- * decision (rules never loaded) into SPLICE. Every other reason keeps its action, so a malformed
- * request still bumps with fail_open on.
- */
-enum ps_action ps_icapreq_action(const struct ps_decision *d, bool fail_open);
 
 /*
  * Must the answer to a CONNECT carry the decision header in a modified request (ICAP 200), or is

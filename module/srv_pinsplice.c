@@ -445,7 +445,7 @@ decide_connect(ci_request_t *req, ci_headers_list_t *http, const char *target)
         snprintf(rule, sizeof(rule), "(label-too-long)");
     if (ps_icapreq_escape(d.server_name, name, sizeof(name), NULL) < 0)
         name[0] = '\0';
-    action = ps_icapreq_action(&d, cfg.fail_open != 0);
+    action = ps_decide_fail_open(&d, cfg.fail_open != 0);
     ps_snapshot_release(snap);
     announce(req, action, rule, ps_reason_str(d.reason), name);
     return action;

@@ -113,8 +113,13 @@ expect_decision "source outside" lab.test:443 bump "(default)" -x "X-Client-IP: 
 expect_decision "no client IP" lab.test:443 bump "(default)"
 expect_decision "user alice" user.test:443 splice "Alice only" -x "X-Client-Username: alice"
 expect_decision "user bob" user.test:443 bump "(default)" -x "X-Client-Username: bob"
-expect_decision "X-Authenticated-User Local://alice" user.test:443 splice "Alice only" \
+expect_decision "X-Authenticated-User alice (base64, as Squid sends it)" user.test:443 splice \
+    "Alice only" -x "X-Authenticated-User: $(printf 'alice' | base64)"
+# Squid prefixes nothing: a "scheme://" is part of the name, compared exactly (issue 12 item 6).
+expect_decision "X-Authenticated-User Local://alice is not alice" user.test:443 bump "(default)" \
     -x "X-Authenticated-User: $(printf 'Local://alice' | base64)"
+expect_decision "user mallory://alice is not alice" user.test:443 bump "(default)" \
+    -x "X-Client-Username: mallory://alice"
 expect_decision "program from a trusted source" prog.test:443 splice "Zoom tool" \
     -x "X-Client-IP: 10.9.8.7" -hx 'X-Client-Process: C:\Program Files\Zoom\ZoomTool.EXE'
 expect_decision "program from an untrusted source" prog.test:443 bump "(default)" \
