@@ -28,6 +28,13 @@ enum ps_reason {
 
 /* One TLS connection as the host saw it. Every field may be NULL (absent); the strings are raw,
  * as received (after URL-unescaping), not normalised. */
+/* The longest rule name sql/schema.sql accepts (rules.name CHECK: characters as SQLite's length()
+ * counts them, and bytes). Replies (lib/proto.h) and ICAP headers (lib/icapreq.h) are sized
+ * from these so no accepted name is ever cut; test_proto loads names at both limits through the
+ * real schema. */
+#define PS_RULE_NAME_CHARS 200
+#define PS_RULE_NAME_BYTES 800
+
 struct ps_query {
     const char *sni;       /* TLS SNI */
     const char *host;      /* CONNECT host, may carry ":port" or be "[v6]:port" */

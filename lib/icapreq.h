@@ -18,7 +18,8 @@ struct ps_err;
 #define PS_ICAPREQ_TARGET_MAX 1024    /* longest CONNECT target copied (a UTF-8 name, a port) */
 #define PS_ICAPREQ_HEADER_NAME_MAX 64 /* longest header name accepted in a directive */
 #define PS_ICAPREQ_USER_MAX 255       /* longest user name (after base64 decoding) */
-#define PS_ICAPREQ_VALUE_MAX 768      /* escaped rule name or reason: 200 chars x 3 + room */
+/* an escaped rule name or reason: every byte of the longest name the schema accepts as %XX */
+#define PS_ICAPREQ_VALUE_MAX (PS_RULE_NAME_BYTES * 3 + 1)
 
 /*
  * Is request_line ("METHOD SP target SP HTTP/d.d", no CR LF) a CONNECT, and to what?

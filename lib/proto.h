@@ -38,10 +38,6 @@ struct ps_err;
 #define PS_PROTO_ID_MAX 20      /* most digits in a channel-ID (2^64-1 has 20) */
 #define PS_PROTO_NFIELDS 6
 #define PS_PROTO_PAD 8 /* room after the copied line: the parser reads it 8 bytes at a time */
-/* The longest rule name sql/schema.sql accepts (rules.name CHECK: characters as SQLite's length()
- * counts them, and bytes; test_proto loads names at both limits through the real schema). */
-#define PS_RULE_NAME_CHARS 200
-#define PS_RULE_NAME_BYTES 800
 #define PS_PROTO_REPLY_MAX 2048 /* an output buffer of this size always holds the whole reply */
 #define PS_PROTO_REPLY_MIN 128  /* below this, ps_proto_reply writes nothing */
 #define PS_PROTO_TOOLONG_MSG "line too long (over 16384 bytes)" /* the message for such a line */

@@ -399,6 +399,20 @@ test_rule_label(void **state)
     assert_string_equal(out, "");
     assert_int_equal(ps_icapreq_rule_label(NULL, out, sizeof(out), NULL), 0);
     assert_string_equal(out, "(bad-input)");
+    /* The longest name the schema accepts, every byte escaped (issue 12 item 12: a 200-character
+     * UTF-8 name did not fit the old 768 bytes and became "(label-too-long)"). */
+    {
+        static char worst[PS_RULE_NAME_BYTES + 1];
+        size_t k;
+        for (k = 0; k < PS_RULE_NAME_CHARS; k++)
+            memcpy(worst + 4 * k, "\xf0\x9f\x94\x92", 4);
+        worst[PS_RULE_NAME_BYTES] = '\0';
+        d.reason = PS_REASON_RULE;
+        d.rule_name = worst;
+        assert_int_equal(ps_icapreq_rule_label(&d, out, sizeof(out), NULL), 0);
+        assert_int_equal(strlen(out), 3 * PS_RULE_NAME_BYTES);
+        assert_memory_equal(out, "%F0%9F%94%92", 12);
+    }
 }
 
 /* ---- seconds ------------------------------------------------------------------------------ */
