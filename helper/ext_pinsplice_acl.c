@@ -326,8 +326,9 @@ answer_line(const char *line, size_t len)
     if (slot == NULL)
         return PS_EIO;
     ps_decide(h.snap, &h.req.query, &d);
-    if (h.snap == NULL && h.fail_open) {
-        d.action = PS_ACTION_SPLICE;
+    /* lib's policy (shared with the module): only "no rules loaded" splices, never bad input */
+    if (ps_decide_fail_open(&d, h.fail_open) != d.action) {
+        d.action = ps_decide_fail_open(&d, h.fail_open);
         msg = "rules unavailable (fail-open)";
     }
     if (msg == NULL && queue_for_check(&d))

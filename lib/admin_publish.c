@@ -19,6 +19,7 @@
 #include "err.h"
 #include "snapshot.h"
 #include "store.h"
+#include "tmpfile.h"
 
 /* ---- publishing -------------------------------------------------------------------------------
  */
@@ -100,8 +101,7 @@ ps_admin_publish(const char *src, const char *dst, int busy_ms, long long *bytes
         if (ds.st_dev == ss.st_dev && ds.st_ino == ss.st_ino)
             return ps_err_set(err, PS_EINVAL, "%s and %s are the same file", src, dst);
     }
-    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.publish-%ld", dst, (long)getpid()) >= sizeof(tmp) ||
-        (size_t)snprintf(dir, sizeof(dir), "%s", dst) >= sizeof(dir))
+    if ((size_t)snprintf(dir, sizeof(dir), "%s", dst) >= sizeof(dir))
         return ps_err_set(err, PS_ETOOLONG, "%s: path too long", dst);
     slash = strrchr(dir, '/');
     if (slash == NULL)
@@ -110,7 +110,9 @@ ps_admin_publish(const char *src, const char *dst, int busy_ms, long long *bytes
         dir[1] = '\0';
     else
         *slash = '\0';
-    unlink(tmp);
+    /* mkstemp, not a predictable PATH.publish-PID: nothing planted there is opened or followed */
+    if ((rc = ps_tmpfile_create(dst, "publish", tmp, sizeof(tmp), err)) < 0)
+        return rc;
     if ((rc = copy_db(src, tmp, busy_ms, err)) < 0)
         goto done;
     /* Refuse to hand the fleet a file its helpers would not load. */

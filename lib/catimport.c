@@ -533,7 +533,8 @@ write_list(struct run *r, struct ps_err *err)
     size_t i;
 
     sort_base = v->buf;
-    qsort(v->off, v->n, sizeof(*v->off), by_bytes);
+    if (v->n > 1) /* v->off is NULL with no name: qsort(NULL, 0) is undefined */
+        qsort(v->off, v->n, sizeof(*v->off), by_bytes);
     for (i = 0; i < v->n; i++) {
         const char *name = v->buf + v->off[i];
         struct ps_err e = {0, ""};
@@ -616,7 +617,8 @@ ps_catimport_run(struct ps_admin *a, const char *dir, const struct ps_catmap *ma
     r.st = st;
     if ((rc = scan_dir(&s, dir, "", 0, err)) < 0)
         goto done;
-    qsort(s.v, s.n, sizeof(*s.v), by_name);
+    if (s.n > 1) /* s.v is NULL for an empty directory */
+        qsort(s.v, s.n, sizeof(*s.v), by_name);
     st->urls_files = s.urls;
     for (i = 0; i < s.n; i++)
         if (ps_catmap_lookup(map, s.v[i].name) != NULL)

@@ -296,7 +296,55 @@ normalize_field(const char *in, char *buf, enum ps_name_kind *kind, bool is_host
 
     if (is_host && ps_name_split_hostport(in, hlen, &h, &hlen, &port, NULL) < 0)
         return -1;
-    return ps_name_normalize(h, hlen, buf, kind, NULL);
+    /* The Squid paths: an SNI or CONNECT host is ASCII or it is a bad name (issue 12). */
+    return ps_name_normalize_ascii(h, hlen, buf, kind, NULL);
+}
+
+/* Check and normalise every field of q, whether or not a rule will look at it (a bad client IP
+ * used to pass unseen unless a rule had sources). Returns false with out's reason and detail
+ * set when a field is malformed. */
+static bool
+check_input(const struct ps_query *q, char sni[PS_NAME_MAX + 1], enum ps_name_kind *sk,
+            char host[PS_NAME_MAX + 1], enum ps_name_kind *hk, struct facts *f,
+            struct ps_decision *out)
+{
+    if (q->sni != NULL && normalize_field(q->sni, sni, sk, false) < 0) {
+        out->reason = PS_REASON_BAD_NAME;
+        out->detail = "bad SNI";
+        return false;
+    }
+    if (q->host != NULL && normalize_field(q->host, host, hk, true) < 0) {
+        out->reason = PS_REASON_BAD_NAME;
+        out->detail = "bad CONNECT host";
+        return false;
+    }
+    if (q->client_ip != NULL) {
+        if (ps_addr_parse(q->client_ip, strlen(q->client_ip), &f->client, NULL) < 0) {
+            out->reason = PS_REASON_BAD_INPUT;
+            out->detail = "bad client IP";
+            return false;
+        }
+        f->have_client = true;
+    }
+    if (q->program != NULL) {
+        if (ps_name_program(q->program, strlen(q->program), f->program, NULL) < 0) {
+            out->reason = PS_REASON_BAD_INPUT;
+            out->detail = "bad program name";
+            return false;
+        }
+        f->have_program = true;
+    }
+    return true;
+}
+
+enum ps_action
+ps_decide_fail_open(const struct ps_decision *d, bool fail_open)
+{
+    if (d == NULL)
+        return PS_ACTION_BUMP;
+    if (fail_open && d->reason == PS_REASON_NO_RULES)
+        return PS_ACTION_SPLICE;
+    return d->action;
 }
 
 void
@@ -315,26 +363,20 @@ ps_decide(const struct ps_snapshot *snap, const struct ps_query *q, struct ps_de
     out->m_domain = out->m_program = out->m_category = out->m_source = NULL;
     out->detail = NULL;
     out->server_name[0] = '\0';
+    /* facts is large (per-suffix caches); set its fields, do not clear it all. */
+    f.snap = snap;
+    f.have_name = f.have_second = f.have_client = f.trusted = f.have_program = false;
+    f.user = NULL;
+    /* Malformed input is bumped whatever the rules say, and before "no rules": fail-open
+     * (ps_decide_fail_open) must never splice it. */
+    if (!check_input(q, sni, &sk, host, &hk, &f, out))
+        return;
     if (snap == NULL) {
         out->reason = PS_REASON_NO_RULES;
         out->detail = "rules unavailable";
         return;
     }
-    /* facts is large (per-suffix caches); set its fields, do not clear it all. */
-    f.snap = snap;
-    f.have_name = f.have_second = f.have_client = f.trusted = f.have_program = false;
-    f.user = NULL;
     f.now = q->now ? q->now : time(NULL);
-    if (q->sni != NULL && normalize_field(q->sni, sni, &sk, false) < 0) {
-        out->reason = PS_REASON_BAD_NAME;
-        out->detail = "bad SNI";
-        return;
-    }
-    if (q->host != NULL && normalize_field(q->host, host, &hk, true) < 0) {
-        out->reason = PS_REASON_BAD_NAME;
-        out->detail = "bad CONNECT host";
-        return;
-    }
     /* No SNI, or an IP-literal SNI (not allowed by RFC 6066): what the settings say. */
     if (q->sni == NULL && !q->sni_unseen && ps_snapshot_no_sni(snap) != PS_NO_SNI_HOST) {
         out->action = ps_snapshot_no_sni(snap) == PS_NO_SNI_BUMP ? PS_ACTION_BUMP
@@ -384,23 +426,8 @@ ps_decide(const struct ps_snapshot *snap, const struct ps_query *q, struct ps_de
     if (f.have_name)
         memcpy(out->server_name, f.name.s, f.name.len + 1);
     /* The client address matters only to source entries and trusted program sources. */
-    if (q->client_ip != NULL && (ps_snapshot_dims(snap) & (PS_DIM_SOURCE | PS_DIM_PROGRAM))) {
-        if (ps_addr_parse(q->client_ip, strlen(q->client_ip), &f.client, NULL) < 0) {
-            out->reason = PS_REASON_BAD_INPUT;
-            out->detail = "bad client IP";
-            return;
-        }
-        f.have_client = true;
+    if (f.have_client && (ps_snapshot_dims(snap) & (PS_DIM_SOURCE | PS_DIM_PROGRAM)))
         f.trusted = ps_snapshot_program_trusted(snap, &f.client);
-    }
-    if (q->program != NULL) {
-        if (ps_name_program(q->program, strlen(q->program), f.program, NULL) < 0) {
-            out->reason = PS_REASON_BAD_INPUT;
-            out->detail = "bad program name";
-            return;
-        }
-        f.have_program = true;
-    }
     f.user = q->user;
     if (first_match(&f, out)) {
         out->reason = PS_REASON_RULE;
@@ -430,7 +457,7 @@ ps_decide_verify_target(const struct ps_snapshot *snap, const struct ps_query *q
     if (ps_snapshot_verify(snap, &t->trust, &t->timeout_ms) == PS_SPLICE_VERIFY_OFF)
         return false;
     if (ps_name_split_hostport(q->host, strlen(q->host), &h, &hlen, &port, NULL) < 0 ||
-        ps_name_normalize(h, hlen, buf, &kind, NULL) < 0 || kind == PS_NAME_DOMAIN ||
+        ps_name_normalize_ascii(h, hlen, buf, &kind, NULL) < 0 || kind == PS_NAME_DOMAIN ||
         strlen(buf) >= sizeof(t->addr))
         return false; /* a name CONNECT: Squid resolves it itself */
     memcpy(t->addr, buf, strlen(buf) + 1);

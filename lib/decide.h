@@ -28,6 +28,13 @@ enum ps_reason {
 
 /* One TLS connection as the host saw it. Every field may be NULL (absent); the strings are raw,
  * as received (after URL-unescaping), not normalised. */
+/* The longest rule name sql/schema.sql accepts (rules.name CHECK: characters as SQLite's length()
+ * counts them, and bytes). Replies (lib/proto.h) and ICAP headers (lib/icapreq.h) are sized
+ * from these so no accepted name is ever cut; test_proto loads names at both limits through the
+ * real schema. */
+#define PS_RULE_NAME_CHARS 200
+#define PS_RULE_NAME_BYTES 800
+
 struct ps_query {
     const char *sni;       /* TLS SNI */
     const char *host;      /* CONNECT host, may carry ":port" or be "[v6]:port" */
@@ -61,6 +68,15 @@ struct ps_decision {
  * enabled, unexpired rule whose every non-empty dimension matches decides; else default_action.
  */
 void ps_decide(const struct ps_snapshot *snap, const struct ps_query *q, struct ps_decision *out);
+
+/*
+ * The fail-open policy, one place for the helper (--fail-open) and the module
+ * (pinsplice.FailOpen): the action to answer for decision d. Fail-open means only "no rules are
+ * loaded": it turns a PS_REASON_NO_RULES bump into splice and nothing else. Malformed input
+ * (bad-name, bad-input) is bumped in every mode; ps_decide checks the input before it looks at
+ * the rules, so no rules never hides it. d NULL (the caller could not decide) is bump.
+ */
+enum ps_action ps_decide_fail_open(const struct ps_decision *d, bool fail_open);
 
 /*
  * Server verification (lib/verify.h). A splice that only the client's word justifies (a rule

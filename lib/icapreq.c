@@ -247,7 +247,7 @@ ps_icapreq_user(const char *value, bool base64, char out[PS_ICAPREQ_USER_MAX + 1
                 struct ps_err *err)
 {
     char buf[PS_ICAPREQ_USER_MAX * 2 + 4];
-    const char *s, *scheme;
+    const char *s;
     size_t len, i;
     int rc;
 
@@ -270,18 +270,11 @@ ps_icapreq_user(const char *value, bool base64, char out[PS_ICAPREQ_USER_MAX + 1
         memcpy(buf, value, len);
     }
     buf[len] = '\0';
+    /* Squid sends the name as it is (ModXact::makeUsernameHeader: the auth or external ACL user,
+     * maybe base64), with no prefix: nothing is stripped, so the name is compared exactly as the
+     * helper compares %un ("mallory://alice" is not alice). Only the header's own surrounding
+     * whitespace was trimmed above; the decoded bytes are the name. */
     s = buf;
-    scheme = strstr(buf, "://");
-    if (scheme != NULL) {
-        s = scheme + 3;
-        len -= (size_t)(s - buf);
-    }
-    while (len > 0 && (*s == ' ' || *s == '\t')) {
-        s++;
-        len--;
-    }
-    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-        len--;
     if (len == 0)
         return ps_err_set(err, PS_EINVAL, "empty user name");
     if (len > PS_ICAPREQ_USER_MAX)
@@ -292,16 +285,6 @@ ps_icapreq_user(const char *value, bool base64, char out[PS_ICAPREQ_USER_MAX + 1
     memcpy(out, s, len);
     out[len] = '\0';
     return 0;
-}
-
-enum ps_action
-ps_icapreq_action(const struct ps_decision *d, bool fail_open)
-{
-    if (d == NULL)
-        return PS_ACTION_BUMP;
-    if (fail_open && d->reason == PS_REASON_NO_RULES)
-        return PS_ACTION_SPLICE;
-    return d->action;
 }
 
 bool

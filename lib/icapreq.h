@@ -18,7 +18,8 @@ struct ps_err;
 #define PS_ICAPREQ_TARGET_MAX 1024    /* longest CONNECT target copied (a UTF-8 name, a port) */
 #define PS_ICAPREQ_HEADER_NAME_MAX 64 /* longest header name accepted in a directive */
 #define PS_ICAPREQ_USER_MAX 255       /* longest user name (after base64 decoding) */
-#define PS_ICAPREQ_VALUE_MAX 768      /* escaped rule name or reason: 200 chars x 3 + room */
+/* an escaped rule name or reason: every byte of the longest name the schema accepts as %XX */
+#define PS_ICAPREQ_VALUE_MAX (PS_RULE_NAME_BYTES * 3 + 1)
 
 /*
  * Is request_line ("METHOD SP target SP HTTP/d.d", no CR LF) a CONNECT, and to what?
@@ -71,20 +72,14 @@ int ps_icapreq_escape(const char *in, char *out, size_t size, struct ps_err *err
 
 /*
  * The user name carried by an ICAP header value. base64: the value is base64 (Squid's
- * `icap_client_username_encode on`, and always for X-Authenticated-User). A "scheme://" prefix
- * (X-Authenticated-User's "Local://name") is removed; surrounding spaces are trimmed.
+ * `icap_client_username_encode on`, and always for X-Authenticated-User). The header value's
+ * surrounding spaces are trimmed; nothing else is removed (Squid prefixes nothing), so the name
+ * is compared exactly as the helper compares %un.
  * Returns 0 and out, PS_EINVAL for NULL/empty, bad base64, a decoded NUL or control character,
  * PS_ETOOLONG past PS_ICAPREQ_USER_MAX. On error out is unchanged.
  */
 int ps_icapreq_user(const char *value, bool base64, char out[PS_ICAPREQ_USER_MAX + 1],
                     struct ps_err *err);
-
-/*
- * The action to announce for a decision: d->action, except that fail_open turns a NO_RULES
- * decision (rules never loaded) into SPLICE. Every other reason keeps its action, so a malformed
- * request still bumps with fail_open on.
- */
-enum ps_action ps_icapreq_action(const struct ps_decision *d, bool fail_open);
 
 /*
  * Must the answer to a CONNECT carry the decision header in a modified request (ICAP 200), or is

@@ -549,6 +549,17 @@ field(enum ps_logfield kind, const struct span *sp, struct ps_logline *o, struct
     }
 }
 
+static bool
+last_of_kind(const struct ps_logformat *f, size_t i)
+{
+    size_t j;
+
+    for (j = i + 1; j < f->nfields; j++)
+        if (f->kind[j] == f->kind[i])
+            return false;
+    return true;
+}
+
 int
 ps_logline_parse(const struct ps_logformat *f, char *line, size_t len, struct ps_logline *out,
                  struct ps_err *err)
@@ -582,8 +593,11 @@ ps_logline_parse(const struct ps_logformat *f, char *line, size_t len, struct ps
             *str = str_of(&sp[i]);
     }
     /* Only now that nothing can fail is the line changed (auto-detection may retry it). */
+    /* A field given twice keeps its last value (the first loop overwrote the slot): decode only
+     * that occurrence, or the slot would get the length of another field's text. */
     for (i = 0; i < f->nfields; i++) {
-        if ((str = str_slot((enum ps_logfield)f->kind[i], out, &url)) != NULL)
+        if ((str = str_slot((enum ps_logfield)f->kind[i], out, &url)) != NULL &&
+            last_of_kind(f, i))
             decode(str, &sp[i], url);
     }
     return 0;

@@ -160,7 +160,8 @@ ps_logreport_rows(const struct ps_logtab *t, enum ps_logreport_order order,
         if (s[i].v1 > 0 || order == PS_ORDER_CONNS)
             i++;
     }
-    qsort(s, i, sizeof(*s), cmp_rows);
+    if (i > 1)
+        qsort(s, i, sizeof(*s), cmp_rows);
     /* Reuse the block: rows are smaller than sortrows and written in ascending order. */
     out = (struct ps_logreport_row *)s;
     for (k = 0; k < i; k++)

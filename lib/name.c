@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,7 +88,9 @@ try_ip(const char *s, size_t len, char out[PS_NAME_MAX + 1], enum ps_name_kind *
     char buf[64];
     unsigned char bin[16];
 
-    if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+    bool bracketed = len >= 2 && s[0] == '[' && s[len - 1] == ']';
+
+    if (bracketed) {
         s++;
         len -= 2;
     }
@@ -103,7 +106,8 @@ try_ip(const char *s, size_t len, char out[PS_NAME_MAX + 1], enum ps_name_kind *
         *kind = PS_NAME_IPV6;
         return 1;
     }
-    if (inet_pton(AF_INET, buf, bin) != 1)
+    /* Brackets hold an IPv6 literal only (RFC 3986 IP-literal): "[1.2.3.4]" is no address. */
+    if (bracketed || inet_pton(AF_INET, buf, bin) != 1)
         return 0;
     memcpy(out, buf, len + 1);
     *kind = PS_NAME_IPV4;
@@ -178,9 +182,9 @@ fast_ascii(const char *in, size_t len, char *out, bool *maybe_ip)
     return "numeric last label (an IP address, not a name)";
 }
 
-int
-ps_name_normalize(const char *in, size_t len, char out[PS_NAME_MAX + 1], enum ps_name_kind *kind,
-                  struct ps_err *err)
+static int
+normalize(const char *in, size_t len, bool idn, char out[PS_NAME_MAX + 1],
+          enum ps_name_kind *kind, struct ps_err *err)
 {
     char buf[PS_NAME_MAX + 1];
     const char *why;
@@ -228,6 +232,9 @@ ps_name_normalize(const char *in, size_t len, char out[PS_NAME_MAX + 1], enum ps
             return ps_err_set(err, PS_ETOOLONG, "name '%.40s...' over 253 characters", in);
         return ps_err_set(err, PS_EINVAL, "bad name '%.*s': %s", (int)(len < 80 ? len : 80), in,
                           why);
+    } else if (!idn) {
+        return ps_err_set(err, PS_EINVAL, "non-ASCII name '%.*s': a server name on the wire is "
+                          "ASCII (A-labels, RFC 6066)", (int)(len < 80 ? len : 80), in);
     } else {
         char raw[RAW_MAX + 1];
         char *alabel = NULL;
@@ -257,6 +264,53 @@ ps_name_normalize(const char *in, size_t len, char out[PS_NAME_MAX + 1], enum ps
     return 0;
 }
 
+int
+ps_name_normalize(const char *in, size_t len, char out[PS_NAME_MAX + 1], enum ps_name_kind *kind,
+                  struct ps_err *err)
+{
+    return normalize(in, len, true, out, kind, err);
+}
+
+int
+ps_name_normalize_ascii(const char *in, size_t len, char out[PS_NAME_MAX + 1],
+                        enum ps_name_kind *kind, struct ps_err *err)
+{
+    return normalize(in, len, false, out, kind, err);
+}
+
+static bool
+has_non_ascii(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s >= 0x80)
+            return true;
+    return false;
+}
+
+int
+ps_name_to_ascii(const char *in, bool is_host, char out[PS_NAME_ASCII_MAX], struct ps_err *err)
+{
+    char name[PS_NAME_MAX + 1];
+    enum ps_name_kind kind;
+    const char *h = in;
+    size_t hlen;
+    unsigned port = 0;
+    int rc;
+
+    if (in == NULL || !has_non_ascii(in))
+        return 0;
+    hlen = strlen(in);
+    if (is_host && (rc = ps_name_split_hostport(in, hlen, &h, &hlen, &port, err)) < 0)
+        return rc;
+    if ((rc = ps_name_normalize(h, hlen, name, &kind, err)) < 0)
+        return rc;
+    if (port != 0)
+        snprintf(out, PS_NAME_ASCII_MAX, "%s:%u", name, port);
+    else
+        memcpy(out, name, strlen(name) + 1);
+    return 1;
+}
+
 static int
 parse_port(const char *s, size_t len, unsigned *out)
 {
@@ -276,6 +330,19 @@ parse_port(const char *s, size_t len, unsigned *out)
     return 0;
 }
 
+static bool
+ipv6_literal(const char *s, size_t len)
+{
+    char buf[64];
+    unsigned char bin[16];
+
+    if (len == 0 || len >= sizeof(buf) || memchr(s, ':', len) == NULL)
+        return false;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return inet_pton(AF_INET6, buf, bin) == 1;
+}
+
 int
 ps_name_split_hostport(const char *in, size_t len, const char **host, size_t *host_len,
                        unsigned *port_out, struct ps_err *err)
@@ -290,6 +357,11 @@ ps_name_split_hostport(const char *in, size_t len, const char **host, size_t *ho
         size_t rest;
         if (close == NULL)
             return ps_err_set(err, PS_EINVAL, "unterminated '[' in host '%.*s'",
+                              (int)(len < 80 ? len : 80), in);
+        /* Brackets are for an IPv6 literal (RFC 3986): "[zoom.us]:443" is not the domain
+         * zoom.us, and "[1.2.3.4]" is not an IPv4 address. */
+        if (!ipv6_literal(in + 1, (size_t)(close - in - 1)))
+            return ps_err_set(err, PS_EINVAL, "brackets without an IPv6 address in host '%.*s'",
                               (int)(len < 80 ? len : 80), in);
         rest = len - (size_t)(close + 1 - in);
         if (rest > 0 && (close[1] != ':' || parse_port(close + 2, rest - 1, &port) < 0))

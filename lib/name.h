@@ -31,6 +31,24 @@ int ps_name_normalize(const char *in, size_t len, char out[PS_NAME_MAX + 1],
                       enum ps_name_kind *kind, struct ps_err *err);
 
 /*
+ * The same for a name from the wire (an SNI or CONNECT host on the Squid paths): RFC 6066 sends
+ * host names as ASCII, so a name with any byte >= 0x80 is PS_EINVAL ("non-ASCII name"), never
+ * mapped: UTS#46 would fold ignorable code points (U+200B), fullwidth dots and the like into a
+ * covered name that the client never sent.
+ */
+int ps_name_normalize_ascii(const char *in, size_t len, char out[PS_NAME_MAX + 1],
+                            enum ps_name_kind *kind, struct ps_err *err);
+
+/*
+ * For the CLI, which accepts Unicode for convenience: map a NUL-terminated name (is_host: a
+ * CONNECT host, "name[:port]") that holds non-ASCII bytes to its A-label form (port kept).
+ * Returns 0 when in is NULL or already ASCII (out untouched), 1 with out set when it mapped, or
+ * PS_EINVAL / PS_ETOOLONG naming the input when it cannot be mapped.
+ */
+#define PS_NAME_ASCII_MAX (PS_NAME_MAX + 7) /* name, ':' and a port, NUL */
+int ps_name_to_ascii(const char *in, bool is_host, char out[PS_NAME_ASCII_MAX], struct ps_err *err);
+
+/*
  * Check that a name from the rule database is already in normal form (what ps_name_normalize
  * would return unchanged for a domain). Returns 0, or PS_EINVAL naming the problem
  * ("upper case", "trailing dot", "empty label", ...).

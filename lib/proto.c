@@ -475,9 +475,10 @@ reply_head(bool ok, enum ps_action decision)
 
 /* The least a quoted value can take: "..." in quotes. */
 #define QUOTED_MIN 5
-/* A rule's value never takes more than this (a 200-character name fits even fully escaped), so
- * the message always keeps room. */
-#define RULE_BUDGET 512
+/* A rule's value never takes more than this, so the message always keeps room. It holds every
+ * name the schema accepts whole: a byte is written as at most 2 (an escape) and only ASCII bytes,
+ * each one character, are escaped, so a name takes at most BYTES + CHARS, plus the quotes. */
+#define RULE_BUDGET (PS_RULE_NAME_BYTES + PS_RULE_NAME_CHARS + 2)
 
 /* A message known to need no escape, with the end of the reply it makes, pre-formatted
  * (test_proto checks these give the same bytes as the text through put_quoted). */

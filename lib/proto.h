@@ -38,7 +38,7 @@ struct ps_err;
 #define PS_PROTO_ID_MAX 20      /* most digits in a channel-ID (2^64-1 has 20) */
 #define PS_PROTO_NFIELDS 6
 #define PS_PROTO_PAD 8 /* room after the copied line: the parser reads it 8 bytes at a time */
-#define PS_PROTO_REPLY_MAX 1024 /* an output buffer of this size always holds the whole reply */
+#define PS_PROTO_REPLY_MAX 2048 /* an output buffer of this size always holds the whole reply */
 #define PS_PROTO_REPLY_MIN 128  /* below this, ps_proto_reply writes nothing */
 #define PS_PROTO_TOOLONG_MSG "line too long (over 16384 bytes)" /* the message for such a line */
 
@@ -96,7 +96,8 @@ bool ps_proto_guess_id(const struct ps_proto *p, const char *line, size_t len,
  * message=M\n", NUL-terminated. id NULL or "" = no channel-ID (it must be digits: anything else is
  * not echoed); rule NULL = "-"; message NULL = "". Long values are cut as described above so the
  * line always fits. Returns the line's length (without the NUL); with size >= PS_PROTO_REPLY_MAX
- * never truncates a rule name the DB allows (200 characters) and never fails. size below
+ * never truncates a rule name the schema allows (PS_RULE_NAME_CHARS characters and
+ * PS_RULE_NAME_BYTES bytes, in any mix of escapes and UTF-8) and never fails. size below
  * PS_PROTO_REPLY_MIN (a caller bug): returns 0 and writes only a NUL if size > 0.
  */
 size_t ps_proto_reply(const char *id, bool ok, enum ps_action decision, const char *rule,

@@ -776,7 +776,9 @@ ps_builder_finish(struct ps_builder *b, struct ps_snapshot **out, struct ps_err 
             ps_log(PS_LOG_ERROR, "setting verify_ca_file: %s: splices that need a server check "
                    "are bumped", terr.msg);
     }
-    qsort(br, n, sizeof(*br), cmp_rule);
+    /* qsort(NULL, 0, ...) is undefined (an empty builder has no array): sort only real work. */
+    if (n > 1)
+        qsort(br, n, sizeof(*br), cmp_rule);
     s->rules = calloc(n ? n : 1, sizeof(*s->rules));
     if (s->rules == NULL)
         goto oom;
@@ -789,7 +791,8 @@ ps_builder_finish(struct ps_builder *b, struct ps_snapshot **out, struct ps_err 
         map[i].id = br[i].id;
         map[i].idx = (uint32_t)i;
     }
-    qsort(map, n, sizeof(*map), cmp_idmap);
+    if (n > 1)
+        qsort(map, n, sizeof(*map), cmp_idmap);
     for (i = 1; i < n; i++)
         if (map[i].id == map[i - 1].id) {
             rc = ps_err_set(err, PS_EINVAL, "rule id %lld appears twice", (long long)map[i].id);

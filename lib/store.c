@@ -15,6 +15,7 @@
 #include "err.h"
 #include "snapshot.h"
 #include "store.h"
+#include "tmpfile.h"
 
 /* The statements that read a snapshot, in one read transaction. Expiry is converted by SQLite
  * (strftime understands every ISO 8601 form the schema's CHECK accepts). */
@@ -428,9 +429,8 @@ ps_store_create(const char *path, const char *const *sql_files, size_t n_files, 
 
     if (!force && access(path, F_OK) == 0)
         return ps_err_set(err, PS_EINVAL, "%s: exists (use --force to replace it)", path);
-    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new-%ld", path, (long)getpid()) >= sizeof(tmp))
-        return ps_err_set(err, PS_ETOOLONG, "%s: path too long", path);
-    unlink(tmp);
+    if ((rc = ps_tmpfile_create(path, "new", tmp, sizeof(tmp), err)) < 0)
+        return rc;
     if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
         rc = ps_err_set(err, PS_EDB, "%s: %s", tmp, db ? sqlite3_errmsg(db) : "cannot create");
         goto done;

@@ -320,8 +320,10 @@ header_find(ci_headers_list_t *h, const char *name)
 
 /*
  * Remove every line named name from the HTTP request, exactly (c-icap's own remove matches by
- * prefix). Rebuilds the list only when a copy exists, which the snippet's http_access rule makes
- * rare. Returns the number removed, or -1 when the list could not be rebuilt.
+ * prefix). Every line is looked at, however many there are (c-icap bounds the list): a copy
+ * past any scan limit would otherwise survive a 204 and reach Squid's ACL. Rebuilds the list
+ * only when a copy exists, which the snippet's http_access rule makes rare. Returns the number
+ * removed, or -1 when the list could not be rebuilt.
  */
 static int
 strip_header(ci_request_t *req, ci_headers_list_t *h, const char *name)
@@ -330,14 +332,16 @@ strip_header(ci_request_t *req, ci_headers_list_t *h, const char *name)
     int i, n = 0, used, removed = -1;
     size_t total = 0;
 
-    used = h->used < MAX_HEADERS ? h->used : MAX_HEADERS;
+    if (h == NULL)
+        return 0;
+    used = h->used;
     for (i = 0; i < used; i++) {
         total += strlen(h->headers[i]) + 1;
         if (i > 0 && ps_icapreq_header_is(h->headers[i], name))
             n++;
     }
-    if (n == 0 || h->used > MAX_HEADERS)
-        return n == 0 ? 0 : -1;
+    if (n == 0)
+        return 0;
     copy = malloc(total);
     if (copy == NULL)
         goto done;
@@ -446,7 +450,7 @@ decide_connect(ci_request_t *req, ci_headers_list_t *http, const char *target)
         snprintf(rule, sizeof(rule), "(label-too-long)");
     if (ps_icapreq_escape(d.server_name, name, sizeof(name), NULL) < 0)
         name[0] = '\0';
-    action = ps_icapreq_action(&d, cfg.fail_open != 0);
+    action = ps_decide_fail_open(&d, cfg.fail_open != 0);
     ps_snapshot_release(snap);
     announce(req, action, rule, ps_reason_str(d.reason), name);
     return action;

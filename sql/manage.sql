@@ -538,9 +538,10 @@ BEGIN
     SELECT json_extract('{}', printf('rule_overview: rule "%s": expires_at "%s": not a date and time (UTC, e.g. ''2026-12-31 18:00:00'' or datetime(''now'', ''+2 hours''))', OLD.name, NEW.expires_at))
     WHERE NEW.expires_at IS NOT OLD.expires_at AND NEW.expires_at IS NOT NULL
       AND (typeof(NEW.expires_at) <> 'text' OR datetime(NEW.expires_at) IS NULL);
-    SELECT json_extract('{}', printf('rule_overview: rule "%s": new name "%s": empty, over 200 characters, or spaces at an end', OLD.name, NEW.name))
+    SELECT json_extract('{}', printf('rule_overview: rule "%s": new name "%s": empty, over 200 characters or 800 bytes, or spaces at an end', OLD.name, NEW.name))
     WHERE NEW.name IS NOT OLD.name
-      AND (NEW.name IS NULL OR length(NEW.name) NOT BETWEEN 1 AND 200 OR NEW.name <> trim(NEW.name));
+      AND (NEW.name IS NULL OR length(NEW.name) NOT BETWEEN 1 AND 200
+           OR length(CAST(NEW.name AS BLOB)) > 800 OR NEW.name <> trim(NEW.name));
     SELECT json_extract('{}', printf('rule_overview: rule "%s": new name "%s": another rule has it', OLD.name, NEW.name))
     WHERE NEW.name IS NOT OLD.name AND EXISTS (SELECT 1 FROM rules WHERE name = NEW.name);
     UPDATE rules
@@ -600,8 +601,8 @@ BEGIN
     -- the rule
     SELECT raise(ABORT, 'add_domain: rule name missing (rule = the name of an existing or new rule)')
     WHERE NEW.rule IS NULL OR NEW.rule = '';
-    SELECT json_extract('{}', printf('add_domain: rule name "%s": spaces at an end or over 200 characters', NEW.rule))
-    WHERE NEW.rule <> trim(NEW.rule) OR length(NEW.rule) > 200;
+    SELECT json_extract('{}', printf('add_domain: rule name "%s": spaces at an end or over 200 characters or 800 bytes', NEW.rule))
+    WHERE NEW.rule <> trim(NEW.rule) OR length(NEW.rule) > 200 OR length(CAST(NEW.rule AS BLOB)) > 800;
     SELECT json_extract('{}', printf('add_domain: rule "%s" does not exist, and a rule "%s" does (names differ only in case): use that name', NEW.rule, name))
     FROM rules WHERE name <> NEW.rule AND lower(name) = lower(NEW.rule)
       AND NOT EXISTS (SELECT 1 FROM rules WHERE name = NEW.rule);

@@ -31,7 +31,9 @@ CREATE TABLE settings (
 -- dimension matches decides. A rule with no entries matches nothing.
 CREATE TABLE rules (
     id         INTEGER PRIMARY KEY,
-    name       TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 200 AND name = trim(name)),
+    -- at most 200 characters and 800 bytes (lib/proto.h PS_RULE_NAME_*: a reply carries it whole)
+    name       TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 200 AND
+                                           length(CAST(name AS BLOB)) <= 800 AND name = trim(name)),
     action     TEXT NOT NULL DEFAULT 'splice' CHECK (action IN ('splice', 'bump', 'terminate')),
     enabled    INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
     position   INTEGER,                 -- NULL on insert: placed last (see trigger below)

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "decide.h"
 #include "err.h"
+#include "name.h"
 #include "snapshot.h"
 #include "store.h"
 #include "verify.h"
@@ -98,6 +99,58 @@ print_verify_json(const struct vcheck *v)
     printf(",\"elapsed_ms\":%ld}", v->r.elapsed_ms);
 }
 
+/* The Unicode-to-A-label mappings the CLI applied to --sni / --host (the Squid paths accept only
+ * ASCII: lib/name.h). */
+struct mapped {
+    const char *sni_in, *host_in; /* NULL: not mapped */
+    char sni[PS_NAME_ASCII_MAX], host[PS_NAME_ASCII_MAX];
+};
+
+/* Map a Unicode --sni / --host for the user; a name that cannot be mapped stays as given and is
+ * then decided as the bad name it is. */
+static void
+map_names(struct ps_query *q, struct mapped *m)
+{
+    struct ps_err err = {0, ""};
+
+    if (ps_name_to_ascii(q->sni, false, m->sni, &err) == 1) {
+        m->sni_in = q->sni;
+        q->sni = m->sni;
+    }
+    if (ps_name_to_ascii(q->host, true, m->host, &err) == 1) {
+        m->host_in = q->host;
+        q->host = m->host;
+    }
+}
+
+static void
+print_mapped_text(const struct mapped *m)
+{
+    if (m->sni_in != NULL) {
+        fputs("mapped:      sni '", stdout);
+        ps_cli_text_str(stdout, m->sni_in);
+        printf("' -> '%s' (UTS#46; Squid would bump the Unicode name as bad-name)\n", m->sni);
+    }
+    if (m->host_in != NULL) {
+        fputs("mapped:      host '", stdout);
+        ps_cli_text_str(stdout, m->host_in);
+        printf("' -> '%s' (UTS#46; Squid would bump the Unicode name as bad-name)\n", m->host);
+    }
+}
+
+/* Only when a name was mapped (the usual ASCII answer keeps its shape). */
+static void
+print_mapped_json(const struct mapped *m)
+{
+    if (m->sni_in == NULL && m->host_in == NULL)
+        return;
+    fputs(",\"mapped\":{\"sni\":", stdout);
+    ps_cli_json_str(stdout, m->sni_in != NULL ? m->sni : NULL);
+    fputs(",\"host\":", stdout);
+    ps_cli_json_str(stdout, m->host_in != NULL ? m->host : NULL);
+    fputs("}", stdout);
+}
+
 static void
 print_text(const struct ps_decision *d, int64_t expires)
 {
@@ -107,19 +160,26 @@ print_text(const struct ps_decision *d, int64_t expires)
     size_t i;
 
     printf("action:      %s\n", ps_action_str(d->action));
-    if (d->rule_name != NULL)
-        printf("rule:        %s (id %lld)\n", d->rule_name, (long long)d->rule_id);
-    else
+    if (d->rule_name != NULL) {
+        fputs("rule:        ", stdout);
+        ps_cli_text_str(stdout, d->rule_name); /* the DB's text: no raw control bytes */
+        printf(" (id %lld)\n", (long long)d->rule_id);
+    } else
         printf("rule:        none%s\n", d->reason == PS_REASON_DEFAULT ? " (default action)" : "");
     if (d->reason == PS_REASON_UNVERIFIED && d->detail != NULL && strrchr(d->detail, ' '))
         printf("reason:      %s (%s)\n", ps_reason_str(d->reason), strrchr(d->detail, ' ') + 1);
-    else
-        printf("reason:      %s%s%s\n", ps_reason_str(d->reason), d->detail ? ": " : "",
-               d->detail ? d->detail : "");
+    else {
+        printf("reason:      %s%s", ps_reason_str(d->reason), d->detail ? ": " : "");
+        ps_cli_text_str(stdout, d->detail ? d->detail : "");
+        putchar('\n');
+    }
     printf("server name: %s\n", d->server_name[0] ? d->server_name : "none");
     for (i = 0; i < 4; i++)
-        if (matched[i] != NULL)
-            printf("%-12s %s\n", labels[i], matched[i]);
+        if (matched[i] != NULL) {
+            printf("%-12s ", labels[i]);
+            ps_cli_text_str(stdout, matched[i]);
+            putchar('\n');
+        }
     if (d->rule_name == NULL)
         return;
     if (expires == 0) {
@@ -132,7 +192,7 @@ print_text(const struct ps_decision *d, int64_t expires)
 
 static void
 print_json(const struct ps_snapshot *snap, const struct ps_decision *d, int64_t expires,
-           const struct vcheck *v)
+           const struct vcheck *v, const struct mapped *m)
 {
     char when[32];
 
@@ -162,6 +222,7 @@ print_json(const struct ps_snapshot *snap, const struct ps_decision *d, int64_t 
         fputs("null", stdout);
     }
     print_verify_json(v);
+    print_mapped_json(m);
     printf(",\"settings\":{\"no_sni_action\":\"%s\",\"ip_sni_action\":\"%s\","
            "\"splice_verify\":\"%s\"}}\n",
            (const char *[]){"host", "bump", "terminate"}[ps_snapshot_no_sni(snap)],
@@ -176,6 +237,7 @@ ps_cmd_check(int argc, char **argv)
     struct ps_query q = {NULL, NULL, NULL, NULL, NULL, 0, false};
     bool json = false, verify = false;
     struct vcheck v = {0};
+    struct mapped m = {0};
     const struct ps_cli_opt opts[] = {
         {"db", &db, NULL},           {"sni", &q.sni, NULL},   {"host", &q.host, NULL},
         {"src", &q.client_ip, NULL}, {"user", &q.user, NULL}, {"program", &q.program, NULL},
@@ -204,6 +266,7 @@ ps_cmd_check(int argc, char **argv)
         ps_cli_error(argv[0], "%s", err.msg);
         return PS_EXIT_ERROR;
     }
+    map_names(&q, &m);
     ps_decide(snap, &q, &d);
     expires = d.rule_name != NULL ? rule_expiry(snap, d.rule_id) : 0;
     v.needed = ps_decide_verify_target(snap, &q, &d, &v.t);
@@ -224,8 +287,9 @@ ps_cmd_check(int argc, char **argv)
         ps_decide_verified(&d, v.r.verdict);
     }
     if (json)
-        print_json(snap, &d, expires, &v);
+        print_json(snap, &d, expires, &v, &m);
     else {
+        print_mapped_text(&m);
         print_text(&d, expires);
         print_verify_text(&v);
     }

@@ -149,6 +149,27 @@ utf8_len(const unsigned char *s)
 }
 
 void
+ps_cli_text_str(FILE *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n;
+
+    for (; *p != '\0'; p += n ? n : 1) {
+        n = utf8_len(p);
+        /* C0 controls, DEL, C1 controls (U+0080..U+009F) and invalid UTF-8 as \xNN bytes */
+        if (n == 0 || *p < 0x20 || *p == 0x7f || (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
+            size_t k, len = n ? n : 1;
+            for (k = 0; k < len; k++)
+                fprintf(out, "\\x%02X", p[k]);
+        } else if (*p == '\\') {
+            fputs("\\\\", out);
+        } else {
+            fwrite(p, 1, n, out);
+        }
+    }
+}
+
+void
 ps_cli_json_str(FILE *out, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;

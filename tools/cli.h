@@ -43,6 +43,10 @@ const char *ps_cli_db_path(const char *opt);
 /* Print "pinsplice CMD: MESSAGE\n" to stderr. */
 void ps_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Write s for a terminal, without quotes: control bytes (C0, DEL, C1) and invalid UTF-8 as \xNN,
+ * '\' as "\\", valid UTF-8 copied, so a rule name from the database cannot drive the terminal. */
+void ps_cli_text_str(FILE *out, const char *s);
+
 /* Write s as a JSON string with its quotes ("null" when s is NULL): '"', '\\' and control
  * characters escaped, valid UTF-8 copied, each byte of invalid UTF-8 written as \ufffd, so the
  * output is valid JSON whatever the database holds. */

@@ -15,6 +15,7 @@
 #include "err.h"
 #include "snapshot.h"
 #include "store.h"
+#include "tmpfile.h"
 
 #ifndef PS_DATADIR
 #define PS_DATADIR "/usr/share/pinsplice"
@@ -133,12 +134,14 @@ ps_cmd_db_init(int argc, char **argv)
     }
     /* Build the whole DB beside the target and rename it over only when it is complete: an
      * existing DB (with --force) stays as it was if any step fails. */
-    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.init-%ld", path, (long)getpid()) >= sizeof(tmp)) {
-        ps_cli_error(argv[0], "%s: path too long", path);
+    /* mkstemp (O_EXCL), not a predictable PATH.init-PID */
+    if (ps_tmpfile_create(path, "init", tmp, sizeof(tmp), &err) < 0) {
+        ps_cli_error(argv[0], "%s", err.msg);
         return PS_EXIT_ERROR;
     }
     if (ps_store_create(tmp, files, N_SQL, true, &err) < 0) {
         ps_cli_error(argv[0], "%s", err.msg);
+        unlink(tmp);
         return PS_EXIT_ERROR;
     }
     /* Record what the vendor shipped (vendor_base) with a first, empty update, so every later

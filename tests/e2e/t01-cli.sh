@@ -162,7 +162,29 @@ t_run check --db "$DB" --sni 'BÜCHER.example.' --json
 t_expect "Unicode SNI, escaped rule name" 0 '{"action":"splice","rule":"Say \"hi\" \\ tab\té",'\
 '"rule_id":100,"reason":"rule","detail":null,"matched":{"domain":"xn--bcher-kva.example",'\
 '"program":null,"category":null,"source":null},"server_name":"xn--bcher-kva.example",'\
-'"expires_at":null,"check":null,"settings":{"no_sni_action":"host","ip_sni_action":"ignore","splice_verify":"ip"}}'
+'"expires_at":null,"check":null,"mapped":{"sni":"xn--bcher-kva.example","host":null},'\
+'"settings":{"no_sni_action":"host","ip_sni_action":"ignore","splice_verify":"ip"}}'
+
+# The CLI accepts Unicode and says what it mapped (Squid's paths bump such a name: t02).
+zwsp=$'\u200b'
+t_run check --db "$DB" --sni "www.zoom.us$zwsp"
+t_expect "Unicode SNI: the mapping is shown" 0 "mapped:      sni 'www.zoom.us$zwsp' -> 'www.zoom.us' (UTS#46; Squid would bump the Unicode name as bad-name)
+action:      splice
+rule:        Bypass Zoom - Pre-configured (id 14)
+reason:      rule
+server name: www.zoom.us
+domain:      zoom.us
+expires:     never"
+t_run check --db "$DB" --host $'b\u00fccher.example:8443' --json
+e2e_expect_match "Unicode CONNECT host: the mapping in JSON" \
+    '"mapped":\{"sni":null,"host":"xn--bcher-kva.example:8443"\}' "$OUT"
+# A rule name with control bytes (the schema allows them) is escaped in text mode.
+sql "INSERT INTO rules (id, name, position) VALUES (99, 'Esc' || char(27) || '[2J' || char(7) || 'x\y', 1);
+     INSERT INTO rule_domains (rule_id, domain) VALUES (99, 'ctl.example');"
+t_run check --db "$DB" --sni ctl.example
+e2e_expect "control bytes of a rule name escaped in text" 'rule:        Esc\x1B[2J\x07x\\y (id 99)' \
+    "$(printf '%s\n' "$OUT" | sed -n 2p)"
+e2e_expect "no raw control byte in the text answer" 0 "$(printf '%s' "$OUT" | tr -d '\n' | tr -dc '\000-\037\177' | wc -c)"
 
 # Sources, users, programs, expiry.
 sql "INSERT INTO rules (id, name, position, expires_at) VALUES

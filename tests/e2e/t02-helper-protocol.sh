@@ -350,16 +350,49 @@ expect_protocol_only "reload conversation" "$H_OUT"
 # ---- 6. --fail-open ----------------------------------------------------------------------------
 printf '%s\n' "1 www.zoom.us www.zoom.us:443 192.0.2.1 - - splice" \
     "2 www.zoom.us www.zoom.us:443 192.0.2.1 - - terminate" "3 a%zz b c d e splice" \
+    "4 zoom..us zoom..us:443 192.0.2.1 - - splice" "5 www.zoom.us www.zoom.us:443 10.0.0.999 - - splice" \
+    "6 www.zoom.us www.zoom.us:443 192.0.2.1 - a/ splice" \
+    "7 www.zoom.us%E2%80%8B www.zoom.us:443 192.0.2.1 - - splice" \
     >"$E2E_DIR/6.in"
+# Fail-open means only "no rules": malformed input (bad name, client IP, program) is bumped.
 printf '%s\n' \
     '1 OK pinsplice_action_=splice pinsplice_rule_=- message="rules unavailable (fail-open)"' \
     '2 ERR pinsplice_action_=splice pinsplice_rule_=- message="rules unavailable (fail-open)"' \
     '3 ERR pinsplice_action_=bump pinsplice_rule_=- message="SNI: bad %-escape (not % and two hex digits)"' \
+    '4 ERR pinsplice_action_=bump pinsplice_rule_=- message="bad server name: bad SNI"' \
+    '5 ERR pinsplice_action_=bump pinsplice_rule_=- message="bad input: bad client IP"' \
+    '6 ERR pinsplice_action_=bump pinsplice_rule_=- message="bad input: bad program name"' \
+    '7 ERR pinsplice_action_=bump pinsplice_rule_=- message="bad server name: bad SNI"' \
     >"$E2E_DIR/6.want"
 batch 6 "$E2E_DIR/6.in" --db "$E2E_DIR/absent.db" --fail-open
 expect_file "--fail-open without rules: splice; malformed lines still ERR" "$E2E_DIR/6.want" "$B_OUT"
 batch 6b "$E2E_DIR/6.in" --db "$DB" --fail-open
 e2e_expect "--fail-open with rules: the rules decide" "1 $OK_ZOOM" "$(head -n 1 "$B_OUT")"
+
+# ---- 6b. names that are not ASCII, bracketed names (issue 12 items 8, 12) ----------------------
+# RFC 6066 sends host names as ASCII: UTS#46 would fold a zero-width space (U+200B), a fullwidth
+# or ideographic dot into www.zoom.us, a name the client never sent. Brackets hold an IPv6
+# address, never a domain. Each is a bad name, bumped; the plain name still splices.
+cat >"$E2E_DIR/ascii.in" <<'EOF'
+www.zoom.us%E2%80%8B www.zoom.us:443 192.0.2.1 - - splice
+www.zoom.us www.zoom%EF%BC%8Eus:443 192.0.2.1 - - splice
+www%E3%80%82zoom.us www.zoom.us:443 192.0.2.1 - - splice
+- www.zoom.us%E2%80%8B:443 192.0.2.1 - - splice
+- [www.zoom.us]:443 192.0.2.1 - - splice
+[www.zoom.us] www.zoom.us:443 192.0.2.1 - - splice
+www.zoom.us www.zoom.us:443 192.0.2.1 - - splice
+EOF
+cat >"$E2E_DIR/ascii.want" <<EOF
+ERR pinsplice_action_=bump pinsplice_rule_=- message="bad server name: bad SNI"
+ERR pinsplice_action_=bump pinsplice_rule_=- message="bad server name: bad CONNECT host"
+ERR pinsplice_action_=bump pinsplice_rule_=- message="bad server name: bad SNI"
+ERR pinsplice_action_=bump pinsplice_rule_=- message="bad server name: bad CONNECT host"
+ERR pinsplice_action_=bump pinsplice_rule_=- message="bad server name: bad CONNECT host"
+ERR pinsplice_action_=bump pinsplice_rule_=- message="bad server name: bad SNI"
+$OK_ZOOM
+EOF
+batch ascii "$E2E_DIR/ascii.in" --db "$DB"
+expect_file "non-ASCII and bracketed names: bumped as bad names" "$E2E_DIR/ascii.want" "$B_OUT"
 
 # ---- 7. command line ---------------------------------------------------------------------------
 : >"$E2E_DIR/empty.in"

@@ -113,8 +113,13 @@ expect_decision "source outside" lab.test:443 bump "(default)" -x "X-Client-IP: 
 expect_decision "no client IP" lab.test:443 bump "(default)"
 expect_decision "user alice" user.test:443 splice "Alice only" -x "X-Client-Username: alice"
 expect_decision "user bob" user.test:443 bump "(default)" -x "X-Client-Username: bob"
-expect_decision "X-Authenticated-User Local://alice" user.test:443 splice "Alice only" \
+expect_decision "X-Authenticated-User alice (base64, as Squid sends it)" user.test:443 splice \
+    "Alice only" -x "X-Authenticated-User: $(printf 'alice' | base64)"
+# Squid prefixes nothing: a "scheme://" is part of the name, compared exactly (issue 12 item 6).
+expect_decision "X-Authenticated-User Local://alice is not alice" user.test:443 bump "(default)" \
     -x "X-Authenticated-User: $(printf 'Local://alice' | base64)"
+expect_decision "user mallory://alice is not alice" user.test:443 bump "(default)" \
+    -x "X-Client-Username: mallory://alice"
 expect_decision "program from a trusted source" prog.test:443 splice "Zoom tool" \
     -x "X-Client-IP: 10.9.8.7" -hx 'X-Client-Process: C:\Program Files\Zoom\ZoomTool.EXE'
 expect_decision "program from an untrusted source" prog.test:443 bump "(default)" \
@@ -146,6 +151,19 @@ for f in noversion notarget ctl longtarget; do
 done
 reply=$(icap_raw "$raw/longhost" | tr -d '\r')
 e2e_expect_match "over-long host name bumped" 'X-Pinsplice-Rule: \(bad-name\)' "$reply"
+n_bump=$((n_bump + 1))
+# A client copy of the decision header after 1100 other lines (past any scan limit) is removed
+# too: the answer is a 200 whose request carries no client copy (issue 12 item 2), not a 204
+# that leaves it for Squid's ACL.
+filler=$(for i in $(seq 1100); do printf 'X-Filler-%d: v\r\n' "$i"; done)
+icap_req "$raw/deepspoof" "CONNECT evilzoom.us:443 HTTP/1.1"$'\r\n'"Host: evilzoom.us:443"$'\r\n'"$filler"$'\nX-Pinsplice-Action: splice\r\n\r\n'
+reply=$(timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$ICAP_PORT"'; cat "$1" >&3; timeout 3 cat <&3' \
+    _ "$raw/deepspoof" 2>/dev/null | tr -d '\r')
+e2e_expect_match "deep client copy: answered 200 (request modified)" '^ICAP/1.0 200' \
+    "$(printf '%s\n' "$reply" | head -n 1)"
+e2e_expect "deep client copy: no client 'splice' copy left" 0 \
+    "$(printf '%s\n' "$reply" | grep -ci '^X-Pinsplice-Action: *splice')"
+e2e_expect "deep client copy: the fillers are kept" 1100 "$(printf '%s\n' "$reply" | grep -c '^X-Filler-')"
 n_bump=$((n_bump + 1))
 reply=$(icap_raw "$raw/binary" | tr -d '\r')
 e2e_expect_match "binary request line answered 204" '^ICAP/1.0 204' "$(printf '%s\n' "$reply" | head -n 1)"
@@ -187,7 +205,8 @@ e2e_expect "info: terminate" "$n_term" "$(icap_info terminate)"
 e2e_expect "info: bump" "$n_connect_bump" "$(icap_info bump)"
 e2e_expect "info: not CONNECT" "$n_other" "$(icap_info 'not CONNECT (204)')"
 e2e_expect "info: requests" "$((n_splice + n_term + n_connect_bump + n_other))" "$(icap_info requests)"
-e2e_expect "info: client decision headers removed" 3 "$(icap_info 'client decision headers removed')"
+# 4: the three spoofs above with c-icap-client, and the one past 1100 lines
+e2e_expect "info: client decision headers removed" 4 "$(icap_info 'client decision headers removed')"
 e2e_expect "info: malformed CONNECT" 4 "$(icap_info 'malformed CONNECT (bump)')"
 reloads=$(icap_info reloads)
 e2e_expect_match "info: reloads (2 children x initial + edit)" '^([3-9]|[1-9][0-9]+)$' "$reloads"

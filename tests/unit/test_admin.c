@@ -19,6 +19,7 @@
 #include "fixture.h"
 #include "snapshot.h"
 #include "store.h"
+#include "tmpfile.h"
 
 /* ---- helpers ----------------------------------------------------------------------------------
  */
@@ -807,6 +808,39 @@ test_os_user(void **state)
     assert_int_equal(strlen(who), 3);
 }
 
+/* Issue 12 item 12: temporary files beside a DB are made by mkstemp (unpredictable, O_EXCL,
+ * 0600), never a PATH.publish-PID name that someone could plant a symlink at. */
+static void
+test_tmpfile(void **state)
+{
+    char dir[] = "/tmp/ps-tmpfile-XXXXXX", path[256], a[300], b[300], longp[5000];
+    struct stat st;
+    struct ps_err err = {0, ""};
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/rules.db", dir);
+    assert_int_equal(ps_tmpfile_create(path, "publish", a, sizeof(a), &err), 0);
+    assert_int_equal(ps_tmpfile_create(path, "publish", b, sizeof(b), &err), 0);
+    assert_string_not_equal(a, b);
+    assert_int_equal(strncmp(a, path, strlen(path)), 0);
+    assert_non_null(strstr(a, ".publish-"));
+    assert_int_equal(lstat(a, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(st.st_size, 0);
+    unlink(a);
+    unlink(b);
+    memset(longp, 'x', sizeof(longp) - 1);
+    longp[sizeof(longp) - 1] = '\0';
+    assert_int_equal(ps_tmpfile_create(longp, "new", a, sizeof(a), &err), PS_ETOOLONG);
+    assert_string_equal(a, "");
+    snprintf(path, sizeof(path), "%s/no-such-dir/rules.db", dir);
+    assert_int_equal(ps_tmpfile_create(path, "new", a, sizeof(a), &err), PS_EIO);
+    assert_non_null(strstr(err.msg, "no-such-dir"));
+    rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -823,6 +857,7 @@ main(void)
         cmocka_unit_test(test_update_errors),
         cmocka_unit_test(test_update_applies_manage),
         cmocka_unit_test(test_publish),
+        cmocka_unit_test(test_tmpfile),
         cmocka_unit_test(test_os_user),
     };
 

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "decide.h"
+#include "err.h"
 #include "fixture.h"
 #include "snapshot.h"
 
@@ -174,6 +175,90 @@ test_no_rules_fails_closed(void **state)
     assert_int_equal(d.reason, PS_REASON_NO_RULES);
 }
 
+/* A snapshot with no rule at all (issue 12 item 11): the builder used to call qsort(NULL, 0, ...),
+ * undefined behaviour that aborts the --enable-ubsan build before any answer. It must build, and
+ * decide the default (bump). */
+static void
+test_empty_builder(void **state)
+{
+    struct ps_builder *b = ps_builder_new();
+    struct ps_snapshot *s = NULL;
+    struct ps_err err = {0, ""};
+    struct ps_query q = {"www.zoom.us", NULL, NULL, NULL, NULL, 0};
+    struct ps_decision d;
+
+    (void)state;
+    assert_non_null(b);
+    assert_int_equal(ps_builder_finish(b, &s, &err), 0);
+    assert_non_null(s);
+    ps_decide(s, &q, &d);
+    assert_int_equal(d.action, PS_ACTION_BUMP);
+    assert_int_equal(d.reason, PS_REASON_DEFAULT);
+    ps_snapshot_release(s); /* the builder was consumed by finish */
+}
+
+/* The fail-open policy (moved here from test_icapreq: one function for helper and module). */
+static void
+test_fail_open_policy(void **state)
+{
+    struct ps_decision d;
+
+    (void)state;
+    memset(&d, 0, sizeof(d));
+    d.action = PS_ACTION_SPLICE;
+    d.reason = PS_REASON_RULE;
+    assert_int_equal(ps_decide_fail_open(&d, false), PS_ACTION_SPLICE);
+    d.action = PS_ACTION_TERMINATE;
+    assert_int_equal(ps_decide_fail_open(&d, true), PS_ACTION_TERMINATE);
+    d.action = PS_ACTION_BUMP;
+    d.reason = PS_REASON_NO_RULES;
+    assert_int_equal(ps_decide_fail_open(&d, false), PS_ACTION_BUMP);
+    assert_int_equal(ps_decide_fail_open(&d, true), PS_ACTION_SPLICE);
+    d.reason = PS_REASON_BAD_NAME;
+    assert_int_equal(ps_decide_fail_open(&d, true), PS_ACTION_BUMP);
+    d.reason = PS_REASON_BAD_INPUT;
+    assert_int_equal(ps_decide_fail_open(&d, true), PS_ACTION_BUMP);
+    d.reason = PS_REASON_DEFAULT;
+    assert_int_equal(ps_decide_fail_open(&d, true), PS_ACTION_BUMP);
+    assert_int_equal(ps_decide_fail_open(NULL, true), PS_ACTION_BUMP);
+}
+
+/* Issue 12 item 3: malformed input is found with no rules loaded too (so fail-open cannot splice
+ * it), and a bad client IP is found when no rule has sources. */
+static void
+test_malformed_without_rules(void **state)
+{
+    static const struct {
+        struct ps_query q;
+        enum ps_reason reason;
+    } cases[] = {
+        {{"zoom..us", NULL, NULL, NULL, NULL, 0}, PS_REASON_BAD_NAME},
+        {{NULL, "[zoom.us]:443", NULL, NULL, NULL, 0}, PS_REASON_BAD_NAME},
+        {{"www.zoom.us", NULL, "10.0.0.999", NULL, NULL, 0}, PS_REASON_BAD_INPUT},
+        {{"www.zoom.us", NULL, "not-an-ip", NULL, NULL, 0}, PS_REASON_BAD_INPUT},
+        {{"www.zoom.us", NULL, NULL, NULL, "a/", 0}, PS_REASON_BAD_INPUT},
+        {{"www.zoom.us", NULL, "10.0.0.1", NULL, "zoom.exe", 0}, PS_REASON_NO_RULES},
+    };
+    struct ps_snapshot *s = fx_snapshot(NULL, 0); /* no rule at all: no sources either */
+    struct ps_decision d;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ps_decide(NULL, &cases[i].q, &d);
+        if (d.reason != cases[i].reason)
+            fail_msg("case %zu: reason %s, want %s", i, ps_reason_str(d.reason),
+                     ps_reason_str(cases[i].reason));
+        assert_int_equal(ps_decide_fail_open(&d, true),
+                         cases[i].reason == PS_REASON_NO_RULES ? PS_ACTION_SPLICE : PS_ACTION_BUMP);
+        ps_decide(s, &cases[i].q, &d);
+        assert_int_equal(d.action, PS_ACTION_BUMP);
+        if (cases[i].reason != PS_REASON_NO_RULES)
+            assert_int_equal(d.reason, cases[i].reason);
+    }
+    ps_snapshot_release(s);
+}
+
 static void
 test_default_splice_not_for_bad_names(void **state)
 {
@@ -327,6 +412,9 @@ main(void)
         cmocka_unit_test(test_matched_values),
         cmocka_unit_test(test_expiry_uses_now),
         cmocka_unit_test(test_no_rules_fails_closed),
+        cmocka_unit_test(test_empty_builder),
+        cmocka_unit_test(test_fail_open_policy),
+        cmocka_unit_test(test_malformed_without_rules),
         cmocka_unit_test(test_default_splice_not_for_bad_names),
         cmocka_unit_test(test_vendor_defaults),
         cmocka_unit_test(test_sni_policies),

@@ -271,13 +271,17 @@ static const struct user_case user_cases[] = {
     {"DOMAIN\\bob", false, 0, "DOMAIN\\bob"},
     {"YWxpY2U=", true, 0, "alice"},             /* alice */
     {"YWxpY2U", true, 0, "alice"},              /* padding optional */
-    {"TG9jYWw6Ly9hbGljZQ==", true, 0, "alice"}, /* Local://alice */
-    {"Local://carol", false, 0, "carol"},
-    {"V2luTlQ6Ly9DT1JQL2RhdmU=", true, 0, "CORP/dave"}, /* WinNT://CORP/dave */
+    /* Squid prefixes nothing (issue 12 item 6): a "scheme://" is part of the name */
+    {"TG9jYWw6Ly9hbGljZQ==", true, 0, "Local://alice"},
+    {"Local://carol", false, 0, "Local://carol"},
+    {"mallory://alice", false, 0, "mallory://alice"},
+    {"bWFsbG9yeTovL2FsaWNl", true, 0, "mallory://alice"},
+    {"V2luTlQ6Ly9DT1JQL2RhdmU=", true, 0, "WinNT://CORP/dave"},
+    {"IGFsaWNl", true, 0, " alice"}, /* decoded bytes are the name: not trimmed */
     {"", false, PS_EINVAL, NULL},
     {"   ", false, PS_EINVAL, NULL},
     {NULL, false, PS_EINVAL, NULL},
-    {"Local://", false, PS_EINVAL, NULL},
+    {"Local://", false, 0, "Local://"},
     {"YWxp!2U=", true, PS_EINVAL, NULL}, /* not base64 */
     {"YQ=a", true, PS_EINVAL, NULL},     /* data after padding */
     {"Y", true, PS_EINVAL, NULL},        /* 6 bits: not a byte */
@@ -326,32 +330,6 @@ test_user_bounds(void **state)
 }
 
 /* ---- decision mapping --------------------------------------------------------------------- */
-
-static void
-test_action(void **state)
-{
-    struct ps_decision d;
-
-    (void)state;
-    memset(&d, 0, sizeof(d));
-    d.action = PS_ACTION_SPLICE;
-    d.reason = PS_REASON_RULE;
-    assert_int_equal(ps_icapreq_action(&d, false), PS_ACTION_SPLICE);
-    d.action = PS_ACTION_TERMINATE;
-    assert_int_equal(ps_icapreq_action(&d, true), PS_ACTION_TERMINATE);
-    d.action = PS_ACTION_BUMP;
-    d.reason = PS_REASON_NO_RULES;
-    assert_int_equal(ps_icapreq_action(&d, false), PS_ACTION_BUMP);
-    assert_int_equal(ps_icapreq_action(&d, true), PS_ACTION_SPLICE);
-    /* Fail-open never covers a bad request. */
-    d.reason = PS_REASON_BAD_NAME;
-    assert_int_equal(ps_icapreq_action(&d, true), PS_ACTION_BUMP);
-    d.reason = PS_REASON_BAD_INPUT;
-    assert_int_equal(ps_icapreq_action(&d, true), PS_ACTION_BUMP);
-    d.reason = PS_REASON_DEFAULT;
-    assert_int_equal(ps_icapreq_action(&d, true), PS_ACTION_BUMP);
-    assert_int_equal(ps_icapreq_action(NULL, true), PS_ACTION_BUMP);
-}
 
 struct answer_case {
     enum ps_action action;
@@ -421,6 +399,20 @@ test_rule_label(void **state)
     assert_string_equal(out, "");
     assert_int_equal(ps_icapreq_rule_label(NULL, out, sizeof(out), NULL), 0);
     assert_string_equal(out, "(bad-input)");
+    /* The longest name the schema accepts, every byte escaped (issue 12 item 12: a 200-character
+     * UTF-8 name did not fit the old 768 bytes and became "(label-too-long)"). */
+    {
+        static char worst[PS_RULE_NAME_BYTES + 1];
+        size_t k;
+        for (k = 0; k < PS_RULE_NAME_CHARS; k++)
+            memcpy(worst + 4 * k, "\xf0\x9f\x94\x92", 4);
+        worst[PS_RULE_NAME_BYTES] = '\0';
+        d.reason = PS_REASON_RULE;
+        d.rule_name = worst;
+        assert_int_equal(ps_icapreq_rule_label(&d, out, sizeof(out), NULL), 0);
+        assert_int_equal(strlen(out), 3 * PS_RULE_NAME_BYTES);
+        assert_memory_equal(out, "%F0%9F%94%92", 12);
+    }
 }
 
 /* ---- seconds ------------------------------------------------------------------------------ */
@@ -462,7 +454,6 @@ main(void)
         cmocka_unit_test(test_escape),
         cmocka_unit_test(test_user),
         cmocka_unit_test(test_user_bounds),
-        cmocka_unit_test(test_action),
         cmocka_unit_test(test_needs_header),
         cmocka_unit_test(test_rule_label),
         cmocka_unit_test(test_seconds),

@@ -412,6 +412,36 @@ test_datetime(void **state)
     assert_int_equal(ps_logline_datetime(NULL, false, &ms, NULL), PS_EINVAL);
 }
 
+/* A field given twice (issue 12 item 10): the last occurrence is the value, and its length is its
+ * own. Before the fix the first occurrence's decoded length was applied to the last one's text:
+ * a read past the record. */
+static void
+test_field_twice(void **state)
+{
+    static const char *recs[] = {
+        "1700000000.000 \"a-long-quoted-name.example.com\" b.example",
+        "1700000000.000 a%2dlong-url-escaped-name.example.com b.example",
+    };
+    struct ps_logformat f;
+    struct ps_err err = {0, ""};
+    struct ps_logline l;
+    size_t i;
+
+    (void)state;
+    assert_int_equal(ps_logformat_compile("twice", "%ts.%03tu %ssl::>sni %ssl::>sni", &f, &err), 0);
+    for (i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+        size_t n = strlen(recs[i]);
+        char *buf = malloc(n + 1); /* exact size: a read past it is caught by valgrind/ASan */
+
+        assert_non_null(buf);
+        memcpy(buf, recs[i], n + 1);
+        assert_int_equal(ps_logline_parse(&f, buf, n, &l, &err), 0);
+        assert_int_equal(l.sni.n, strlen("b.example"));
+        expect_str(l.sni, "b.example");
+        free(buf);
+    }
+}
+
 int
 main(void)
 {
@@ -420,7 +450,7 @@ main(void)
         cmocka_unit_test(test_compile),         cmocka_unit_test(test_real_records),
         cmocka_unit_test(test_bad_lines),       cmocka_unit_test(test_nul_and_huge),
         cmocka_unit_test(test_good_lines),      cmocka_unit_test(test_urldecode),
-        cmocka_unit_test(test_datetime),
+        cmocka_unit_test(test_datetime),        cmocka_unit_test(test_field_twice),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

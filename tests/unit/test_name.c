@@ -38,6 +38,9 @@ static const struct ncase ncases[] = {
     {"::1", 0, "::1", PS_NAME_IPV6},
     {"[2001:DB8::1]", 0, "2001:db8::1", PS_NAME_IPV6},
     {"[::1", PS_EINVAL, NULL, 0},
+    {"[zoom.us]", PS_EINVAL, NULL, 0},          /* brackets hold an IPv6 literal only */
+    {"[127.0.0.1]", PS_EINVAL, NULL, 0},
+    {"[]", PS_EINVAL, NULL, 0},
     {"b\xc3\xbc" "cher.de", 0, "xn--bcher-kva.de", PS_NAME_DOMAIN},
     {"B\xc3\x9c" "CHER.DE", 0, "xn--bcher-kva.de", PS_NAME_DOMAIN},
     {"\xff\xfe.de", PS_EINVAL, NULL, 0},         /* not UTF-8 */
@@ -129,6 +132,11 @@ static const struct hcase hcases[] = {
     {":443", PS_EINVAL, NULL, 0},
     {"[::1]x", PS_EINVAL, NULL, 0},
     {"[::1", PS_EINVAL, NULL, 0},
+    {"[zoom.us]:443", PS_EINVAL, NULL, 0}, /* issue 12: not the domain zoom.us */
+    {"[zoom.us]", PS_EINVAL, NULL, 0},
+    {"[127.0.0.1]:443", PS_EINVAL, NULL, 0},
+    {"[]:443", PS_EINVAL, NULL, 0},
+    {"[::ffff:1.2.3.4]:443", 0, "::ffff:1.2.3.4", 443},
 };
 
 static void

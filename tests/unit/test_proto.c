@@ -13,7 +13,9 @@
 
 #include "decide.h"
 #include "err.h"
+#include "fixture.h"
 #include "proto.h"
+#include "snapshot.h"
 
 #define OK_LINE "www.zoom.us www.zoom.us:443 10.0.0.1 - - splice"
 
@@ -673,7 +675,7 @@ test_reply_truncation(void **state)
                 assert_int_equal((vl - 3) % ul, 0);
                 assert_memory_equal(v, name, vl - 3);
             }
-            assert_true(strlen(rule) <= 512);
+            assert_true(strlen(rule) <= PS_RULE_NAME_BYTES + PS_RULE_NAME_CHARS);
         }
     }
 }
@@ -917,6 +919,68 @@ test_parse_ulong(void **state)
     }
 }
 
+/* SQL for INSERT INTO rules(name) of the bytes b[0..n) (as text, by hex). */
+static char *
+insert_name_sql(const unsigned char *b, size_t n)
+{
+    char *sql = malloc(2 * n + 128);
+    size_t i, o;
+
+    assert_non_null(sql);
+    o = (size_t)sprintf(sql, "INSERT INTO rules (name) VALUES (CAST(X'");
+    for (i = 0; i < n; i++)
+        o += (size_t)sprintf(sql + o, "%02X", b[i]);
+    sprintf(sql + o, "' AS TEXT));");
+    return sql;
+}
+
+/* Issue 12 item 12: every rule name the real schema accepts comes back whole in a reply, at the
+ * worst mixes (all escapes; all 4-byte UTF-8; escapes plus bytes SQLite's length() does not count
+ * as characters), and one byte over PS_RULE_NAME_BYTES is refused by the schema. Before, a
+ * 200-character name of 3- or 4-byte characters was cut to 512 bytes. */
+static void
+test_reply_schema_names(void **state)
+{
+    unsigned char names[3][PS_RULE_NAME_BYTES + 1];
+    size_t lens[3], i, k;
+    char out[PS_PROTO_REPLY_MAX], id[32], result[8], action[64], rule[4096], msg[2048];
+    char *db, *sql;
+    unsigned char over[PS_RULE_NAME_BYTES + 1];
+
+    (void)state;
+    memset(names[0], '"', PS_RULE_NAME_CHARS);
+    lens[0] = PS_RULE_NAME_CHARS;
+    for (k = 0; k < PS_RULE_NAME_CHARS; k++)
+        memcpy(names[1] + 4 * k, "\xf0\x9f\x94\x92", 4);
+    lens[1] = 4 * PS_RULE_NAME_CHARS;
+    memset(names[2], '\\', PS_RULE_NAME_CHARS - 1);
+    names[2][PS_RULE_NAME_CHARS - 1] = 0xc3;
+    memset(names[2] + PS_RULE_NAME_CHARS, 0xa9, PS_RULE_NAME_BYTES - PS_RULE_NAME_CHARS);
+    lens[2] = PS_RULE_NAME_BYTES;
+    db = fx_db(NULL, 0);
+    for (i = 0; i < 3; i++) {
+        sql = insert_name_sql(names[i], lens[i]);
+        fx_exec(db, sql, 0);
+        free(sql);
+    }
+    /* one byte more is refused, also when the characters are few */
+    over[0] = 'a';
+    over[1] = 0xc3;
+    memset(over + 2, 0xa9, sizeof(over) - 2);
+    sql = insert_name_sql(over, sizeof(over));
+    assert_int_equal(fx_exec(db, sql, 1), -1);
+    free(sql);
+    fx_remove(db);
+    for (i = 0; i < 3; i++) {
+        names[i][lens[i]] = '\0';
+        ps_proto_reply("18446744073709551615", false, PS_ACTION_TERMINATE, (char *)names[i],
+                       "a message", out, sizeof(out));
+        parse_reply(out, true, id, result, action, rule, msg);
+        assert_int_equal(strlen(rule), lens[i]);
+        assert_memory_equal(rule, names[i], lens[i]);
+    }
+}
+
 int
 main(void)
 {
@@ -929,6 +993,7 @@ main(void)
         cmocka_unit_test(test_reply_table),
         cmocka_unit_test(test_reply_roundtrip),
         cmocka_unit_test(test_reply_truncation),
+        cmocka_unit_test(test_reply_schema_names),
         cmocka_unit_test(test_reply_roundtrip_positions),
         cmocka_unit_test(test_reply_fit_boundary),
         cmocka_unit_test(test_reply_decision_same),
