@@ -18,11 +18,17 @@
 #include "tmpfile.h"
 
 /* The statements that read a snapshot, in one read transaction. Expiry is converted by SQLite
- * (strftime understands every ISO 8601 form the schema's CHECK accepts). */
+ * (strftime parses exactly what rule_overview's julianday() does). 0 means "never", so a set
+ * expiry is at least 1 (the epoch, or any time before it, is long past), one SQLite cannot read
+ * is 1 too (expired: the rule stops matching), and a fraction of a second rounds up (the rule
+ * expires when now >= expires_at, as rule_overview's expired does). The position is read as
+ * rule_overview sorts it: CAST(... AS INTEGER). */
 static const char sql_settings[] = "SELECT key, value FROM settings";
 static const char sql_rules[] =
-    "SELECT id, name, action, coalesce(position, id), "
-    "coalesce(CAST(strftime('%s', expires_at) AS INTEGER), 0) FROM rules WHERE enabled = 1";
+    "SELECT id, name, action, CAST(coalesce(position, id) AS INTEGER), "
+    "CASE WHEN expires_at IS NULL THEN 0 ELSE max(1, coalesce("
+    "CAST(strftime('%s', expires_at) AS INTEGER) + (CAST(strftime('%f', expires_at) AS REAL) > "
+    "CAST(strftime('%S', expires_at) AS INTEGER)), 1)) END FROM rules WHERE enabled = 1";
 /* Entries of disabled rules are not read: a bad entry in a rule that is off must not stop the
  * rules that are on from loading (`pinsplice db check` still reports it). */
 /* "+rule_id" keeps SQLite from walking the UNIQUE(rule_id, domain) index, which reads the rows

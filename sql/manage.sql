@@ -487,7 +487,9 @@ END;
 
 
 -- ---- rule_overview -------------------------------------------------------------------------------
--- One row per rule, in the order the matcher tries them (position, then id). expires_at is shown
+-- One row per rule, in the order the matcher tries them (position, then id; the loader reads a
+-- position as CAST(... AS INTEGER), and so does this ORDER BY, even for a value stored before
+-- rules_check_* refused non-integers). expires_at is shown
 -- normalised to UTC; expired = 1 once it has passed (the rule then matches nothing, by itself).
 -- state: active | disabled | expired | no entries (a rule without entries matches nothing).
 -- Programs show as os:program (just the program for os 'any'); exact domains as "name (exact)".
@@ -518,7 +520,7 @@ FROM (
            r.origin
     FROM rules r
 )
-ORDER BY coalesce(position, id), id;
+ORDER BY CAST(coalesce(position, id) AS INTEGER), id;
 
 -- UPDATE rule_overview SET enabled | action | position | expires_at | name = ... WHERE name = ...
 CREATE TRIGGER rule_overview_update INSTEAD OF UPDATE ON rule_overview
@@ -537,7 +539,8 @@ BEGIN
     WHERE NEW.position IS NOT OLD.position AND typeof(NEW.position) <> 'integer';
     SELECT json_extract('{}', printf('rule_overview: rule "%s": expires_at "%s": not a date and time (UTC, e.g. ''2026-12-31 18:00:00'' or datetime(''now'', ''+2 hours''))', OLD.name, NEW.expires_at))
     WHERE NEW.expires_at IS NOT OLD.expires_at AND NEW.expires_at IS NOT NULL
-      AND (typeof(NEW.expires_at) <> 'text' OR datetime(NEW.expires_at) IS NULL);
+      AND (typeof(NEW.expires_at) <> 'text' OR datetime(NEW.expires_at) IS NULL
+           OR NOT NEW.expires_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*');
     SELECT json_extract('{}', printf('rule_overview: rule "%s": new name "%s": empty, over 200 characters or 800 bytes, or spaces at an end', OLD.name, NEW.name))
     WHERE NEW.name IS NOT OLD.name
       AND (NEW.name IS NULL OR length(NEW.name) NOT BETWEEN 1 AND 200
@@ -571,7 +574,7 @@ FROM rules r JOIN (
     UNION ALL SELECT rule_id, 'category', category, NULL, NULL, NULL, id FROM rule_categories
     UNION ALL SELECT rule_id, 'source', source, NULL, NULL, comment, id FROM rule_sources
 ) e ON e.rule_id = r.id
-ORDER BY coalesce(r.position, r.id), r.id, e.kind, e.value;
+ORDER BY CAST(coalesce(r.position, r.id) AS INTEGER), r.id, e.kind, e.value;
 
 CREATE TRIGGER rule_entries_delete INSTEAD OF DELETE ON rule_entries
 BEGIN
@@ -594,7 +597,7 @@ DROP VIEW IF EXISTS add_domain;
 CREATE VIEW add_domain (rule, domain, exact, action, comment) AS
 SELECT r.name, d.domain, d.exact, r.action, d.comment
 FROM rule_domains d JOIN rules r ON r.id = d.rule_id
-ORDER BY coalesce(r.position, r.id), r.id, d.domain;
+ORDER BY CAST(coalesce(r.position, r.id) AS INTEGER), r.id, d.domain;
 
 CREATE TRIGGER add_domain_insert INSTEAD OF INSERT ON add_domain
 BEGIN
@@ -665,7 +668,7 @@ DROP VIEW IF EXISTS add_program;
 CREATE VIEW add_program (rule, os, program, comment) AS
 SELECT r.name, p.os, p.program, p.comment
 FROM rule_programs p JOIN rules r ON r.id = p.rule_id
-ORDER BY coalesce(r.position, r.id), r.id, p.os, p.program;
+ORDER BY CAST(coalesce(r.position, r.id) AS INTEGER), r.id, p.os, p.program;
 
 CREATE TRIGGER add_program_insert INSTEAD OF INSERT ON add_program
 BEGIN
@@ -697,7 +700,7 @@ DROP VIEW IF EXISTS add_source;
 CREATE VIEW add_source (rule, source, comment) AS
 SELECT r.name, s.source, s.comment
 FROM rule_sources s JOIN rules r ON r.id = s.rule_id
-ORDER BY coalesce(r.position, r.id), r.id, s.source;
+ORDER BY CAST(coalesce(r.position, r.id) AS INTEGER), r.id, s.source;
 
 CREATE TRIGGER add_source_insert INSTEAD OF INSERT ON add_source
 BEGIN
@@ -718,26 +721,30 @@ END;
 -- The same checks on the table itself, so a direct INSERT INTO rule_sources cannot store a source
 -- the loader would refuse (a refused source stops the whole DB from loading: the last good rules
 -- would stay in force and every later edit would be ignored until it is fixed).
-DROP TRIGGER IF EXISTS rule_sources_check_insert;
-CREATE TRIGGER rule_sources_check_insert BEFORE INSERT ON rule_sources
+-- check_source is where those checks live: INSERT INTO check_source (source, what) stores nothing
+-- and fails naming `what` and the source when the loader would refuse it (rule_sources and the
+-- setting program_trusted_sources share it).
+DROP VIEW IF EXISTS check_source;
+CREATE VIEW check_source (source, what) AS SELECT NULL, NULL WHERE 0;
+CREATE TRIGGER check_source_insert INSTEAD OF INSERT ON check_source
 BEGIN
     -- user:NAME
-    SELECT json_extract('{}', printf('source "%s": user name missing, with spaces at an end, or with a control character', NEW.source))
+    SELECT json_extract('{}', printf('%s "%s": user name missing, with spaces at an end, or with a control character', NEW.what, NEW.source))
     WHERE NEW.source GLOB 'user:*'
       AND (length(NEW.source) = 5 OR NEW.source <> trim(NEW.source)
            OR substr(NEW.source, 6) <> trim(substr(NEW.source, 6))
            OR NEW.source GLOB ('*[' || char(1) || '-' || char(31) || char(127) || ']*'));
     -- addresses: the characters, then the prefix length
-    SELECT json_extract('{}', printf('source "%s": not an address, a network or user:NAME (e.g. 10.1.0.0/16, 2001:db8::/32, user:alice)', NEW.source))
+    SELECT json_extract('{}', printf('%s "%s": not an address, a network or user:NAME (e.g. 10.1.0.0/16, 2001:db8::/32, user:alice)', NEW.what, NEW.source))
     WHERE NEW.source NOT GLOB 'user:*' AND NEW.source GLOB '*[^0-9a-fA-F.:/]*';
-    SELECT json_extract('{}', printf('source "%s": bad prefix length after "/" (0-32 for IPv4, 0-128 for IPv6)', NEW.source))
+    SELECT json_extract('{}', printf('%s "%s": bad prefix length after "/" (0-32 for IPv4, 0-128 for IPv6)', NEW.what, NEW.source))
     FROM (SELECT substr(NEW.source, instr(NEW.source, '/') + 1) AS p,
                  (instr(NEW.source, ':') > 0) AS v6)
     WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, '/') > 0
       AND (p NOT GLOB '[0-9]' AND p NOT GLOB '[0-9][0-9]' AND p NOT GLOB '[0-9][0-9][0-9]'
            OR CAST(p AS INTEGER) > CASE WHEN v6 THEN 128 ELSE 32 END);
     -- IPv4
-    SELECT json_extract('{}', printf('source "%s": not a dotted-quad IPv4 address (four numbers 0-255, no leading zeros)', NEW.source))
+    SELECT json_extract('{}', printf('%s "%s": not a dotted-quad IPv4 address (four numbers 0-255, no leading zeros)', NEW.what, NEW.source))
     FROM (SELECT CASE WHEN instr(NEW.source, '/') > 0
                       THEN substr(NEW.source, 1, instr(NEW.source, '/') - 1)
                       ELSE NEW.source END AS a)
@@ -749,7 +756,7 @@ BEGIN
                ELSE EXISTS (SELECT 1 FROM json_each('[' || replace(a, '.', ',') || ']')
                             WHERE value > 255) END;
 
-    SELECT json_extract('{}', printf('source "%s": host bits set (the network is %d.%d.%d.%d/%d)', NEW.source, (ip & ~hostmask) >> 24 & 255, (ip & ~hostmask) >> 16 & 255, (ip & ~hostmask) >> 8 & 255, ip & ~hostmask & 255, bits))
+    SELECT json_extract('{}', printf('%s "%s": host bits set (the network is %d.%d.%d.%d/%d)', NEW.what, NEW.source, (ip & ~hostmask) >> 24 & 255, (ip & ~hostmask) >> 16 & 255, (ip & ~hostmask) >> 8 & 255, ip & ~hostmask & 255, bits))
     FROM (SELECT ip, bits, (1 << (32 - bits)) - 1 AS hostmask
           FROM (SELECT (json_extract(j, '$[0]') << 24) | (json_extract(j, '$[1]') << 16)
                        | (json_extract(j, '$[2]') << 8) | json_extract(j, '$[3]') AS ip,
@@ -761,9 +768,9 @@ BEGIN
                                              ELSE NEW.source END, '.', ',') || ']' AS j)))
     WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') = 0 AND ip & hostmask <> 0;
     -- IPv6: shape first, then expand '::' to the missing zero groups and check the host bits.
-    SELECT json_extract('{}', printf('source "%s": IPv4 inside IPv6 notation: write the IPv4 address or network (e.g. 10.0.0.0/8)', NEW.source))
+    SELECT json_extract('{}', printf('%s "%s": IPv4 inside IPv6 notation: write the IPv4 address or network (e.g. 10.0.0.0/8)', NEW.what, NEW.source))
     WHERE NEW.source NOT GLOB 'user:*' AND instr(NEW.source, ':') > 0 AND instr(NEW.source, '.') > 0;
-    SELECT json_extract('{}', printf('source "%s": not an IPv6 address (at most one "::", 8 groups of 1-4 hex digits)', NEW.source))
+    SELECT json_extract('{}', printf('%s "%s": not an IPv6 address (at most one "::", 8 groups of 1-4 hex digits)', NEW.what, NEW.source))
     FROM (SELECT a, x, length(x) - length(replace(x, ':', '')) AS colons
           FROM (SELECT a, CASE WHEN x0 GLOB '*::' THEN x0 || '0' ELSE x0 END AS x
                 FROM (SELECT a, CASE WHEN a GLOB '::*' THEN '0' || a ELSE a END AS x0
@@ -775,7 +782,7 @@ BEGIN
            OR (a GLOB ':*' AND a NOT GLOB '::*') OR (a GLOB '*:' AND a NOT GLOB '*::')
            OR CASE WHEN instr(x, '::') > 0 THEN colons > 7 ELSE colons <> 7 END
            OR (':' || x || ':') GLOB '*:[^:][^:][^:][^:][^:]*');
-    SELECT json_extract('{}', printf('source "%s": host bits set after /%d (the bits after the prefix must be zero)', NEW.source, bits))
+    SELECT json_extract('{}', printf('%s "%s": host bits set after /%d (the bits after the prefix must be zero)', NEW.what, NEW.source, bits))
     FROM (SELECT bits, replace(x, '::', ':' || substr('0:0:0:0:0:0:0:', 1, 2 * (8 - colons)))
                        AS full
           FROM (SELECT x, bits, length(x) - length(replace(x, ':', '')) AS colons
@@ -800,6 +807,14 @@ BEGIN
           WHERE (lo >= bits AND v <> 0)
              OR (lo < bits AND lo + 16 > bits AND v & ((1 << (lo + 16 - bits)) - 1) <> 0));
 END;
+DROP TRIGGER IF EXISTS rule_sources_check_insert;
+CREATE TRIGGER rule_sources_check_insert BEFORE INSERT ON rule_sources
+BEGIN
+    SELECT json_extract('{}', printf('source "%s": not an address, a network or user:NAME (e.g. 10.1.0.0/16, 2001:db8::/32, user:alice)', NEW.source))
+    WHERE typeof(NEW.source) <> 'text' OR instr(CAST(NEW.source AS BLOB), x'00') > 0;
+    INSERT INTO check_source (source, what) VALUES (NEW.source, 'source');
+END;
+
 DROP TRIGGER IF EXISTS rule_sources_check_update;
 CREATE TRIGGER rule_sources_check_update BEFORE UPDATE OF source ON rule_sources
 WHEN NEW.source IS NOT OLD.source
@@ -809,6 +824,171 @@ BEGIN
     SELECT raise(ABORT, 'rule_sources: a source cannot be changed in place: DELETE it and INSERT the new one (or use add_source)');
 END;
 
+-- ---- every accepted edit loads ---------------------------------------------------------------------
+-- The helper refuses a whole database over one value it cannot use (and keeps its old rules), so
+-- every value the tables accept must be one the loader reads, with the meaning rule_overview
+-- shows. schema.sql's CHECKs only reach databases made with it; these triggers are re-applied by
+-- `pinsplice db update` and `db init`, so older databases refuse the same edits. The unit test
+-- tests/unit/test_agree.c drives generated values through these checks and the loader alike.
+
+-- rules: position a whole number (the loader reads 5.5 as 5, and text sorts apart from numbers);
+-- expires_at a date and time in whole seconds starting with YYYY-MM-DD (a number such as a Julian
+-- day, 'now' or a bare time would mean something else than it seems).
+DROP TRIGGER IF EXISTS rules_check_insert;
+CREATE TRIGGER rules_check_insert BEFORE INSERT ON rules
+BEGIN
+    SELECT json_extract('{}', printf('rules: rule "%s": position "%s": use a whole number (rules are tried by ascending position)', NEW.name, NEW.position))
+    WHERE NEW.position IS NOT NULL AND typeof(NEW.position) <> 'integer';
+    SELECT json_extract('{}', printf('rules: rule "%s": expires_at "%s": not a date and time in whole seconds (UTC, e.g. ''2026-12-31 18:00:00'' or datetime(''now'', ''+2 hours''); numbers are refused)', NEW.name, NEW.expires_at))
+    WHERE NEW.expires_at IS NOT NULL
+      AND (typeof(NEW.expires_at) <> 'text' OR julianday(NEW.expires_at) IS NULL
+           OR NOT NEW.expires_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'
+           OR NOT strftime('%f', NEW.expires_at) GLOB '*.000');
+END;
+DROP TRIGGER IF EXISTS rules_check_update;
+CREATE TRIGGER rules_check_update BEFORE UPDATE OF position, expires_at ON rules
+BEGIN
+    SELECT json_extract('{}', printf('rules: rule "%s": position "%s": use a whole number (rules are tried by ascending position)', NEW.name, NEW.position))
+    WHERE NEW.position IS NOT OLD.position AND NEW.position IS NOT NULL
+      AND typeof(NEW.position) <> 'integer';
+    SELECT json_extract('{}', printf('rules: rule "%s": expires_at "%s": not a date and time in whole seconds (UTC, e.g. ''2026-12-31 18:00:00'' or datetime(''now'', ''+2 hours''); numbers are refused)', NEW.name, NEW.expires_at))
+    WHERE NEW.expires_at IS NOT OLD.expires_at AND NEW.expires_at IS NOT NULL
+      AND (typeof(NEW.expires_at) <> 'text' OR julianday(NEW.expires_at) IS NULL
+           OR NOT NEW.expires_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'
+           OR NOT strftime('%f', NEW.expires_at) GLOB '*.000');
+END;
+
+-- Programs: the loader's limit is 255 BYTES (schema.sql's length() counts characters, and a
+-- non-ASCII character takes 2 to 4 bytes); a NUL byte would cut the name short.
+DROP TRIGGER IF EXISTS rule_programs_check_insert;
+CREATE TRIGGER rule_programs_check_insert BEFORE INSERT ON rule_programs
+BEGIN
+    SELECT json_extract('{}', printf('rule_programs: program "%s": over 255 bytes (non-ASCII characters take 2-4 bytes each), a NUL byte, or not text', NEW.program))
+    WHERE typeof(NEW.program) = 'blob' OR instr(CAST(NEW.program AS BLOB), x'00') > 0
+       OR length(CAST(NEW.program AS BLOB)) > 255;
+END;
+DROP TRIGGER IF EXISTS rule_programs_check_update;
+CREATE TRIGGER rule_programs_check_update BEFORE UPDATE OF program ON rule_programs
+BEGIN
+    SELECT json_extract('{}', printf('rule_programs: program "%s": over 255 bytes (non-ASCII characters take 2-4 bytes each), a NUL byte, or not text', NEW.program))
+    WHERE typeof(NEW.program) = 'blob' OR instr(CAST(NEW.program AS BLOB), x'00') > 0
+       OR length(CAST(NEW.program AS BLOB)) > 255;
+END;
+DROP TRIGGER IF EXISTS app_programs_check_insert;
+CREATE TRIGGER app_programs_check_insert BEFORE INSERT ON app_programs
+BEGIN
+    SELECT json_extract('{}', printf('app_programs: program "%s": over 255 bytes (non-ASCII characters take 2-4 bytes each), a NUL byte, or not text', NEW.program))
+    WHERE typeof(NEW.program) = 'blob' OR instr(CAST(NEW.program AS BLOB), x'00') > 0
+       OR length(CAST(NEW.program AS BLOB)) > 255;
+END;
+DROP TRIGGER IF EXISTS app_programs_check_update;
+CREATE TRIGGER app_programs_check_update BEFORE UPDATE OF program ON app_programs
+BEGIN
+    SELECT json_extract('{}', printf('app_programs: program "%s": over 255 bytes (non-ASCII characters take 2-4 bytes each), a NUL byte, or not text', NEW.program))
+    WHERE typeof(NEW.program) = 'blob' OR instr(CAST(NEW.program AS BLOB), x'00') > 0
+       OR length(CAST(NEW.program AS BLOB)) > 255;
+END;
+
+-- Domains: a NUL byte would hide what follows it from the CHECKs and the loader alike.
+DROP TRIGGER IF EXISTS rule_domains_check_insert;
+CREATE TRIGGER rule_domains_check_insert BEFORE INSERT ON rule_domains
+BEGIN
+    SELECT json_extract('{}', printf('rule_domains: domain "%s": a NUL byte, or not text', NEW.domain))
+    WHERE typeof(NEW.domain) = 'blob' OR instr(CAST(NEW.domain AS BLOB), x'00') > 0;
+END;
+DROP TRIGGER IF EXISTS rule_domains_check_update;
+CREATE TRIGGER rule_domains_check_update BEFORE UPDATE OF domain ON rule_domains
+BEGIN
+    SELECT json_extract('{}', printf('rule_domains: domain "%s": a NUL byte, or not text', NEW.domain))
+    WHERE typeof(NEW.domain) = 'blob' OR instr(CAST(NEW.domain AS BLOB), x'00') > 0;
+END;
+DROP TRIGGER IF EXISTS category_domains_check_insert;
+CREATE TRIGGER category_domains_check_insert BEFORE INSERT ON category_domains
+BEGIN
+    SELECT json_extract('{}', printf('category_domains: domain "%s": a NUL byte, or not text', NEW.domain))
+    WHERE typeof(NEW.domain) = 'blob' OR instr(CAST(NEW.domain AS BLOB), x'00') > 0;
+END;
+DROP TRIGGER IF EXISTS category_domains_check_update;
+CREATE TRIGGER category_domains_check_update BEFORE UPDATE OF domain ON category_domains
+BEGIN
+    SELECT json_extract('{}', printf('category_domains: domain "%s": a NUL byte, or not text', NEW.domain))
+    WHERE typeof(NEW.domain) = 'blob' OR instr(CAST(NEW.domain AS BLOB), x'00') > 0;
+END;
+
+-- References on UPDATE as well as on INSERT (schema.sql checks them on INSERT only): an entry
+-- moved to a rule, app or category that does not exist, or a category renamed under its users.
+DROP TRIGGER IF EXISTS rule_domains_rule_update;
+CREATE TRIGGER rule_domains_rule_update BEFORE UPDATE OF rule_id ON rule_domains
+WHEN NOT EXISTS (SELECT 1 FROM rules WHERE id = NEW.rule_id)
+BEGIN SELECT raise(ABORT, 'rule_domains: no rule with this rule_id'); END;
+DROP TRIGGER IF EXISTS rule_programs_rule_update;
+CREATE TRIGGER rule_programs_rule_update BEFORE UPDATE OF rule_id ON rule_programs
+WHEN NOT EXISTS (SELECT 1 FROM rules WHERE id = NEW.rule_id)
+BEGIN SELECT raise(ABORT, 'rule_programs: no rule with this rule_id'); END;
+DROP TRIGGER IF EXISTS rule_sources_rule_update;
+CREATE TRIGGER rule_sources_rule_update BEFORE UPDATE OF rule_id ON rule_sources
+WHEN NOT EXISTS (SELECT 1 FROM rules WHERE id = NEW.rule_id)
+BEGIN SELECT raise(ABORT, 'rule_sources: no rule with this rule_id'); END;
+DROP TRIGGER IF EXISTS rule_categories_rule_update;
+CREATE TRIGGER rule_categories_rule_update BEFORE UPDATE OF rule_id ON rule_categories
+WHEN NOT EXISTS (SELECT 1 FROM rules WHERE id = NEW.rule_id)
+BEGIN SELECT raise(ABORT, 'rule_categories: no rule with this rule_id'); END;
+DROP TRIGGER IF EXISTS rule_categories_category_update;
+CREATE TRIGGER rule_categories_category_update BEFORE UPDATE OF category ON rule_categories
+WHEN NOT EXISTS (SELECT 1 FROM categories WHERE name = NEW.category)
+BEGIN
+    SELECT json_extract('{}', printf('rule_categories: unknown category "%s" (add it to categories first)', NEW.category));
+END;
+DROP TRIGGER IF EXISTS category_domains_category_update;
+CREATE TRIGGER category_domains_category_update BEFORE UPDATE OF category ON category_domains
+WHEN NOT EXISTS (SELECT 1 FROM categories WHERE name = NEW.category)
+BEGIN
+    SELECT json_extract('{}', printf('category_domains: unknown category "%s" (add it to categories first)', NEW.category));
+END;
+DROP TRIGGER IF EXISTS app_domains_app_update;
+CREATE TRIGGER app_domains_app_update BEFORE UPDATE OF app_id ON app_domains
+WHEN NOT EXISTS (SELECT 1 FROM apps WHERE id = NEW.app_id)
+BEGIN SELECT raise(ABORT, 'app_domains: no app with this app_id'); END;
+DROP TRIGGER IF EXISTS app_programs_app_update;
+CREATE TRIGGER app_programs_app_update BEFORE UPDATE OF app_id ON app_programs
+WHEN NOT EXISTS (SELECT 1 FROM apps WHERE id = NEW.app_id)
+BEGIN SELECT raise(ABORT, 'app_programs: no app with this app_id'); END;
+DROP TRIGGER IF EXISTS categories_name_update;
+CREATE TRIGGER categories_name_update BEFORE UPDATE OF name ON categories
+WHEN NEW.name IS NOT OLD.name
+ AND (EXISTS (SELECT 1 FROM rule_categories WHERE category = OLD.name)
+      OR EXISTS (SELECT 1 FROM category_domains WHERE category = OLD.name))
+BEGIN
+    SELECT json_extract('{}', printf('categories: category "%s" is used by a rule or has domains: its name cannot change (add the new name, move the entries, then delete the old one)', OLD.name));
+END;
+
+-- settings.program_trusted_sources: every address or network in the list is checked as a source
+-- is (the loader refuses the whole database over one bad entry, e.g. 10.20.0.1/16 or /99).
+DROP TRIGGER IF EXISTS settings_trusted_insert;
+CREATE TRIGGER settings_trusted_insert BEFORE INSERT ON settings
+WHEN NEW.key = 'program_trusted_sources'
+BEGIN
+    SELECT json_extract('{}', printf('settings.program_trusted_sources: "%s": IPv4 or IPv6 addresses and networks separated by commas or spaces (e.g. ''10.0.0.0/8, 2001:db8::/32''), or '''' for none', NEW.value))
+    WHERE typeof(NEW.value) = 'blob' OR instr(CAST(NEW.value AS BLOB), x'00') > 0
+       OR NEW.value GLOB '*[^0-9a-fA-F.:/, ]*';
+    INSERT INTO check_source (source, what)
+    SELECT value, 'settings.program_trusted_sources: source'
+    FROM json_each('["' || replace(replace(NEW.value, ',', '","'), ' ', '","') || '"]')
+    WHERE value <> '';
+END;
+DROP TRIGGER IF EXISTS settings_trusted_update;
+CREATE TRIGGER settings_trusted_update BEFORE UPDATE ON settings
+WHEN NEW.key = 'program_trusted_sources'
+BEGIN
+    SELECT json_extract('{}', printf('settings.program_trusted_sources: "%s": IPv4 or IPv6 addresses and networks separated by commas or spaces (e.g. ''10.0.0.0/8, 2001:db8::/32''), or '''' for none', NEW.value))
+    WHERE typeof(NEW.value) = 'blob' OR instr(CAST(NEW.value AS BLOB), x'00') > 0
+       OR NEW.value GLOB '*[^0-9a-fA-F.:/, ]*';
+    INSERT INTO check_source (source, what)
+    SELECT value, 'settings.program_trusted_sources: source'
+    FROM json_each('["' || replace(replace(NEW.value, ',', '","'), ' ', '","') || '"]')
+    WHERE value <> '';
+END;
+
 -- ---- add_category --------------------------------------------------------------------------------
 -- INSERT INTO add_category (rule, category) VALUES (...): the category must exist in categories
 -- (its names come from category_domains, e.g. from `pinsplice categories import`); the rule too.
@@ -816,7 +996,7 @@ DROP VIEW IF EXISTS add_category;
 CREATE VIEW add_category (rule, category) AS
 SELECT r.name, c.category
 FROM rule_categories c JOIN rules r ON r.id = c.rule_id
-ORDER BY coalesce(r.position, r.id), r.id, c.category;
+ORDER BY CAST(coalesce(r.position, r.id) AS INTEGER), r.id, c.category;
 
 CREATE TRIGGER add_category_insert INSTEAD OF INSERT ON add_category
 BEGIN
