@@ -184,7 +184,7 @@ test_empty_builder(void **state)
     struct ps_builder *b = ps_builder_new();
     struct ps_snapshot *s = NULL;
     struct ps_err err = {0, ""};
-    struct ps_query q = {"www.zoom.us", NULL, NULL, NULL, NULL, 0};
+    struct ps_query q = {"www.zoom.us", NULL, NULL, NULL, NULL, 0, false};
     struct ps_decision d;
 
     (void)state;
@@ -231,30 +231,30 @@ test_malformed_without_rules(void **state)
     static const struct {
         struct ps_query q;
         enum ps_reason reason;
-    } cases[] = {
-        {{"zoom..us", NULL, NULL, NULL, NULL, 0}, PS_REASON_BAD_NAME},
-        {{NULL, "[zoom.us]:443", NULL, NULL, NULL, 0}, PS_REASON_BAD_NAME},
-        {{"www.zoom.us", NULL, "10.0.0.999", NULL, NULL, 0}, PS_REASON_BAD_INPUT},
-        {{"www.zoom.us", NULL, "not-an-ip", NULL, NULL, 0}, PS_REASON_BAD_INPUT},
-        {{"www.zoom.us", NULL, NULL, NULL, "a/", 0}, PS_REASON_BAD_INPUT},
-        {{"www.zoom.us", NULL, "10.0.0.1", NULL, "zoom.exe", 0}, PS_REASON_NO_RULES},
+    } mcases[] = {
+        {{"zoom..us", NULL, NULL, NULL, NULL, 0, false}, PS_REASON_BAD_NAME},
+        {{NULL, "[zoom.us]:443", NULL, NULL, NULL, 0, false}, PS_REASON_BAD_NAME},
+        {{"www.zoom.us", NULL, "10.0.0.999", NULL, NULL, 0, false}, PS_REASON_BAD_INPUT},
+        {{"www.zoom.us", NULL, "not-an-ip", NULL, NULL, 0, false}, PS_REASON_BAD_INPUT},
+        {{"www.zoom.us", NULL, NULL, NULL, "a/", 0, false}, PS_REASON_BAD_INPUT},
+        {{"www.zoom.us", NULL, "10.0.0.1", NULL, "zoom.exe", 0, false}, PS_REASON_NO_RULES},
     };
     struct ps_snapshot *s = fx_snapshot(NULL, 0); /* no rule at all: no sources either */
     struct ps_decision d;
     size_t i;
 
     (void)state;
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        ps_decide(NULL, &cases[i].q, &d);
-        if (d.reason != cases[i].reason)
+    for (i = 0; i < sizeof(mcases) / sizeof(mcases[0]); i++) {
+        ps_decide(NULL, &mcases[i].q, &d);
+        if (d.reason != mcases[i].reason)
             fail_msg("case %zu: reason %s, want %s", i, ps_reason_str(d.reason),
-                     ps_reason_str(cases[i].reason));
+                     ps_reason_str(mcases[i].reason));
         assert_int_equal(ps_decide_fail_open(&d, true),
-                         cases[i].reason == PS_REASON_NO_RULES ? PS_ACTION_SPLICE : PS_ACTION_BUMP);
-        ps_decide(s, &cases[i].q, &d);
+                         mcases[i].reason == PS_REASON_NO_RULES ? PS_ACTION_SPLICE : PS_ACTION_BUMP);
+        ps_decide(s, &mcases[i].q, &d);
         assert_int_equal(d.action, PS_ACTION_BUMP);
-        if (cases[i].reason != PS_REASON_NO_RULES)
-            assert_int_equal(d.reason, cases[i].reason);
+        if (mcases[i].reason != PS_REASON_NO_RULES)
+            assert_int_equal(d.reason, mcases[i].reason);
     }
     ps_snapshot_release(s);
 }
