@@ -105,9 +105,11 @@ check_regular(const char *path, struct stat *st, bool *wal, struct ps_err *err)
     unsigned char h[2];
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 
+    if (fd < 0 && errno == ENOENT)
+        return ps_err_set(err, PS_ENOENT, "%s: %s (create it with 'pinsplice db init')", path,
+                          strerror(ENOENT));
     if (fd < 0)
-        return ps_err_set(err, errno == ENOENT ? PS_ENOENT : PS_EIO, "%s: %s", path,
-                          strerror(errno));
+        return ps_err_set(err, PS_EIO, "%s: %s", path, strerror(errno));
     if (fstat(fd, st) < 0) {
         int rc = ps_err_set(err, PS_EIO, "%s: %s", path, strerror(errno));
         close(fd);

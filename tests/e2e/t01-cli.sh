@@ -225,13 +225,13 @@ e2e_expect_match "PINSPLICE_DB is used" '^\{"action":"splice","rule":"Bypass Zoo
 PINSPLICE_DB=/nonexistent/rules.db t_run check --db "$DB" --sni www.zoom.us --json
 e2e_expect_match "--db wins over PINSPLICE_DB" '^\{"action":"splice","rule":"Bypass Zoom' "$OUT"
 PINSPLICE_DB=$E2E_DIR/missing.db t_run check --sni www.zoom.us
-t_expect "missing DB" 2 "" "pinsplice check: $E2E_DIR/missing.db: No such file or directory"
+t_expect "missing DB" 2 "" "pinsplice check: $E2E_DIR/missing.db: No such file or directory (create it with 'pinsplice db init')"
 default_db=$(printf '%s\n' "$("$PS" --help)" | sed -n 's/^ *\(\/.*\/lib\/pinsplice\/rules\.db\))$/\1/p')
 if [ -e "$default_db" ]; then
     e2e_log "a DB exists at the default path $default_db: not checking the default path"
 else
     t_run check --sni www.zoom.us
-    t_expect "default DB path" 2 "" "pinsplice check: $default_db: No such file or directory"
+    t_expect "default DB path" 2 "" "pinsplice check: $default_db: No such file or directory (create it with 'pinsplice db init')"
 fi
 echo "not a database" >"$E2E_DIR/text.db"
 t_run db check --db "$E2E_DIR/text.db"
@@ -309,6 +309,6 @@ e2e_expect_match "check on an unloadable DB: names DB and value" \
     "^pinsplice check: fresh\\.db: .*bad domain 'zoom\\.\\.us': empty label$" "$ERR"
 t_run db check --db "$E2E_DIR/missing.db"
 t_expect "db check, missing DB" 2 "" \
-    "pinsplice db check: $E2E_DIR/missing.db: No such file or directory"
+    "pinsplice db check: $E2E_DIR/missing.db: No such file or directory (create it with 'pinsplice db init')"
 
 e2e_finish

@@ -462,7 +462,7 @@ test_db_errors(void **state)
 
     (void)state;
     assert_int_equal(ps_lint_db("/nonexistent/pinsplice/rules.db", 100, &l, &err), PS_ENOENT);
-    assert_string_equal(err.msg, "/nonexistent/pinsplice/rules.db: No such file or directory");
+    assert_string_equal(err.msg, "/nonexistent/pinsplice/rules.db: No such file or directory (create it with 'pinsplice db init')");
     assert_ptr_equal(l, (struct ps_lint *)0x1);
 }
 
