@@ -436,6 +436,9 @@ ps_decide(const struct ps_snapshot *snap, const struct ps_query *q, struct ps_de
     out->m_domain = out->m_program = out->m_category = out->m_source = NULL;
     out->action = ps_snapshot_default_action(snap);
     out->reason = PS_REASON_DEFAULT;
+    /* Say why when two names were in play: a rule for one of them does not count alone. */
+    if (f.have_second)
+        out->detail = "SNI and CONNECT host differ, and no rule covers both";
 }
 
 bool

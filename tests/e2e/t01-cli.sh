@@ -147,7 +147,8 @@ t_expect "CONNECT host normalised" 0 '{"action":"splice","rule":"Bypass Zoom - P
 '"rule_id":14,"reason":"rule","detail":null,"matched":{"domain":"zoom.us","program":null,'\
 '"category":null,"source":null},"server_name":"zoom.us","expires_at":null,"check":null,"settings":{"no_sni_action":"host","ip_sni_action":"ignore","splice_verify":"ip"}}'
 t_run check --db "$DB" --sni www.zoom.us --host evil.test:443
-t_expect "SNI and CONNECT host differ: both must match" 0 "$(default_out www.zoom.us)"
+t_expect "SNI and CONNECT host differ: both must match, and the reason says so" 0 \
+    "$(printf 'action:      bump\nrule:        none (default action)\nreason:      default: SNI and CONNECT host differ, and no rule covers both\nserver name: www.zoom.us')"
 t_run check --db "$DB" --sni zoom..us --json
 e2e_expect "bad SNI: exit status" 0 "$RC"
 e2e_expect_match "bad SNI: bump, bad-name" \
