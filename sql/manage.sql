@@ -859,35 +859,28 @@ BEGIN
 END;
 
 -- Programs: the loader's limit is 255 BYTES (schema.sql's length() counts characters, and a
--- non-ASCII character takes 2 to 4 bytes); a NUL byte would cut the name short.
+-- non-ASCII character takes 2 to 4 bytes); a NUL byte would cut the name short. check_program
+-- holds the check once (as check_source does); both tables' INSERT and UPDATE triggers use it.
+DROP VIEW IF EXISTS check_program;
+CREATE VIEW check_program (program, what) AS SELECT NULL, NULL WHERE 0;
+CREATE TRIGGER check_program_insert INSTEAD OF INSERT ON check_program
+BEGIN
+    SELECT json_extract('{}', printf('%s: program "%s": over 255 bytes (non-ASCII characters take 2-4 bytes each), a NUL byte, or not text', NEW.what, NEW.program))
+    WHERE typeof(NEW.program) = 'blob' OR instr(CAST(NEW.program AS BLOB), x'00') > 0
+       OR length(CAST(NEW.program AS BLOB)) > 255;
+END;
 DROP TRIGGER IF EXISTS rule_programs_check_insert;
 CREATE TRIGGER rule_programs_check_insert BEFORE INSERT ON rule_programs
-BEGIN
-    SELECT json_extract('{}', printf('rule_programs: program "%s": over 255 bytes (non-ASCII characters take 2-4 bytes each), a NUL byte, or not text', NEW.program))
-    WHERE typeof(NEW.program) = 'blob' OR instr(CAST(NEW.program AS BLOB), x'00') > 0
-       OR length(CAST(NEW.program AS BLOB)) > 255;
-END;
+BEGIN INSERT INTO check_program (program, what) VALUES (NEW.program, 'rule_programs'); END;
 DROP TRIGGER IF EXISTS rule_programs_check_update;
 CREATE TRIGGER rule_programs_check_update BEFORE UPDATE OF program ON rule_programs
-BEGIN
-    SELECT json_extract('{}', printf('rule_programs: program "%s": over 255 bytes (non-ASCII characters take 2-4 bytes each), a NUL byte, or not text', NEW.program))
-    WHERE typeof(NEW.program) = 'blob' OR instr(CAST(NEW.program AS BLOB), x'00') > 0
-       OR length(CAST(NEW.program AS BLOB)) > 255;
-END;
+BEGIN INSERT INTO check_program (program, what) VALUES (NEW.program, 'rule_programs'); END;
 DROP TRIGGER IF EXISTS app_programs_check_insert;
 CREATE TRIGGER app_programs_check_insert BEFORE INSERT ON app_programs
-BEGIN
-    SELECT json_extract('{}', printf('app_programs: program "%s": over 255 bytes (non-ASCII characters take 2-4 bytes each), a NUL byte, or not text', NEW.program))
-    WHERE typeof(NEW.program) = 'blob' OR instr(CAST(NEW.program AS BLOB), x'00') > 0
-       OR length(CAST(NEW.program AS BLOB)) > 255;
-END;
+BEGIN INSERT INTO check_program (program, what) VALUES (NEW.program, 'app_programs'); END;
 DROP TRIGGER IF EXISTS app_programs_check_update;
 CREATE TRIGGER app_programs_check_update BEFORE UPDATE OF program ON app_programs
-BEGIN
-    SELECT json_extract('{}', printf('app_programs: program "%s": over 255 bytes (non-ASCII characters take 2-4 bytes each), a NUL byte, or not text', NEW.program))
-    WHERE typeof(NEW.program) = 'blob' OR instr(CAST(NEW.program AS BLOB), x'00') > 0
-       OR length(CAST(NEW.program AS BLOB)) > 255;
-END;
+BEGIN INSERT INTO check_program (program, what) VALUES (NEW.program, 'app_programs'); END;
 
 -- Domains: a NUL byte would hide what follows it from the CHECKs and the loader alike.
 DROP TRIGGER IF EXISTS rule_domains_check_insert;
