@@ -71,7 +71,7 @@ fi
 sql "UPDATE settings SET value = 'alice' WHERE key = 'audit_who';
 UPDATE rules SET enabled = 0 WHERE name = '$ZOOM';
 UPDATE rules SET action = 'bump' WHERE name = '$DROPBOX';
-DELETE FROM rule_domains WHERE domain = 'akadns.net';
+DELETE FROM rule_domains WHERE domain = 'mzstatic.com';
 INSERT INTO rules (name, action, position) VALUES ('Local intranet', 'splice', 5);
 INSERT INTO rule_domains (rule_id, domain) SELECT id, 'intranet.test' FROM rules WHERE name = 'Local intranet';
 INSERT INTO rule_domains (rule_id, domain) SELECT id, 'mirror.zoom.test' FROM rules WHERE name = '$ZOOM';
@@ -108,14 +108,14 @@ has_line "report: new rule" "add      rule '$NEWRULE'"
 has_line "report: new domain in a disabled rule" "add      rule '$ZOOM': domain zoom.com"
 has_line "report: disabled rule kept" "keep     rule '$ZOOM': enabled = 0 (yours, kept; vendor: 1)"
 has_line "report: action kept" "keep     rule '$DROPBOX': action = bump (yours, kept; vendor: splice)"
-has_line "report: deleted domain stays deleted" "keep     rule '$APPLE': domain akadns.net: you removed it; it stays removed"
+has_line "report: deleted domain stays deleted" "keep     rule '$APPLE': domain mzstatic.com: you removed it; it stays removed"
 has_line "report: untouched action refreshed" "update   rule '$SPOTIFY': action = bump (was splice)"
 has_line "report: new setting" "add      setting 'vendor_release'"
 
 # Every local decision kept ...
 e2e_expect "disabled default rule still disabled" 0 "$(sql "SELECT enabled FROM rules WHERE name = '$ZOOM'")"
 e2e_expect "changed action kept" bump "$(sql "SELECT action FROM rules WHERE name = '$DROPBOX'")"
-e2e_expect "deleted vendor domain not resurrected" 0 "$(sql "SELECT count(*) FROM rule_domains WHERE domain = 'akadns.net'")"
+e2e_expect "deleted vendor domain not resurrected" 0 "$(sql "SELECT count(*) FROM rule_domains WHERE domain = 'mzstatic.com'")"
 e2e_expect "domain added to a default rule kept" 1 "$(sql "SELECT count(*) FROM rule_domains WHERE domain = 'mirror.zoom.test'")"
 e2e_expect "local rule untouched" "$local_rule" \
     "$(sql "SELECT id || '|' || name || '|' || action || '|' || position || '|' || origin FROM rules WHERE name = 'Local intranet'")"

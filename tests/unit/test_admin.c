@@ -463,7 +463,7 @@ static const char v2_defaults[] =
 static const char admin_edits[] =
     "UPDATE rules SET enabled = 0 WHERE name = 'Bypass Zoom - Pre-configured';"
     "UPDATE rules SET action = 'bump' WHERE name = 'Bypass Dropbox - Pre-configured';"
-    "DELETE FROM rule_domains WHERE domain = 'akadns.net';"
+    "DELETE FROM rule_domains WHERE domain = 'mzstatic.com';"
     "INSERT INTO rules (name) VALUES ('Local');"
     "INSERT INTO rule_domains (rule_id, domain) SELECT id, 'intranet.test' FROM rules"
     " WHERE name = 'Local';"
@@ -482,7 +482,7 @@ check_local_decisions(const char *db)
                            "'Bypass Dropbox - Pre-configured'",
                            buf),
                         "bump");
-    assert_int_equal(q(db, "SELECT count(*) FROM rule_domains WHERE domain = 'akadns.net'"), 0);
+    assert_int_equal(q(db, "SELECT count(*) FROM rule_domains WHERE domain = 'mzstatic.com'"), 0);
     assert_string_equal(qs(db,
                            "SELECT group_concat(d.domain) FROM rules r JOIN rule_domains d"
                            " ON d.rule_id = r.id WHERE r.name = 'Local'",
@@ -550,7 +550,7 @@ test_update_with_base(void **state)
                         "v2");
     assert_true(has_line(&l, "keep rule 'Bypass Zoom - Pre-configured' enabled\n"));
     assert_true(has_line(&l, "keep rule 'Bypass Dropbox - Pre-configured' action\n"));
-    assert_true(has_line(&l, "keep rule_domain 'Bypass Apple services - Pre-configured' akadns"));
+    assert_true(has_line(&l, "keep rule_domain 'Bypass Apple services - Pre-configured' mzstatic"));
     assert_true(has_line(&l, "add rule 'Bypass NewApp - Pre-configured' exists\n"));
     assert_true(has_line(&l, "remove rule_domain 'Bypass Apple services - Pre-configured' music"));
     assert_true(has_line(&l, "add setting 'new_setting' exists\n"));
