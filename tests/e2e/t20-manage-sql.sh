@@ -219,7 +219,7 @@ check "audit grew by exactly 2" "$((before + 2))" "$(q "SELECT count(*) FROM aud
 check "audit_import shows the import with who" "alice|health|Health and Medicine|0|2" \
     "$(q "SELECT who, list, category, removed, added FROM audit_import")"
 check "an UPDATE that changes nothing writes no audit row" "$((before + 2))" \
-    "$(q "UPDATE rule_overview SET enabled = 1 WHERE name = 'Bypass bank app';
+    "$(q "INSERT INTO edit_rule (rule, field, value) VALUES ('Bypass bank app', 'enabled', 1);
           UPDATE rules SET action = action; SELECT count(*) FROM audit")"
 
 before=$(q "SELECT count(*) FROM audit")
@@ -335,13 +335,64 @@ refused "enable_app: app with no entries at all" \
 refused "enable_app: bad by" "INSERT INTO enable_app (app, by) VALUES ('Zoom', 'all')" 'by "all"'
 refused "enable_app: the rule exists already" "INSERT INTO enable_app (app, by) VALUES ('Webex', 'domain')" \
     'a rule "App: Webex" already exists'
-refused "rule_overview: derived column" "UPDATE rule_overview SET domains = 'x' WHERE $bank" \
-    'only name, action, enabled, position and expires_at can be set'
-refused "rule_overview: enabled 2" "UPDATE rule_overview SET enabled = 2 WHERE $bank" 'enabled "2"'
-refused "rule_overview: position as text" "UPDATE rule_overview SET position = 'first' WHERE $bank" \
+# Typos: a name that does not exist is an error naming it, through every view that edits.
+refused "UPDATE rule_overview with a misspelt name fails (the view is read-only)" \
+    "UPDATE rule_overview SET enabled = 0 WHERE name = 'Bypass Dropbx'" \
+    'cannot modify rule_overview because it is a view'
+refused "UPDATE rule_overview with a real name fails too (no silent path)" \
+    "UPDATE rule_overview SET enabled = 0 WHERE $bank" 'cannot modify rule_overview because it is a view'
+refused "DELETE FROM rule_overview fails" "DELETE FROM rule_overview WHERE name = 'Bypass Dropbx'" \
+    'cannot modify rule_overview because it is a view'
+refused "DELETE FROM rule_entries fails" "DELETE FROM rule_entries WHERE rule = 'Bypass bnak app'" \
+    'cannot modify rule_entries because it is a view'
+refused "edit_rule: misspelt rule" \
+    "INSERT INTO edit_rule (rule, field, value) VALUES ('Bypass Dropbx', 'enabled', 0)" \
+    'edit_rule: no rule named "Bypass Dropbx"'
+refused "edit_rule: rule name differing only in case names the real one" \
+    "INSERT INTO edit_rule (rule, field, value) VALUES ('bypass bank app', 'enabled', 0)" \
+    'no rule named "bypass bank app" (a rule "Bypass bank app" differs only in case'
+refused "edit_rule: one misspelt row refuses the whole statement" \
+    "INSERT INTO edit_rule (rule, field, value) VALUES ($r, 'enabled', 0), ('Bypass bnak app', 'enabled', 0)" \
+    'no rule named "Bypass bnak app"'
+refused "edit_rule: NULL rule" "INSERT INTO edit_rule (field, value) VALUES ('enabled', 0)" 'no rule named ""'
+refused "edit_rule: unknown field" "INSERT INTO edit_rule (rule, field, value) VALUES ($r, 'domains', 'x')" \
+    'field "domains": use name, action, enabled, position or expires_at'
+refused "edit_rule: enabled 2" "INSERT INTO edit_rule (rule, field, value) VALUES ($r, 'enabled', 2)" 'enabled "2"'
+refused "edit_rule: position as text" "INSERT INTO edit_rule (rule, field, value) VALUES ($r, 'position', 'first')" \
     'position "first"'
-refused "rule_overview: rename onto another rule" \
-    "UPDATE rule_overview SET name = 'Bypass Zoom - Pre-configured' WHERE $bank" 'another rule has it'
+refused "edit_rule: position 5.5" "INSERT INTO edit_rule (rule, field, value) VALUES ($r, 'position', 5.5)" \
+    'position "5.5"'
+refused "edit_rule: position before a misspelt rule (NULL)" \
+    "INSERT INTO edit_rule (rule, field, value) VALUES ($r, 'position', (SELECT position - 1 FROM rules WHERE name = 'Bypass Zom'))" \
+    'position ""'
+refused "edit_rule: rename onto another rule" \
+    "INSERT INTO edit_rule (rule, field, value) VALUES ($r, 'name', 'Bypass Zoom - Pre-configured')" 'another rule has it'
+refused "edit_rule: action NULL" "INSERT INTO edit_rule (rule, field, value) VALUES ($r, 'action', NULL)" 'action ""'
+refused "remove_rule: misspelt rule" "INSERT INTO remove_rule (rule) VALUES ('Bypass bnak app')" \
+    'remove_rule: no rule named "Bypass bnak app"'
+refused "remove_entry: misspelt rule" \
+    "INSERT INTO remove_entry (rule, value) VALUES ('Bypass bnak app', 'api.bank.example')" \
+    'remove_entry: no rule named "Bypass bnak app"'
+refused "remove_entry: misspelt value" \
+    "INSERT INTO remove_entry (rule, value) VALUES ($r, 'api.bank.exmple')" \
+    'rule "Bypass bank app" has no entry "api.bank.exmple"'
+refused "remove_entry: value of another kind" \
+    "INSERT INTO remove_entry (rule, value, kind) VALUES ($r, 'api.bank.example', 'source')" \
+    'has no source "api.bank.example"'
+refused "remove_entry: bad kind" "INSERT INTO remove_entry (rule, value, kind) VALUES ($r, 'api.bank.example', 'domains')" \
+    'kind "domains": use domain, program, category or source'
+q "INSERT INTO add_program (rule, os, program) VALUES ('Bypass payroll client', 'macos', 'payroll.exe')" >/dev/null
+refused "remove_entry: two entries with the value, no os" \
+    "INSERT INTO remove_entry (rule, value) VALUES ('Bypass payroll client', 'payroll.exe')" \
+    '2 entries are "payroll.exe": say which with kind (and os for programs)'
+q "INSERT INTO remove_entry (rule, value, kind, os) VALUES ('Bypass payroll client', 'payroll.exe', 'program', 'macos')" >/dev/null
+check "remove_entry with kind and os removes that one entry" "windows:payroll.exe" \
+    "$(q "SELECT programs FROM rule_overview WHERE name = 'Bypass payroll client'")"
+refused "set_setting: misspelt key" \
+    "INSERT INTO set_setting (key, value) VALUES ('program_trusted_source', '10.0.0.0/8')" \
+    'set_setting: no setting "program_trusted_source"'
+refused "set_setting: bad value (the settings checks apply)" \
+    "INSERT INTO set_setting (key, value) VALUES ('default_action', 'pass')" 'CHECK constraint failed'
 refused "audit rows cannot be changed" "UPDATE audit SET who = 'mallory'" 'audit: rows cannot be changed'
 
 # ---- 4. through the matcher (pinsplice check) ----------------------------------------------------
@@ -378,7 +429,7 @@ if [ -x "$pinsplice" ]; then
         "$(decision --sni www.adobe.com | cut -d'|' -f1,2)"
     # Expiry, with no edit after setting it.
     q "INSERT INTO add_domain (rule, domain) VALUES ('Expiring bypass', 'expiring.example');
-       UPDATE rule_overview SET expires_at = datetime('now', '+2 seconds') WHERE name = 'Expiring bypass';" >/dev/null
+       INSERT INTO edit_rule (rule, field, value) VALUES ('Expiring bypass', 'expires_at', datetime('now', '+2 seconds'));" >/dev/null
     check "check: the expiring rule splices before its expiry" "splice|Expiring bypass" \
         "$(decision --sni expiring.example | cut -d'|' -f1,2)"
     for _ in $(seq 50); do
