@@ -25,13 +25,21 @@
 -- the message as its path, the one built-in way to put a computed text into an error. The text
 -- between the quotes is the message; the prefix means nothing. Fixed messages use RAISE().
 --
--- Who. SQLite has no session variable a trigger can read (a trigger in main cannot see temp
--- tables), so audit.who comes from the settings row 'audit_who': set it at the start of a session
---     UPDATE settings SET value = 'alice' WHERE key = 'audit_who';
--- It persists until changed; '' records NULL (unknown). `pinsplice` sets it to the OS user inside
--- its own transaction and puts the previous value back before COMMIT, so readers never see it.
--- Changes to audit_who itself are not audited.
---
+-- Who. audit.who is the OS user of the session that made the change, or NULL (unknown): never a
+-- name left over from an earlier session. SQLite has no session variable a trigger in main can
+-- read (a trigger in main cannot see temp objects), so the name is added by the session itself:
+-- `pinsplice sql` (the sqlite3 CLI on the DB, sql in its -cmd) and every `pinsplice` command that
+-- writes create, on their own connection only,
+--     CREATE TEMP TABLE pinsplice_session (who TEXT NOT NULL);    -- one row: the OS user
+--     CREATE TEMP TRIGGER pinsplice_session_who BEFORE INSERT ON main.audit ...
+-- which writes each audit row this connection adds with that name instead (lib/admin.c
+-- ps_admin_session_sql has the text). TEMP objects live in the connection's memory and vanish
+-- with it: two sessions at once each record their own user, and a raw sqlite3 session records
+-- NULL. This is attribution, not authentication: whoever can write the file can write anything.
+-- The persistent setting 'audit_who' of earlier versions (inherited by whoever came next) is
+-- removed below and refused; the audit triggers still read it, which now always gives NULL.
+-- Changes to it were never audited.
+
 -- Bulk lists. category_domains rows that carry a list name (what `pinsplice categories import`
 -- writes, up to millions of rows, replaced whole on re-import) are not audited row by row: that
 -- would double the import's work and the database's size for rows nobody reviews one by one.
@@ -64,8 +72,14 @@ DROP TRIGGER IF EXISTS audit_no_update;
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT raise(ABORT, 'audit: rows cannot be changed (DELETE old rows to prune)'); END;
 
-INSERT OR IGNORE INTO settings (key, value, comment) VALUES
-    ('audit_who', '', 'name written to audit.who for the changes that follow; '''' = unknown');
+-- The retired persistent 'who' (see "Who" above): gone, and not to come back.
+DELETE FROM settings WHERE key = 'audit_who';
+DROP TRIGGER IF EXISTS settings_audit_who_insert;
+CREATE TRIGGER settings_audit_who_insert BEFORE INSERT ON settings
+WHEN NEW.key = 'audit_who'
+BEGIN
+    SELECT raise(ABORT, 'settings.audit_who: retired (a later session inherited it): audit.who is the OS user of the session; use `pinsplice sql`, which records it');
+END;
 
 -- One summary row per bulk import into category_domains. The importer runs, in its transaction:
 --   INSERT INTO audit_import (list, category, removed, added) VALUES ('bank', 'Financial Services', 0, 1200);

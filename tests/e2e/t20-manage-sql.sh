@@ -86,7 +86,10 @@ pass "schema.sql, manage.sql, vendor.sql, defaults.sql load in one transaction"
 check "schema version stays 1" 1 "$(q 'PRAGMA user_version')"
 check "the seed load is audited (rules inserted by defaults.sql)" 16 \
     "$(q "SELECT count(*) FROM audit WHERE tbl = 'rules' AND op = 'INSERT'")"
-check "audit_who exists, empty" "|0" "$(q "SELECT value, count(*) - 1 FROM settings WHERE key = 'audit_who'")"
+check "no persistent 'who' setting (audit_who is gone)" "0" "$(q "SELECT count(*) FROM settings WHERE key = 'audit_who'")"
+refused "the retired audit_who setting cannot be added back" \
+    "INSERT INTO settings (key, value) VALUES ('audit_who', 'alice')" 'settings.audit_who: retired'
+check "the seed load records no name (a plain sqlite3 session)" "0" "$(q "SELECT count(*) FROM audit WHERE who IS NOT NULL")"
 audit_before=$(q "SELECT count(*) FROM audit")
 out=$(sqlite3 -bail -batch "$db" <"$sqldir/manage.sql" 2>&1)
 check "manage.sql applies again to a live database (no error)" "" "$out"
@@ -108,10 +111,21 @@ blocks=$(ls "$tmp"/block*.sql 2>/dev/null | wc -l)
 if [ "$blocks" -ge 30 ]; then pass "README managing-rules section has $blocks sql examples"
 else fail "README managing-rules section: only $blocks sql examples found (markers or fences broken?)"; fi
 
+# As the README says to: in `pinsplice sql`, which records the OS user (as pinsplice writes it:
+# the user, and who ran sudo when it did); plain sqlite3 (no name) when pinsplice is not built.
+if [ -x "$pinsplice" ]; then
+    session=("$pinsplice" sql --db "$db")
+    who=$(id -un)
+    if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != "$who" ]; then who="$who (sudo by $SUDO_USER)"; fi
+else
+    echo "SKIP (who only): $pinsplice not built: README examples run in plain sqlite3"
+    session=(sqlite3 -bail -batch "$db")
+    who=
+fi
 for b in "$tmp"/block*.sql; do
     [ -e "$b" ] || continue
     first=$(head -n 1 "$b")
-    if out=$(sqlite3 -bail -batch "$db" <"$b" 2>"$tmp/err") && [ ! -s "$tmp/err" ]; then
+    if out=$("${session[@]}" <"$b" 2>"$tmp/err") && [ ! -s "$tmp/err" ]; then
         pass "README example runs: $first"
         printf '%s\n' "$out" >"${b%.sql}.out"
     else
@@ -121,9 +135,9 @@ done
 
 # Effects of the examples, in the order the README gives them.
 after_who="id > $seed_max"
-check "every change after 'who' is recorded as alice" "0" \
-    "$(q "SELECT count(*) FROM audit WHERE $after_who AND who IS NOT 'alice'")"
-check "changes were recorded after 'who'" "1" \
+check "every change of the README session is recorded as the OS user '$who'" "0" \
+    "$(q "SELECT count(*) FROM audit WHERE $after_who AND who IS NOT nullif('${who//\'/\'\'}', '')")"
+check "the README session made changes" "1" \
     "$(q "SELECT count(*) > 20 FROM audit WHERE $after_who")"
 # example_out FIRST-LINE: what the README example starting with that line printed.
 example_out() {
@@ -198,8 +212,8 @@ check "Dropbox: disabled then enabled again (two audit rows)" "1|0,1" \
     "$(q "SELECT enabled, (SELECT group_concat(new ->> 'enabled') FROM audit WHERE tbl = 'rules'
           AND op = 'UPDATE' AND new ->> 'name' = 'Bypass Dropbox - Pre-configured')
           FROM rules WHERE name = 'Bypass Dropbox - Pre-configured'")"
-check "the who-disabled-which example names alice and the Dropbox rule" \
-    "alice|Bypass Dropbox - Pre-configured" \
+check "the who-disabled-which example names the session's user and the Dropbox rule" \
+    "$who|Bypass Dropbox - Pre-configured" \
     "$(example_out "SELECT at, who, new ->> 'name' AS rule FROM audit" | cut -d'|' -f2-)"
 check "Adobe rule: action bump" "bump" \
     "$(q "SELECT action FROM rules WHERE name = 'Bypass Adobe updates - Pre-configured'")"
@@ -216,7 +230,8 @@ q "INSERT INTO category_domains (category, domain, list) VALUES
 check "import: 2 listed rows -> 1 IMPORT row; 1 hand-added row -> 1 INSERT row" "2|IMPORT,INSERT" \
     "$(q "SELECT count(*), group_concat(op) FROM (SELECT op FROM audit WHERE id > (SELECT max(id) - 2 FROM audit) ORDER BY id)")"
 check "audit grew by exactly 2" "$((before + 2))" "$(q "SELECT count(*) FROM audit")"
-check "audit_import shows the import with who" "alice|health|Health and Medicine|0|2" \
+check "audit_import shows the import (made in plain sqlite3: who empty, not the README session's)" \
+    "|health|Health and Medicine|0|2" \
     "$(q "SELECT who, list, category, removed, added FROM audit_import")"
 check "an UPDATE that changes nothing writes no audit row" "$((before + 2))" \
     "$(q "INSERT INTO edit_rule (rule, field, value) VALUES ('Bypass bank app', 'enabled', 1);

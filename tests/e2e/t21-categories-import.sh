@@ -91,7 +91,7 @@ e2e_expect "after: unmapped list not imported" "bump none (default action)" "$(d
 e2e_expect "one audit row per list, by the OS user" \
     "bank|Financial Services|0|6|$WHO financial|Financial Services|0|1|$WHO government|Government|0|2|$WHO" \
     "$(sql "SELECT list, category, removed, added, who FROM audit_import ORDER BY list" | paste -sd' ')"
-e2e_expect "audit_who put back" "" "$(sql "SELECT value FROM settings WHERE key = 'audit_who'")"
+e2e_expect "no persistent who left behind (no audit_who setting)" 0 "$(sql "SELECT count(*) FROM settings WHERE key = 'audit_who'")"
 
 # ---- re-import: the list's rows are replaced, other rows stay -----------------------------------
 sql "INSERT INTO category_domains (category, domain) VALUES ('Financial Services', 'byhand.test')"
