@@ -201,14 +201,16 @@ ps_admin_begin(struct ps_admin *a, struct ps_err *err)
 /* The session's identity for the audit (sql/manage.sql, "Who"): TEMP objects, so they belong to
  * this connection alone and vanish with it. The trigger rewrites each audit row the connection
  * adds with the session's name: the row as the audit trigger built it, then RAISE(IGNORE) drops
- * the original (a BEFORE trigger cannot change NEW). The inner INSERT carries a name, so the
- * trigger does not fire for it again. */
+ * the original (a BEFORE trigger cannot change NEW). The inner INSERT carries the session's
+ * name, so the trigger does not fire for it again. A name the audit triggers found in the retired
+ * setting audit_who (a DB not yet updated) is replaced too: it is someone else's. */
 static const char session_sql[] =
     "CREATE TEMP TABLE IF NOT EXISTS pinsplice_session (who TEXT NOT NULL);\n"
     "DELETE FROM temp.pinsplice_session;\n"
     "INSERT INTO temp.pinsplice_session (who) VALUES (%Q);\n"
     "CREATE TEMP TRIGGER IF NOT EXISTS pinsplice_session_who BEFORE INSERT ON main.audit\n"
-    "WHEN NEW.who IS NULL AND (SELECT who FROM temp.pinsplice_session) IS NOT NULL\n"
+    "WHEN EXISTS (SELECT 1 FROM temp.pinsplice_session)\n"
+    "     AND NEW.who IS NOT (SELECT who FROM temp.pinsplice_session)\n"
     "BEGIN\n"
     "    INSERT INTO audit (at, tbl, op, row_id, old, new, who)\n"
     "    VALUES (NEW.at, NEW.tbl, NEW.op, NEW.row_id, NEW.old, NEW.new,\n"

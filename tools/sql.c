@@ -19,6 +19,8 @@
 #include "err.h"
 #include "operands.h"
 
+#define BUSY_MS_TEXT "10000" /* as the other commands' BUSY_MS */
+
 /* What an admin types most, shown when the session is interactive. */
 static const char banner[] =
     "Views: rule_overview, rule_entries, app_overview (read); add_domain, add_program,\n"
@@ -70,6 +72,10 @@ ps_cmd_sql(int argc, char **argv)
     /* A script (stdin not a terminal, or SQL operands) stops at its first error: an open
      * transaction is then rolled back, as the README's "Several changes as one" relies on. */
     args[n++] = (char *)(tty && n_ops == 0 ? "-interactive" : "-bail");
+    /* Wait for a lock as pinsplice's own writers do (a helper's reload holds a read lock for a
+     * moment) instead of failing at once with "database is locked". */
+    args[n++] = (char *)"-cmd";
+    args[n++] = (char *)".timeout " BUSY_MS_TEXT;
     args[n++] = (char *)"-cmd";
     args[n++] = session;
     args[n++] = (char *)path;
