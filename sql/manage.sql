@@ -1102,7 +1102,37 @@ END;
 -- catalogue domains (by 'domain'), programs (by 'program') or both (by 'both': the rule then
 -- needs BOTH to match, i.e. the app's own program talking to the app's own domains). An app
 -- without what `by` asks for is refused (an empty dimension would change what the rule means).
+-- Entries another rule already splices (app_coverage: e.g. zoom.us, which the default rule
+-- "Bypass Zoom - Pre-configured" holds) are left out, and named in the new rule's comment: the
+-- copy would never decide (`pinsplice db check` calls it shadowed). When nothing is left to add
+-- the statement is refused, naming the rules that already cover the app.
 -- SELECT * FROM enable_app lists every (app, by) pair that is accepted.
+
+-- app_coverage: each catalogue entry that a rule already splices on that entry alone: an
+-- enabled, unexpired splice rule whose only dimension is the entry's (a domain entry equal to
+-- the app's domain or, when not exact, a parent of it; a program compared as the matcher compares
+-- programs, case-insensitively, os being informational). A rule with a source, or with both a
+-- domain and a program, splices less than the whole entry, so it does not count.
+DROP VIEW IF EXISTS app_coverage;
+CREATE VIEW app_coverage (app_id, kind, value, rule_id, rule) AS
+WITH alone (id, name, position, dims) AS (
+    SELECT r.id, r.name, r.position,
+           (EXISTS (SELECT 1 FROM rule_domains WHERE rule_id = r.id))
+           + 2 * (EXISTS (SELECT 1 FROM rule_programs WHERE rule_id = r.id))
+           + 4 * (EXISTS (SELECT 1 FROM rule_categories WHERE rule_id = r.id))
+           + 8 * (EXISTS (SELECT 1 FROM rule_sources WHERE rule_id = r.id))
+    FROM rules r
+    WHERE r.enabled = 1 AND r.action = 'splice'
+      AND (r.expires_at IS NULL OR julianday(r.expires_at) > julianday('now')))
+SELECT d.app_id, 'domain', d.domain, r.id, r.name
+FROM app_domains d JOIN rule_domains rd
+     ON rd.domain = d.domain
+        OR (rd.exact = 0 AND substr(d.domain, -length(rd.domain) - 1) = '.' || rd.domain)
+JOIN alone r ON r.id = rd.rule_id AND r.dims = 1
+UNION ALL
+SELECT p.app_id, 'program', p.program, r.id, r.name
+FROM app_programs p JOIN rule_programs rp ON lower(rp.program) = lower(p.program)
+JOIN alone r ON r.id = rp.rule_id AND r.dims = 2;
 DROP VIEW IF EXISTS enable_app;
 CREATE VIEW enable_app (app, by) AS
 SELECT a.name, b.by
@@ -1132,25 +1162,54 @@ BEGIN
       AND NOT EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id);
     SELECT json_extract('{}', printf('enable_app: a rule "App: %s" already exists (see rule_overview; delete it first to make it again)', NEW.app))
     WHERE EXISTS (SELECT 1 FROM rules WHERE name = 'App: ' || NEW.app);
+    -- Nothing left to add: every domain (by domain), every program (by program), or either all
+    -- its domains or all its programs (by both: those are spliced whatever the other is).
+    SELECT json_extract('{}', printf('enable_app: app "%s": by "%s": nothing to add: its %s already spliced by %s (see app_overview)', NEW.app, NEW.by,
+        CASE WHEN NOT uncovered_d THEN 'domains are' ELSE 'programs are' END,
+        (SELECT group_concat('"' || rule || '"', ', ') FROM (SELECT DISTINCT c.rule FROM app_coverage c
+         WHERE c.app_id = a.id AND c.kind = CASE WHEN NOT uncovered_d THEN 'domain' ELSE 'program' END))))
+    FROM (SELECT a.id,
+                 EXISTS (SELECT 1 FROM app_domains d WHERE d.app_id = a.id AND NOT EXISTS
+                         (SELECT 1 FROM app_coverage c WHERE c.app_id = a.id AND c.kind = 'domain'
+                          AND c.value = d.domain)) AS uncovered_d,
+                 EXISTS (SELECT 1 FROM app_programs p WHERE p.app_id = a.id AND NOT EXISTS
+                         (SELECT 1 FROM app_coverage c WHERE c.app_id = a.id AND c.kind = 'program'
+                          AND c.value = p.program)) AS uncovered_p
+          FROM apps a WHERE a.name = NEW.app) a
+    WHERE (NEW.by = 'domain' AND NOT uncovered_d) OR (NEW.by = 'program' AND NOT uncovered_p)
+       OR (NEW.by = 'both' AND (NOT uncovered_d OR NOT uncovered_p));
     INSERT INTO rules (name, action, enabled, origin, comment)
     SELECT 'App: ' || a.name, 'splice', 1, 'local',
            printf('made by enable_app from catalogue app %d "%s", by %s', a.id, a.name, NEW.by)
+           || coalesce((SELECT '; left out, already spliced by another rule: '
+                               || group_concat(value || ' (' || rule || ')', ', ')
+                        FROM (SELECT DISTINCT c.value, c.rule FROM app_coverage c
+                              WHERE c.app_id = a.id
+                                AND (c.kind = 'domain' AND NEW.by IN ('domain', 'both')
+                                     OR c.kind = 'program' AND NEW.by IN ('program', 'both'))
+                              ORDER BY c.kind, c.value)), '')
     FROM apps a WHERE a.name = NEW.app;
     INSERT INTO rule_domains (rule_id, domain, exact, comment)
     SELECT r.id, d.domain, 0, d.note
     FROM rules r, apps a JOIN app_domains d ON d.app_id = a.id
-    WHERE r.name = 'App: ' || NEW.app AND a.name = NEW.app AND NEW.by IN ('domain', 'both');
+    WHERE r.name = 'App: ' || NEW.app AND a.name = NEW.app AND NEW.by IN ('domain', 'both')
+      AND NOT EXISTS (SELECT 1 FROM app_coverage c WHERE c.app_id = a.id AND c.kind = 'domain'
+                      AND c.value = d.domain AND c.rule_id <> r.id);
     INSERT INTO rule_programs (rule_id, os, program, comment)
     SELECT r.id, p.os, p.program, p.note
     FROM rules r, apps a JOIN app_programs p ON p.app_id = a.id
-    WHERE r.name = 'App: ' || NEW.app AND a.name = NEW.app AND NEW.by IN ('program', 'both');
+    WHERE r.name = 'App: ' || NEW.app AND a.name = NEW.app AND NEW.by IN ('program', 'both')
+      AND NOT EXISTS (SELECT 1 FROM app_coverage c WHERE c.app_id = a.id AND c.kind = 'program'
+                      AND c.value = p.program AND c.rule_id <> r.id);
 END;
 
 -- app_overview: one row per catalogue app, its domains and programs aggregated, the `by` values
--- enable_app accepts for it, and the rule made from it, if any.
+-- enable_app accepts for it, and the rules that take its traffic: the rule made from it
+-- ('App: <app>'), then every rule that already splices some of its entries (app_coverage), in
+-- evaluation order; covered: how many of its domains and programs those rules splice.
 DROP VIEW IF EXISTS app_overview;
 CREATE VIEW app_overview AS
-SELECT id, name AS app, enable_by, rule, domains, programs, origin
+SELECT id, name AS app, enable_by, rule, covered, domains, programs, origin
 FROM (
     SELECT a.id, a.name, a.origin,
            (SELECT group_concat(domain, ', ') FROM (
@@ -1163,7 +1222,31 @@ FROM (
                           THEN 'domain, program, both' ELSE 'domain' END
                 WHEN EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id) THEN 'program'
            END AS enable_by,
-           (SELECT name FROM rules WHERE name = 'App: ' || a.name) AS rule
+           (SELECT group_concat(name, ', ') FROM (
+                SELECT name FROM rules WHERE name = 'App: ' || a.name
+                UNION ALL
+                SELECT name FROM (SELECT DISTINCT r.name, r.position, r.id
+                                  FROM app_coverage c JOIN rules r ON r.id = c.rule_id
+                                  WHERE c.app_id = a.id AND r.name <> 'App: ' || a.name
+                                  ORDER BY CAST(coalesce(r.position, r.id) AS INTEGER), r.id))) AS rule,
+           CASE WHEN EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id)
+                  OR EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id) THEN
+               trim(CASE WHEN EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id)
+                         THEN printf('%d of %d domains',
+                                     (SELECT count(DISTINCT value) FROM app_coverage
+                                      WHERE app_id = a.id AND kind = 'domain'),
+                                     (SELECT count(*) FROM app_domains WHERE app_id = a.id))
+                         ELSE '' END
+                    || CASE WHEN EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id)
+                             AND EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id)
+                            THEN ', ' ELSE '' END
+                    || CASE WHEN EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id)
+                            THEN printf('%d of %d programs',
+                                        (SELECT count(DISTINCT value) FROM app_coverage
+                                         WHERE app_id = a.id AND kind = 'program'),
+                                        (SELECT count(*) FROM app_programs WHERE app_id = a.id))
+                            ELSE '' END)
+           END AS covered
     FROM apps a
 )
 ORDER BY id;

@@ -198,16 +198,27 @@ check "program_trusted_sources set, and audited" "10.20.0.0/16|1" \
           AND new ->> 'value' = '10.20.0.0/16') FROM settings WHERE key = 'program_trusted_sources'")"
 check "Bypass health sites: one category, active" "Health and Medicine|active" \
     "$(q "SELECT categories, state FROM rule_overview WHERE name = 'Bypass health sites'")"
-check "App: Google Services: every catalogue domain, origin local, enabled splice" "17|17|local|splice|1" \
+check "App: Google Services: the 17 catalogue domains but accounts.google.com (the default rule has it), local, splice, enabled" \
+    "17|16|0|local|splice|1" \
     "$(q "SELECT (SELECT count(*) FROM app_domains d JOIN apps a ON a.id = d.app_id WHERE a.name = 'Google Services'),
                  (SELECT count(*) FROM rule_entries WHERE rule = 'App: Google Services' AND kind = 'domain'),
+                 (SELECT count(*) FROM rule_entries WHERE rule = 'App: Google Services' AND value = 'accounts.google.com'),
                  origin, action, enabled FROM rule_overview WHERE name = 'App: Google Services'")"
-check "App: Webex: domains and programs (by both), just before the Zoom rule" \
-    "webex.com|4|139" \
-    "$(q "SELECT domains, (SELECT count(*) FROM rule_programs p JOIN rules r ON r.id = p.rule_id
-          WHERE r.name = 'App: Webex'), position FROM rule_overview WHERE name = 'App: Webex'")"
-check "app_overview shows the rules made from apps" "App: Google Services|App: Webex" \
-    "$(q "SELECT group_concat(rule, '|') FROM (SELECT rule FROM app_overview WHERE rule IS NOT NULL ORDER BY id)")"
+check "App: Google Services: its comment names what was left out and why" 1 \
+    "$(q "SELECT comment LIKE '%left out, already spliced by another rule: accounts.google.com (Bypass Google services - Pre-configured)'
+          FROM rules WHERE name = 'App: Google Services'")"
+check "App: Evernote: domains and programs (by both), just before the Zoom rule" \
+    "announce.evernote.com, cd1.evernote.com, evernote-a.akamaihd.net, www.evernote.com|windows:evernote.exe|139" \
+    "$(q "SELECT domains, programs, position FROM rule_overview WHERE name = 'App: Evernote'")"
+check "app_overview: the rule made from an app first, then the rules that cover it" \
+    "Google Services|App: Google Services, Bypass Google services - Pre-configured|17 of 17 domains" \
+    "$(q "SELECT app, rule, covered FROM app_overview WHERE app = 'Google Services'")"
+check "app_overview: apps the default rules cover name them (Zoom, Apple)" \
+    "Bypass Apple services - Pre-configured|12 of 13 domains|Bypass Zoom - Pre-configured|1 of 1 domains, 0 of 2 programs" \
+    "$(q "SELECT group_concat(rule || '|' || covered, '|') FROM (SELECT rule, covered FROM app_overview
+          WHERE app IN ('Zoom', 'Apple''s iMessages, iTunes, App Store, Mail') ORDER BY id)")"
+check "app_overview: an app no rule covers" "|0 of 3 domains" \
+    "$(q "SELECT coalesce(rule, '') || '|' || covered FROM app_overview WHERE app = 'Microsoft Office365'")"
 check "Dropbox: disabled then enabled again (two audit rows)" "1|0,1" \
     "$(q "SELECT enabled, (SELECT group_concat(new ->> 'enabled') FROM audit WHERE tbl = 'rules'
           AND op = 'UPDATE' AND new ->> 'name' = 'Bypass Dropbox - Pre-configured')
@@ -348,8 +359,21 @@ refused "enable_app: by both for an app without programs" \
 refused "enable_app: app with no entries at all" \
     "INSERT INTO enable_app (app, by) VALUES ('Microsoft Defender', 'domain')" 'has no domains and no programs'
 refused "enable_app: bad by" "INSERT INTO enable_app (app, by) VALUES ('Zoom', 'all')" 'by "all"'
-refused "enable_app: the rule exists already" "INSERT INTO enable_app (app, by) VALUES ('Webex', 'domain')" \
-    'a rule "App: Webex" already exists'
+refused "enable_app: the rule exists already" "INSERT INTO enable_app (app, by) VALUES ('Evernote', 'domain')" \
+    'a rule "App: Evernote" already exists'
+refused "enable_app: by both for an app whose domains a default rule splices: nothing to add" \
+    "INSERT INTO enable_app (app, by) VALUES ('Webex', 'both')" \
+    'app "Webex": by "both": nothing to add: its domains are already spliced by "Bypass Webex - Pre-configured"'
+q "INSERT INTO enable_app (app, by) VALUES ('Zoom', 'program')" >/dev/null
+check "enable_app by program for Zoom (no rule has its programs): both programs" "us.zoom.xos, zoom.exe|" \
+    "$(q "SELECT group_concat(value, ', '), (SELECT domains FROM rule_overview WHERE name = 'App: Zoom')
+          FROM (SELECT value FROM rule_entries WHERE rule = 'App: Zoom' ORDER BY value)")"
+check "...and then app_overview counts Zoom's programs as covered" "App: Zoom, Bypass Zoom - Pre-configured|1 of 1 domains, 2 of 2 programs" \
+    "$(q "SELECT rule || '|' || covered FROM app_overview WHERE app = 'Zoom'")"
+q "INSERT INTO edit_rule (rule, field, value) VALUES ('App: Zoom', 'enabled', 0)" >/dev/null
+check "...a disabled rule covers nothing (still listed as the app's rule)" "App: Zoom, Bypass Zoom - Pre-configured|1 of 1 domains, 0 of 2 programs" \
+    "$(q "SELECT rule || '|' || covered FROM app_overview WHERE app = 'Zoom'")"
+q "INSERT INTO remove_rule (rule) VALUES ('App: Zoom')" >/dev/null
 # Typos: a name that does not exist is an error naming it, through every view that edits.
 refused "UPDATE rule_overview with a misspelt name fails (the view is read-only)" \
     "UPDATE rule_overview SET enabled = 0 WHERE name = 'Bypass Dropbx'" \
