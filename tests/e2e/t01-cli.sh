@@ -134,7 +134,7 @@ t_expect "check --json" 0 '{"action":"splice","rule":"Bypass Zoom - Pre-configur
 '"source":null},"server_name":"www.zoom.us","expires_at":null,"check":null,"settings":{"no_sni_action":"host","ip_sni_action":"ignore","splice_verify":"ip"}}'
 
 default_out() {
-    printf 'action:      bump\nrule:        none (default action)\nreason:      default\nserver name: %s' "$1"
+    printf 'action:      bump\nrule:        none (default)\nreason:      default\nserver name: %s' "$1"
 }
 t_run check --db "$DB" --sni example.com
 t_expect "no rule: default action" 0 "$(default_out example.com)"
@@ -148,7 +148,7 @@ t_expect "CONNECT host normalised" 0 '{"action":"splice","rule":"Bypass Zoom - P
 '"category":null,"source":null},"server_name":"zoom.us","expires_at":null,"check":null,"settings":{"no_sni_action":"host","ip_sni_action":"ignore","splice_verify":"ip"}}'
 t_run check --db "$DB" --sni www.zoom.us --host evil.test:443
 t_expect "SNI and CONNECT host differ: both must match, and the reason says so" 0 \
-    "$(printf 'action:      bump\nrule:        none (default action)\nreason:      default: SNI and CONNECT host differ, and no rule covers both\nserver name: www.zoom.us')"
+    "$(printf 'action:      bump\nrule:        none (default)\nreason:      default: SNI and CONNECT host differ, and no rule covers both\nserver name: www.zoom.us')"
 t_run check --db "$DB" --sni zoom..us --json
 e2e_expect "bad SNI: exit status" 0 "$RC"
 e2e_expect_match "bad SNI: bump, bad-name" \

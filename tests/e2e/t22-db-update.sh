@@ -75,7 +75,7 @@ INSERT INTO rules (name, action, position) VALUES ('Local intranet', 'splice', 5
 INSERT INTO rule_domains (rule_id, domain) SELECT id, 'intranet.test' FROM rules WHERE name = 'Local intranet';
 INSERT INTO rule_domains (rule_id, domain) SELECT id, 'mirror.zoom.test' FROM rules WHERE name = '$ZOOM';
 UPDATE settings SET value = '10.0.0.0/8' WHERE key = 'program_trusted_sources';"
-e2e_expect "before: www.zoom.us (rule disabled)" "bump none (default action)" "$(decide www.zoom.us)"
+e2e_expect "before: www.zoom.us (rule disabled)" "bump none (default)" "$(decide www.zoom.us)"
 e2e_expect "before: dropbox.com" "bump $DROPBOX" "$(decide www.dropbox.com)"
 local_rule=$(sql "SELECT id || '|' || name || '|' || action || '|' || position || '|' || origin FROM rules WHERE name = 'Local intranet'")
 
@@ -122,7 +122,7 @@ e2e_expect "setting kept" 10.0.0.0/8 "$(sql "SELECT value FROM settings WHERE ke
 e2e_expect "new app" "cdn.newapp.test, newapp.test" "$(sql "SELECT domains FROM app_overview WHERE app = 'NewApp'")"
 e2e_expect "new rule decides" "splice $NEWRULE" "$(decide www.newapp.test)"
 e2e_expect "new domain in an enabled default rule" "splice $APPLE" "$(decide apple.news.test)"
-e2e_expect "disabled rule with a new domain still off" "bump none (default action)" "$(decide www.zoom.com)"
+e2e_expect "disabled rule with a new domain still off" "bump none (default)" "$(decide www.zoom.com)"
 e2e_expect "changed action still decides" "bump $DROPBOX" "$(decide www.dropbox.com)"
 e2e_expect "local rule still decides" "splice Local intranet" "$(decide intranet.test)"
 e2e_expect "untouched default rule follows the vendor" "bump $SPOTIFY" "$(decide open.spotify.com)"
@@ -156,7 +156,7 @@ has_line "release 3: domain added to a rule the admin disabled" "add      rule '
 has_line "release 3: comment refreshed" "update   rule '$NEWRULE': comment = release 3 (was new in release 2)"
 has_line "release 3: conflict with a local rule reported" \
     "conflict rule 'Local intranet': a local rule has this name; the vendor's is not applied"
-e2e_expect "release 3: apple.news.test no longer spliced" "bump none (default action)" "$(decide apple.news.test)"
+e2e_expect "release 3: apple.news.test no longer spliced" "bump none (default)" "$(decide apple.news.test)"
 e2e_expect "release 3: rule the admin disabled stays disabled" 0 "$(sql "SELECT enabled FROM rules WHERE name = '$NEWRULE'")"
 e2e_expect "release 3: local rule untouched" "$local_rule" \
     "$(sql "SELECT id || '|' || name || '|' || action || '|' || position || '|' || origin FROM rules WHERE name = 'Local intranet'")"

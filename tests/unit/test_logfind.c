@@ -305,7 +305,7 @@ test_csv_and_json(void **state)
     r.report.table = PS_LOGREPORT_RULES;
     out = capture(write_report, &r);
     assert_string_equal(out, "rule,connections,splice,bump,terminate,other,first_seen,last_seen\n"
-                             "\"(default action)\",48,0,48,0,0,2026-11-26T22:40:00.000Z,"
+                             "(default),48,0,48,0,0,2026-11-26T22:40:00.000Z,"
                              "2026-11-26T22:40:47.000Z\n");
     free(out);
     r.report.format = PS_LOGREPORT_JSON;
