@@ -692,7 +692,7 @@ BEGIN
       AND NOT EXISTS (SELECT 1 FROM rules WHERE name = NEW.rule);
     SELECT json_extract('{}', printf('add_domain: action "%s": use splice, bump or terminate', NEW.action))
     WHERE NEW.action IS NOT NULL AND NEW.action NOT IN ('splice', 'bump', 'terminate');
-    SELECT json_extract('{}', printf('add_domain: rule "%s" exists with action %s, not %s (change it with UPDATE rule_overview SET action = ...)', NEW.rule, action, NEW.action))
+    SELECT json_extract('{}', printf('add_domain: rule "%s" exists with action %s, not %s (change it with edit_rule: field action)', NEW.rule, action, NEW.action))
     FROM rules WHERE name = NEW.rule AND NEW.action IS NOT NULL AND action <> NEW.action;
     SELECT json_extract('{}', printf('add_domain: domain "%s": exact "%s": use 0 (the name and every name below it) or 1 (the name only)', NEW.domain, NEW.exact))
     WHERE NEW.exact IS NOT NULL AND NEW.exact NOT IN (0, 1);
