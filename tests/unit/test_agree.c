@@ -449,11 +449,14 @@ static const char *const stmts[] = {
     "INSERT INTO add_program (rule, os, program) VALUES ('r', ?1, 'p' || ?2 || '.exe')",
     "INSERT INTO add_source (rule, source) VALUES ('r', ?1)",
     "INSERT INTO add_category (rule, category) VALUES ('r', ?1)",
-    "UPDATE rule_overview SET name = ?1 WHERE id = ?2",
-    "UPDATE rule_overview SET action = ?1 WHERE id = ?2",
-    "UPDATE rule_overview SET enabled = ?1 WHERE id = ?2",
-    "UPDATE rule_overview SET position = ?1 WHERE id = ?2",
-    "UPDATE rule_overview SET expires_at = ?1 WHERE id = ?2",
+    "INSERT INTO edit_rule (rule, field, value) SELECT name, 'name', ?1 FROM rules WHERE id = ?2",
+    "INSERT INTO edit_rule (rule, field, value) SELECT name, 'action', ?1 FROM rules WHERE id = ?2",
+    "INSERT INTO edit_rule (rule, field, value) SELECT name, 'enabled', ?1 FROM rules WHERE id = ?2",
+    "INSERT INTO edit_rule (rule, field, value) SELECT name, 'position', ?1 FROM rules WHERE id = ?2",
+    "INSERT INTO edit_rule (rule, field, value) SELECT name, 'expires_at', ?1 FROM rules WHERE id = ?2",
+    "INSERT INTO set_setting (key, value) VALUES ('default_action', ?1)",
+    "INSERT INTO set_setting (key, value) VALUES ('program_trusted_sources', ?1)",
+    "INSERT INTO set_setting (key, value) VALUES ('verify_timeout_ms', ?1)",
 };
 
 struct run {
