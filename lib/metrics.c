@@ -402,6 +402,9 @@ ps_metrics_answer(struct ps_metrics *m, const struct ps_decision *d, uint64_t st
         s = slot_for(m, d->rule_id, d->rule_name, true);
         ADD(s != NULL ? &s->matches : &m->untracked, 1);
     }
+    /* Monitor mode (schema v2): when struct ps_decision carries the first monitor rule that
+     * matched, count it here, so that both hosts get it without another call:
+     *     ps_metrics_monitor(m, d->monitor_rule_id, d->monitor_rule_name); */
 }
 
 void
