@@ -802,3 +802,18 @@ e2e_check_helpers_same() {
     for pid in $2; do kill -0 "$pid" 2>/dev/null && alive="$alive $pid"; done
     e2e_expect "$1: original helper process(es) still running" "$(echo $2)" "$(echo $alive)"
 }
+
+# e2e_promtool: set E2E_PROMTOOL to Prometheus's promtool (validates metrics files and alert
+# rules): $PS_PROMTOOL, else promtool on PATH, else the copy quickstart takes out of Debian's
+# prometheus package (/var/cache/pinsplice/promtool, without installing the server).
+e2e_promtool() {
+    local p
+    for p in "${PS_PROMTOOL:-}" "$(command -v promtool 2>/dev/null)" \
+        /var/cache/pinsplice/promtool/usr/bin/promtool; do
+        if [ -n "$p" ] && [ -x "$p" ]; then
+            E2E_PROMTOOL=$p
+            return 0
+        fi
+    done
+    e2e_missing "promtool not found (./quickstart test fetches it from Debian's prometheus package)"
+}
