@@ -264,8 +264,10 @@ writer_main(void *arg)
     struct pollfd pfd = {m->stop_pipe[0], POLLIN, 0};
     int n;
 
-    sweep(m);
     for (;;) {
+        /* Every time, not only at start: a process that was dying when this one started, or
+         * that dies later without removing its file, is gone at the next interval. */
+        sweep(m);
         write_and_report(m);
         n = poll(&pfd, 1, (int)(m->interval_s * 1000U));
         if (n > 0 || (n < 0 && errno != EINTR))
@@ -414,6 +416,13 @@ ps_metrics_malformed(struct ps_metrics *m, uint64_t started_ns)
         return;
     observe(m, started_ns);
     ADD(&m->malformed, 1);
+}
+
+void
+ps_metrics_answered(struct ps_metrics *m, uint64_t started_ns)
+{
+    if (m != NULL)
+        observe(m, started_ns);
 }
 
 void
@@ -566,7 +575,7 @@ format_decisions(struct buf *b, struct ps_metrics *m)
     int a, r;
 
     one(b, m, "pinsplice_answers_total", "counter",
-        "Requests answered (helper lines, ICAP requests), malformed ones included.",
+        "Requests answered (helper lines, ICAP requests), undecided and malformed ones included.",
         GET(&m->answers));
     one(b, m, "pinsplice_malformed_total", "counter",
         "Helper lines answered ERR (bump) before any decision: unparseable, over-long.",

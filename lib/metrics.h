@@ -20,9 +20,10 @@ struct ps_metrics;
  * One file per process: the path's "%p" is replaced by the process ID, and every series carries
  * a pid="N" label, so several helper processes and c-icap children never overwrite each other and
  * the collector, which merges all *.prom files of its directory and refuses a series seen twice,
- * sees distinct series. A process removes its file when it stops (ps_metrics_free), and when it
- * starts it removes the files of the same pattern whose process is gone (kill(pid, 0) says no
- * such process): a crashed helper's counters do not stay in the collector's output for ever.
+ * sees distinct series. A process removes its file when it stops (ps_metrics_free), and every
+ * interval each process removes the files of the same pattern whose process is gone (kill(pid,
+ * 0) says no such process): a crashed helper's counters leave the collector's output within an
+ * interval of the next write by any process of the pattern.
  *
  * Counting (ps_metrics_answer, ps_metrics_monitor, ps_metrics_malformed) is for the answering
  * path: relaxed atomic additions to memory allocated up front, no lock, no allocation, no I/O;
@@ -53,10 +54,10 @@ struct ps_metrics *ps_metrics_new(const char *pattern, const char *program, stru
 void ps_metrics_set_reload(struct ps_metrics *m, struct ps_reload *r);
 void ps_metrics_set_verifier(struct ps_metrics *m, struct ps_verifier *v);
 
-/* Remove dead processes' files, write once now, and start the writer thread: every interval_s
- * seconds (>= 1). Call after fork(). Returns 0, or PS_ENOMEM when the thread cannot start
- * (then counting still works and nothing is written). A failed first write is not an error
- * here: it is reported by ps_log and retried every interval. */
+/* Start the writer thread: at once, then every interval_s seconds (>= 1), it removes dead
+ * processes' files and writes this one. Call after fork(). Returns 0, or PS_ENOMEM when the
+ * thread cannot start (then counting still works and nothing is written). A failed write is not
+ * an error here: it is reported by ps_log once and retried every interval. */
 int ps_metrics_start(struct ps_metrics *m, unsigned interval_s);
 
 /* Stop the thread and remove the file. NULL is a no-op. */
@@ -76,6 +77,10 @@ void ps_metrics_answer(struct ps_metrics *m, const struct ps_decision *d, uint64
 /* A request answered without a decision (a malformed helper line): counts the answer, the
  * malformed request and the latency. */
 void ps_metrics_malformed(struct ps_metrics *m, uint64_t started_ns);
+
+/* A request answered without deciding anything (a REQMOD that is not a CONNECT): counts the
+ * answer and the latency only. */
+void ps_metrics_answered(struct ps_metrics *m, uint64_t started_ns);
 
 /*
  * A monitor rule that would have decided (rules.mode = 'monitor'; the decision carries it, see

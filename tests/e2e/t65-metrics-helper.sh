@@ -47,18 +47,8 @@ E2E_HELPER_ARGS="--metrics $mdir/helper-%p.prom --metrics-interval 1"
 E2E_LOG_ALLOW="ext_pinsplice_acl: ERROR: .*(not a database|file is not a database|keeping the last good rules)|ext_pinsplice_acl: ERROR: metrics: .*answers are not affected"
 e2e_squid_start
 
-# msum NAME [LABELS]: the sum over every helper's file of the series NAME{pid="N"LABELS} (LABELS
-# as written after the pid label: ',action="splice",reason="rule"'). Integer part.
-msum() {
-    cat "$mdir"/helper-*.prom 2>/dev/null | awk -v k="$1" -v l="${2:-}" '
-        /^#/ { next }
-        { v = $NF; s = $0; sub(/ [^ ]+$/, "", s)
-          i = index(s, "{"); if (i == 0) next
-          n = substr(s, 1, i - 1); lab = substr(s, i + 1); sub(/\}$/, "", lab)
-          sub(/^pid="[0-9]+"/, "", lab)
-          if (n == k && lab == l) t += v }
-        END { printf "%d\n", t }'
-}
+# msum NAME [LABELS]: the sum of a series over every helper's file (lib.sh).
+msum() { e2e_metrics_sum "$mdir/helper-*.prom" "$@"; }
 # mwait SECS NAME LABELS WANT: wait until msum NAME LABELS is WANT (the files are rewritten
 # every second).
 msum_is() { [ "$(msum "$1" "$2")" = "$3" ]; }
