@@ -78,6 +78,7 @@ struct helper {
     bool eof;
     struct ps_metrics *metrics;   /* --metrics (NULL: off) */
     uint64_t read_ns;             /* when the lines being answered were read (metrics only) */
+    unsigned long unflushed;      /* replies to those lines in out[], for the latency metric */
 };
 
 static struct helper h; /* large buffers: static, not on the stack */
@@ -156,6 +157,9 @@ flush_out(void)
         }
     }
     h.out_len = 0;
+    /* The replies to the lines of one read leave now, together: one latency for all of them. */
+    ps_metrics_latency(h.metrics, h.read_ns, h.unflushed);
+    h.unflushed = 0;
     return 0;
 }
 
@@ -199,7 +203,8 @@ answer_error(bool has_id, const char *id, const char *msg)
         return PS_EIO;
     warn_bad_line(msg);
     h.out_len += ps_proto_reply_error(has_id ? id : NULL, msg, slot, PS_PROTO_REPLY_MAX);
-    ps_metrics_malformed(h.metrics, h.read_ns);
+    ps_metrics_malformed(h.metrics, 0);
+    h.unflushed++;
     return 0;
 }
 
@@ -347,7 +352,8 @@ answer_line(const char *line, size_t len)
     if (h.debug)
         ps_log(PS_LOG_DEBUG, "'%.*s' -> %.*s", len > 600 ? 600 : (int)len, line, (int)n - 1, slot);
     h.out_len += n;
-    ps_metrics_answer(h.metrics, &d, h.read_ns);
+    ps_metrics_answer(h.metrics, &d, 0);
+    h.unflushed++;
     return 0;
 }
 
@@ -594,6 +600,7 @@ main(int argc, char **argv)
         if (h.metrics == NULL) {
             ps_log(PS_LOG_ERROR, "%s: no metrics", err.msg);
         } else {
+            ps_metrics_single_writer(h.metrics); /* only this thread answers */
             ps_metrics_set_reload(h.metrics, h.reload);
             ps_metrics_set_verifier(h.metrics, h.verifier);
             if (ps_metrics_start(h.metrics, mo.interval_s != 0 ? (unsigned)mo.interval_s : 5) < 0)

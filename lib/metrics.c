@@ -66,6 +66,7 @@ struct ps_metrics {
     time_t started;
     struct ps_reload *reload;
     struct ps_verifier *verifier;
+    bool single; /* one answering thread */
     /* counters: relaxed atomics */
     uint64_t answers, malformed, decisions[NACTIONS][NREASONS];
     uint64_t buckets[NBUCKETS + 1], lat_sum_ns;
@@ -80,7 +81,16 @@ struct ps_metrics {
     pthread_t thread;
 };
 
-#define ADD(p, n) __atomic_fetch_add((p), (n), __ATOMIC_RELAXED)
+/* A counter is added to by the answering threads and read by the writer thread: relaxed atomics.
+ * With one answering thread (ps_metrics_single_writer) a load and a store do, without the bus
+ * lock of an atomic addition. */
+#define ADD(p, n)                                                                                 \
+    do {                                                                                          \
+        if (m->single)                                                                            \
+            __atomic_store_n((p), __atomic_load_n((p), __ATOMIC_RELAXED) + (n), __ATOMIC_RELAXED); \
+        else                                                                                      \
+            __atomic_fetch_add((p), (n), __ATOMIC_RELAXED);                                       \
+    } while (0)
 #define GET(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 
 /* ---- paths -------------------------------------------------------------------------------- */
@@ -336,20 +346,34 @@ ps_metrics_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static void
-observe(struct ps_metrics *m, uint64_t started_ns)
+void
+ps_metrics_single_writer(struct ps_metrics *m)
+{
+    if (m != NULL)
+        m->single = true;
+}
+
+void
+ps_metrics_latency(struct ps_metrics *m, uint64_t started_ns, unsigned long n)
 {
     uint64_t ns;
     size_t i;
 
-    ADD(&m->answers, 1);
-    if (started_ns == 0)
+    if (m == NULL || started_ns == 0 || n == 0)
         return;
     ns = ps_metrics_now_ns() - started_ns;
     for (i = 0; i < NBUCKETS && ns > bucket_ns[i]; i++)
         ;
-    ADD(&m->buckets[i], 1);
-    ADD(&m->lat_sum_ns, ns);
+    ADD(&m->buckets[i], n);
+    ADD(&m->lat_sum_ns, ns * n);
+}
+
+static void
+observe(struct ps_metrics *m, uint64_t started_ns)
+{
+    ADD(&m->answers, 1);
+    if (started_ns != 0)
+        ps_metrics_latency(m, started_ns, 1);
 }
 
 /*
@@ -361,20 +385,18 @@ observe(struct ps_metrics *m, uint64_t started_ns)
 static struct rule_slot *
 slot_for(struct ps_metrics *m, int64_t id, const char *name, bool create)
 {
-    size_t len = strlen(name), i, idx;
     uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15ULL;
     struct rule_slot *s;
+    size_t i, idx, len;
     int st;
 
-    if (len > PS_RULE_NAME_BYTES)
-        return NULL;
     for (i = 0; i < RULE_SLOTS; i++) {
         idx = (size_t)((h >> 54) + i) % RULE_SLOTS;
         s = &m->slots[idx];
         st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
         if (st == SLOT_EMPTY) {
             int expect = SLOT_EMPTY;
-            if (!create)
+            if (!create || (len = strlen(name)) > PS_RULE_NAME_BYTES)
                 return NULL;
             if (!__atomic_compare_exchange_n(&s->state, &expect, SLOT_CLAIMING, false,
                                              __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))

@@ -66,6 +66,15 @@ void ps_metrics_free(struct ps_metrics *m);
 /* A monotonic timestamp in ns, for the start of an answer's latency. */
 uint64_t ps_metrics_now_ns(void);
 
+/* Only one thread will ever call the counting functions below (the helper): they then add with
+ * a plain load and store instead of an atomic addition. Call before counting starts. */
+void ps_metrics_single_writer(struct ps_metrics *m);
+
+/* n answers that arrived at started_ns and left together now (a helper's replies to the lines of
+ * one read go out in one write): n latency observations of now - started_ns, one clock read. For
+ * answers counted with started_ns 0. */
+void ps_metrics_latency(struct ps_metrics *m, uint64_t started_ns, unsigned long n);
+
 /*
  * One answered decision: d as sent (after fail-open and the server check), answered the action
  * d->action; started_ns from ps_metrics_now_ns when the request arrived (0: no latency

@@ -219,6 +219,9 @@ test_counts(void **state)
     ps_metrics_answer(NULL, &zoom, 0); /* metrics off: no-ops */
     ps_metrics_malformed(NULL, 0);
     ps_metrics_monitor(NULL, 1, "x");
+    ps_metrics_latency(m, ps_metrics_now_ns(), 3); /* three replies that left together */
+    ps_metrics_latency(m, 0, 3);                   /* no start time: nothing */
+    ps_metrics_latency(NULL, ps_metrics_now_ns(), 3);
     text = format(m);
 
     assert_int_equal(value(text, "pinsplice_answers_total", ""), 6);
@@ -240,10 +243,10 @@ test_counts(void **state)
     assert_int_equal(value(text, "pinsplice_rule_matches_total", ",rule=\"Watch Teams\""), 0);
     assert_int_equal(value(text, "pinsplice_monitor_matches_total", ",rule=\"Watch Teams\""), 2);
     assert_int_equal(value(text, "pinsplice_monitor_matches_total", ",rule=\"Bypass Zoom\""), 0);
-    /* 5 latency observations, the slowest well under 5 s */
-    assert_int_equal(value(text, "pinsplice_answer_duration_seconds_count", ""), 5);
-    assert_int_equal(value(text, "pinsplice_answer_duration_seconds_bucket", ",le=\"+Inf\""), 5);
-    assert_int_equal(value(text, "pinsplice_answer_duration_seconds_bucket", ",le=\"5\""), 5);
+    /* 5 + 3 latency observations, the slowest well under 5 s */
+    assert_int_equal(value(text, "pinsplice_answer_duration_seconds_count", ""), 8);
+    assert_int_equal(value(text, "pinsplice_answer_duration_seconds_bucket", ",le=\"+Inf\""), 8);
+    assert_int_equal(value(text, "pinsplice_answer_duration_seconds_bucket", ",le=\"5\""), 8);
     assert_non_null(strstr(text, "# TYPE pinsplice_answer_duration_seconds histogram\n"));
     assert_non_null(strstr(text, "# TYPE pinsplice_decisions_total counter\n"));
     /* no reload, no verifier: their families are absent */
@@ -307,6 +310,30 @@ test_threads(void **state)
                      4 * HAMMER_N);
     assert_int_equal(value(text, "pinsplice_rule_matches_total", ",rule=\"rule 3\""), HAMMER_N);
     assert_int_equal(value(text, "pinsplice_answer_duration_seconds_count", ""), 2 * HAMMER_N);
+    free(text);
+    ps_metrics_free(m);
+}
+
+/* One answering thread (the helper): plain load + store, while another thread reads. */
+static void
+test_single_writer(void **state)
+{
+    struct ps_metrics *m = new_metrics();
+    struct ps_decision d = decision(PS_ACTION_SPLICE, PS_REASON_RULE, 2, "one");
+    char *text;
+    int i;
+
+    (void)state;
+    ps_metrics_single_writer(m);
+    ps_metrics_single_writer(NULL);
+    assert_int_equal(ps_metrics_start(m, 1), 0); /* the writer reads meanwhile */
+    for (i = 0; i < 3 * HAMMER_N; i++)
+        ps_metrics_answer(m, &d, 0);
+    ps_metrics_latency(m, ps_metrics_now_ns(), 3 * HAMMER_N);
+    text = format(m);
+    assert_int_equal(value(text, "pinsplice_answers_total", ""), 3 * HAMMER_N);
+    assert_int_equal(value(text, "pinsplice_rule_matches_total", ",rule=\"one\""), 3 * HAMMER_N);
+    assert_int_equal(value(text, "pinsplice_answer_duration_seconds_count", ""), 3 * HAMMER_N);
     free(text);
     ps_metrics_free(m);
 }
@@ -545,6 +572,7 @@ main(void)
         cmocka_unit_test(test_escape),
         cmocka_unit_test_setup_teardown(test_counts, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_threads, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_single_writer, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_many_rules, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_reload_gauges, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_write, setup_dir, teardown_dir),
