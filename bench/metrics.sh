@@ -7,11 +7,18 @@
 # default-rule domain, one name below it and a miss, so about two thirds are rule matches (each
 # counted per rule) and one third default bumps. Both variants must give the same verdicts.
 #
+# Rates move with the machine's load; instructions do not. So the script also counts the helper's
+# user-space instructions per answered line with valgrind's callgrind (when valgrind is installed):
+# the helper answers N and 2N lines from a file, off and on, and the difference of the totals
+# divided by N is the cost of one line without the start-up (loading the DB). With metrics on the
+# file is written once (--metrics-interval 3600): the writer's work is per interval, not per line.
+#
 # Usage: bench/metrics.sh [BUILDDIR [SRCDIR]]     (or: make bench-metrics)
-# Environment: SECS (seconds per run, default 4), ROUNDS (default 7), K (in flight, default 64).
+# Environment: SECS (seconds per run, default 4), ROUNDS (default 7), K (in flight, default 64),
+#   N (lines for the instruction count, default 42000).
 # Prints one table: median lines/s and helper CPU per line of the rounds, and on/off as the ratio
-# of the medians and as the median of the per-round ratios ("paired"). Exits 1 when an answer
-# failed or the verdicts differ.
+# of the medians and as the median of the per-round ratios ("paired"); then instructions per line.
+# Exits 1 when an answer failed or the verdicts differ.
 set -eu
 
 build=$(cd "${1:-.}" && pwd)
@@ -87,6 +94,33 @@ for label in lock k; do
         "$(col "$label" off helper_cpu_us)" "$(col "$label" on helper_cpu_us)"
 done
 echo "cpu_us: the helper's user+system CPU per answered line (median of the rounds)"
+
+# ---- instructions per line (callgrind) ----------------------------------------------------------
+if command -v valgrind >/dev/null; then
+    n=${N:-42000}
+    reps=$(( (n + $(wc -l <"$tmp/q.txt") - 1) / $(wc -l <"$tmp/q.txt") ))
+    n=$((reps * $(wc -l <"$tmp/q.txt")))
+    for i in $(seq "$reps"); do cat "$tmp/q.txt"; done >"$tmp/in.1"
+    cat "$tmp/in.1" "$tmp/in.1" >"$tmp/in.2"
+    # ir VARIANT INPUT: the helper's instructions (all threads) answering INPUT
+    ir() {
+        local extra=""
+        [ "$1" = on ] && extra="--metrics $tmp/m/ir-%p.prom --metrics-interval 3600"
+        # shellcheck disable=SC2086
+        valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" "$acl" --db "$tmp/rules.db" \
+            $extra <"$2" >"$tmp/ir.replies" 2>"$tmp/cg.err" || fail=1
+        [ "$(wc -l <"$tmp/ir.replies")" -eq "$(wc -l <"$2")" ] || fail=1
+        sed -n 's/^summary: *//p' "$tmp/cg.out"
+    }
+    for v in off on; do
+        a=$(ir "$v" "$tmp/in.1")
+        b=$(ir "$v" "$tmp/in.2")
+        eval "ir_$v=$(awk -v a="$a" -v b="$b" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / n }')"
+    done
+    # shellcheck disable=SC2154 # set by the eval above
+    echo "instructions per answered line (callgrind, $n lines): off $ir_off, on $ir_on," \
+        "+$(awk -v a="$ir_on" -v b="$ir_off" 'BEGIN { printf "%.1f (%.1f%%)", a - b, 100 * (a - b) / b }')"
+fi
 last=$(ls -t "$tmp"/r.k.on.* | head -n 1)
 echo "# metrics files left after the runs (each helper removes its own at exit): $(ls "$tmp/m" | wc -l)"
 echo "# total $SECONDS s, load average at end $(cut -d' ' -f1-3 /proc/loadavg); failed: $fail" \

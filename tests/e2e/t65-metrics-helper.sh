@@ -11,9 +11,26 @@
 #   - a metrics directory that cannot be written: the helper keeps answering, says so once in
 #     cache.log, and writes again once it can;
 #   - Squid stopped: the helpers remove their files.
+# First, the example alerts: README's block is doc/prometheus/pinsplice-alerts.yml, which
+# `promtool check rules` accepts and `promtool test rules` fires as intended
+# (tests/fixtures/prometheus/pinsplice-alerts.test.yml).
 . "$(dirname "$0")/lib.sh"
 e2e_init t65-metrics-helper
 e2e_promtool
+
+# ---- the example alerts -----------------------------------------------------------------------
+alerts=$PS_SRCDIR/doc/prometheus/pinsplice-alerts.yml
+awk '/^## Live metrics/ { s = 1 } s && /^```yaml$/ { y = 1; next } y && /^```$/ { exit } y' \
+    "$PS_SRCDIR/README.md" >"$E2E_DIR/readme-alerts.yml"
+e2e_expect "README's alert rules are doc/prometheus/pinsplice-alerts.yml" "" \
+    "$(diff "$alerts" "$E2E_DIR/readme-alerts.yml" 2>&1 | head -n 5)"
+out=$("$E2E_PROMTOOL" check rules "$alerts" 2>&1)
+e2e_expect_match "promtool check rules: the 4 alerts" 'SUCCESS: 4 rules found' "$out"
+mkdir -p "$E2E_DIR/alerts"
+cp "$alerts" "$PS_SRCDIR/tests/fixtures/prometheus/pinsplice-alerts.test.yml" "$E2E_DIR/alerts/"
+out=$(cd "$E2E_DIR/alerts" && "$E2E_PROMTOOL" test rules pinsplice-alerts.test.yml 2>&1)
+e2e_expect "promtool test rules: stale, load failed, no rules, splice share jump fire as meant" \
+    "0 SUCCESS" "$? $(printf '%s\n' "$out" | grep -o 'SUCCESS')"
 e2e_pki
 e2e_origin_start
 genuine=$E2E_ORIGIN_PORT
