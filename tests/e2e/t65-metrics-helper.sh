@@ -31,6 +31,16 @@ cp "$alerts" "$PS_SRCDIR/tests/fixtures/prometheus/pinsplice-alerts.test.yml" "$
 out=$(cd "$E2E_DIR/alerts" && "$E2E_PROMTOOL" test rules pinsplice-alerts.test.yml 2>&1)
 e2e_expect "promtool test rules: stale, load failed, no rules, splice share jump fire as meant" \
     "0 SUCCESS" "$? $(printf '%s\n' "$out" | grep -o 'SUCCESS')"
+# ---- bad options: refused at start, naming what is wrong ---------------------------------------
+out=$("$PS_HELPER" --metrics "$E2E_DIR/one.prom" </dev/null 2>&1)
+e2e_expect "--metrics without %p: exit 1" 1 "$?"
+e2e_expect_match "--metrics without %p: FATAL naming the path" \
+    "FATAL: --metrics: metrics path '$E2E_DIR/one\\.prom': no %p" "$out"
+out=$("$PS_HELPER" --metrics "$E2E_DIR/m-%p.prom" --metrics-interval 0 </dev/null 2>&1)
+e2e_expect_match "--metrics-interval 0: FATAL" "FATAL: --metrics-interval" "$out"
+out=$("$PS_HELPER" --metrics-interval 5 </dev/null 2>&1)
+e2e_expect_match "--metrics-interval alone: FATAL" "FATAL: --metrics-interval without --metrics" "$out"
+
 e2e_pki
 e2e_origin_start
 genuine=$E2E_ORIGIN_PORT
