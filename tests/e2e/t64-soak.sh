@@ -1,0 +1,215 @@
+#!/bin/bash
+# t64-soak: real Squid + the helper under a steady mix of connections for SOAK_SECONDS (default
+# 60) while the rules DB is edited every 200 ms (each edit is a reload) (issue 12, "Soak through
+# real Squid"). Four clients loop over 30 names at once:
+#   - pinned clients to *.splice.soak.test (a splice rule): must reach the origin (curl exit 0,
+#     the origin CA's certificate);
+#   - pinned clients to *.bump.soak.test (no rule): must be bumped (exit 90, the proxy CA);
+#   - normal clients to *.bump.soak.test: bumped and served (exit 0, the proxy CA);
+#   - pinned clients to *.flip.soak.test, whose rule is enabled and disabled every 8 s: a
+#     connection made at least 1.5 s after a flip and before the next one must follow the state
+#     then in force (the helper picks a change up in ~0.1 s: t28).
+# Meanwhile a churn writer inserts and deletes a domain of an unrelated rule every 200 ms.
+# Asserted: every connection got the answer of the rules in force (zero wrong, zero unanswered),
+# access.log agrees for every record, the helpers Squid started are the ones still running
+# (none restarted), their RSS does not grow (bounded: SOAK_RSS_KB, default 4096 KiB, from the
+# 10 s mark to the end), cache.log holds no helper failure and no WARNING/ERROR.
+. "$(dirname "$0")/lib.sh"
+e2e_init t64-soak
+: "${SOAK_SECONDS:=60}"
+: "${SOAK_RSS_KB:=4096}"
+soak_names=""
+for i in $(seq 10); do
+    soak_names="$soak_names s$i.splice.soak.test b$i.bump.soak.test f$i.flip.soak.test"
+done
+E2E_NAMES="$E2E_NAMES $soak_names"
+e2e_pki
+origins=""
+for w in 1 2 3 4; do
+    e2e_origin_start
+    origins="$origins $E2E_LAST_ORIGIN_PORT"
+done
+e2e_db_create \
+    "INSERT INTO rules (name, action) VALUES ('Soak splice', 'splice'), ('Soak flip', 'splice'),
+         ('Soak churn', 'terminate');
+     INSERT INTO rule_domains (rule_id, domain) SELECT id, 'splice.soak.test' FROM rules
+         WHERE name = 'Soak splice';
+     INSERT INTO rule_domains (rule_id, domain) SELECT id, 'flip.soak.test' FROM rules
+         WHERE name = 'Soak flip';
+     INSERT INTO rule_domains (rule_id, domain) SELECT id, 'churn0.soak.test' FROM rules
+         WHERE name = 'Soak churn';"
+e2e_squid_start
+e2e_check_spliced "warm-up" s1.splice.soak.test "Soak splice"
+e2e_check_bumped "warm-up" b1.bump.soak.test
+helpers=$(e2e_helper_pids)
+e2e_expect_match "helper running" '^[0-9]+' "$helpers"
+
+out=$E2E_DIR/soak
+mkdir -p "$out"
+t_start=$(e2e_now_ms)
+t_end=$((t_start + SOAK_SECONDS * 1000))
+
+# One client loop: W ORIGIN-PORT. Writes "start_ms end_ms class name rc issuer-kind" per
+# connection to $out/conn.W.
+client() {
+    local w=$1 port=$2 n=0 class name pin rc issuer t0 t1 r
+    while [ "$(e2e_now_ms)" -lt "$t_end" ]; do
+        n=$((n + 1))
+        r=$((RANDOM % 10 + 1))
+        case $((RANDOM % 4)) in
+            0) class=S name=s$r.splice.soak.test pin=(--pinnedpubkey "$E2E_ORIGIN_PIN") ;;
+            1) class=B name=b$r.bump.soak.test pin=(--pinnedpubkey "$E2E_ORIGIN_PIN") ;;
+            2) class=N name=b$r.bump.soak.test pin=() ;;
+            3) class=F name=f$r.flip.soak.test pin=(--pinnedpubkey "$E2E_ORIGIN_PIN") ;;
+        esac
+        t0=$(e2e_now_ms)
+        timeout 30 curl -sS -v --proxy "http://127.0.0.1:$E2E_SQUID_PORT" --cacert "$E2E_TRUST" \
+            --max-time 20 "${pin[@]}" --proxy-header "X-Client-Process: soak-$w-$n" \
+            -o /dev/null "https://$name:$port/" 2>"$out/err.$w"
+        rc=$?
+        t1=$(e2e_now_ms)
+        case $(e2e_issuer_cn "$(sed -n 's/^\*  *issuer: //p' "$out/err.$w" | head -n 1)") in
+            "pinsplice e2e origin CA") issuer=origin ;;
+            "pinsplice e2e proxy CA") issuer=proxy ;;
+            *) issuer=none ;;
+        esac
+        echo "$t0 $t1 $class $name $rc $issuer" >>"$out/conn.$w"
+    done
+}
+
+# The flip writer: toggles 'Soak flip' every 8 s; logs "ms state" after each commit.
+flipper() {
+    local state=1
+    echo "$(e2e_now_ms) 1" >"$out/flips"
+    while [ $(($(e2e_now_ms) + 8000)) -lt "$t_end" ]; do
+        sleep 8
+        state=$((1 - state))
+        sqlite3 -cmd '.timeout 5000' "$E2E_DB" \
+            "UPDATE rules SET enabled = $state WHERE name = 'Soak flip';" 2>>"$out/flip.err" ||
+            echo "flip failed" >>"$out/flip.err"
+        echo "$(e2e_now_ms) $state" >>"$out/flips"
+    done
+}
+
+# The churn writer: an edit every 200 ms (insert, then delete, a domain of 'Soak churn').
+churner() {
+    local n=0
+    while [ "$(e2e_now_ms)" -lt "$t_end" ]; do
+        n=$((n + 1))
+        if [ $((n % 2)) = 1 ]; then
+            sql="INSERT INTO rule_domains (rule_id, domain) SELECT id, 'churn$n.soak.test' FROM rules WHERE name = 'Soak churn';"
+        else
+            sql="DELETE FROM rule_domains WHERE domain = 'churn$((n - 1)).soak.test';"
+        fi
+        sqlite3 -cmd '.timeout 5000' "$E2E_DB" "$sql" 2>>"$out/churn.err" || echo "edit $n failed" >>"$out/churn.err"
+        echo "$n" >"$out/edits"
+        sleep 0.2
+    done
+}
+
+# RSS of each helper (KiB), "ms pid kib" lines, every 2 s.
+rss_sampler() {
+    local pid
+    while [ "$(e2e_now_ms)" -lt "$t_end" ]; do
+        for pid in $helpers; do
+            echo "$(e2e_now_ms) $pid $(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)"
+        done >>"$out/rss"
+        sleep 2
+    done
+}
+
+pids=""
+w=0
+for port in $origins; do
+    w=$((w + 1))
+    client "$w" "$port" &
+    pids="$pids $!"
+done
+flipper &
+pids="$pids $!"
+churner &
+pids="$pids $!"
+rss_sampler &
+pids="$pids $!"
+for p in $pids; do e2e_bg "$p"; done
+e2e_log "soak: $SOAK_SECONDS s, 4 clients, helpers: $(echo $helpers)"
+for p in $pids; do wait "$p"; done
+
+cat "$out"/conn.* >"$out/all"
+total=$(wc -l <"$out/all")
+e2e_expect_match "connections made" '^[1-9][0-9]{2,}$' "$total"
+edits=$(cat "$out/edits" 2>/dev/null)
+e2e_expect_match "DB edits made (one every 200 ms)" '^[0-9]{2,}$' "${edits:-0}"
+e2e_expect "no DB edit failed" "" "$(cat "$out/churn.err" "$out/flip.err" 2>/dev/null | head -n 3)"
+# Each reload the helper makes is one "loaded N rules ... (load K)" line in cache.log.
+reloads=$(grep -c 'ext_pinsplice_acl.*loaded [0-9]* rules.*(load [0-9]*)' "$E2E_CACHE_LOG")
+e2e_log "DB edits: $edits, helper reloads: $reloads"
+if [ "$reloads" -ge $((edits / 4)) ]; then e2e_pass "the helper reloaded through the soak ($reloads reloads)"
+else e2e_fail "only $reloads reloads for $edits edits"; fi
+
+# Every connection judged against the rules in force; a flip connection only when it started
+# 1.5 s or more after the last flip and ended before the next one.
+verdict=$(awk -v flips="$out/flips" '
+    BEGIN { while ((getline l < flips) > 0) { split(l, f, " "); nf++; ft[nf] = f[1]; fs[nf] = f[2] } }
+    {
+        t0 = $1; t1 = $2; class = $3; rc = $5; is = $6; want = ""
+        if (class == "S") want = "0 origin"
+        else if (class == "B") want = "90 proxy"
+        else if (class == "N") want = "0 proxy"
+        else {
+            state = -1
+            for (i = nf; i >= 1; i--) if (ft[i] <= t0) { state = fs[i]; break }
+            if (state < 0 || t0 - ft[i] < 1500 || (i < nf && t1 >= ft[i + 1])) { skipped++; next }
+            want = state == 1 ? "0 origin" : "90 proxy"
+        }
+        n[class]++
+        if (rc " " is != want) { bad++; if (bad <= 5) print "WRONG " $0 " (want " want ")" > "/dev/stderr" }
+    }
+    END { printf "S=%d B=%d N=%d F=%d flip-skipped=%d wrong=%d\n", n["S"], n["B"], n["N"], n["F"],
+          skipped, bad }' "$out/all")
+e2e_log "connections: $total; $verdict"
+e2e_expect_match "every connection answered by the rules in force" 'wrong=0$' "$verdict"
+e2e_expect_match "flip connections judged" 'F=[1-9][0-9]*' "$verdict"
+e2e_expect_match "rule flips made" '^([2-9]|[1-9][0-9]+)$' "$(($(wc -l <"$out/flips") - 1))"
+
+# access.log: every CONNECT decision record (status NONE_NONE: the one Squid writes when it
+# decides; a splice adds a TCP_TUNNEL record without the note when the tunnel closes) of a soak
+# name carries the pinsplice note, and the stable names the right one.
+sleep 1
+logv=$(awk -v cols="$E2E_LOG_COLS" '
+    BEGIN { n = split(cols, c, " "); for (i = 1; i < n; i += 2) col[c[i]] = c[i + 1] }
+    $col["method"] == "CONNECT" && $col["url"] ~ /\.soak\.test:/ && $col["status"] ~ /^NONE/ {
+        conns++; a = $col["action"]
+        if (a != "splice" && a != "bump") noanswer++
+        else if ($col["url"] ~ /\.splice\.soak/ && a != "splice") wrong++
+        else if ($col["url"] ~ /\.bump\.soak/ && a != "bump") wrong++
+    }
+    END { printf "records=%d unanswered=%d wrong=%d\n", conns, noanswer, wrong }' "$E2E_ACCESS_LOG")
+e2e_log "access.log: $logv"
+e2e_expect_match "access.log: every soak CONNECT answered, stable names right" \
+    'unanswered=0 wrong=0$' "$logv"
+recs=$(echo "$logv" | sed -n 's/^records=\([0-9]*\).*/\1/p')
+# Warm-up made two connections; every soak connection has its CONNECT record.
+e2e_expect "access.log: one CONNECT record per connection" "$((total + 2))" "$recs"
+
+# Helper memory: from the first sample after the 10 s mark to the last, per helper.
+rssv=$(awk -v from=$((t_start + 10000)) '
+    $1 >= from && $3 != "" { if (!($2 in first)) first[$2] = $3; last[$2] = $3
+                              if ($3 > max[$2]) max[$2] = $3 }
+    END { worst = 0
+          for (p in first) { g = last[p] - first[p]; if (g > worst) worst = g
+                             printf "pid %s: %d -> %d KiB (max %d); ", p, first[p], last[p], max[p] }
+          printf "growth %d\n", worst }' "$out/rss")
+e2e_log "helper RSS: $rssv"
+growth=${rssv##*growth }
+if [ -n "$growth" ] && [ "$growth" -le "$SOAK_RSS_KB" ]; then
+    e2e_pass "helper RSS flat: grew $growth KiB (limit $SOAK_RSS_KB)"
+else
+    e2e_fail "helper RSS grew ${growth:-?} KiB (limit $SOAK_RSS_KB): $rssv"
+fi
+
+e2e_check_helpers_same "after the soak" "$helpers"
+e2e_expect "no helper exit or restart in cache.log" "" \
+    "$(grep -Ei 'exited|crash|Too few|respawn|queue' "$E2E_CACHE_LOG" | head -n 3)"
+e2e_check_squid_healthy "after t64"
+e2e_finish
