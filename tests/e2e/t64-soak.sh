@@ -1,6 +1,7 @@
 #!/bin/bash
 # t64-soak: real Squid + the helper under a steady mix of connections for SOAK_SECONDS (default
-# 60) while the rules DB is edited every 200 ms (each edit is a reload) (issue 12, "Soak through
+# 60) while the rules DB is edited every 200 ms (each edit is a reload) and, at intervals,
+# replaced by garbage, a FIFO, a directory, locked, or switched to WAL (issue 12, "Soak through
 # real Squid"). Four clients loop over 30 names at once:
 #   - pinned clients to *.splice.soak.test (a splice rule): must reach the origin (curl exit 0,
 #     the origin CA's certificate);
@@ -9,13 +10,16 @@
 #   - pinned clients to *.flip.soak.test, whose rule is enabled and disabled every 8 s: a
 #     connection made at least 1.5 s after a flip and before the next one must follow the state
 #     then in force (the helper picks a change up in ~0.1 s: t28).
-# Meanwhile a churn writer inserts and deletes a domain of an unrelated rule every 200 ms.
+# Meanwhile a writer inserts and deletes a domain of an unrelated rule every 200 ms and injects
+# the faults (writer, below).
 # Asserted: every connection got the answer of the rules in force (zero wrong, zero unanswered),
 # access.log agrees for every record, the helpers Squid started are the ones still running
 # (none restarted), their RSS does not grow (bounded: SOAK_RSS_KB, default 4096 KiB, from the
 # 10 s mark to the end), cache.log holds no helper failure and no WARNING/ERROR.
 . "$(dirname "$0")/lib.sh"
 e2e_init t64-soak
+# The faults the writer injects (below): the helper says it keeps the last good rules.
+E2E_LOG_ALLOW='^ext_pinsplice_acl: ERROR: [^ ]*rules\.db: .*\(keeping the last good rules\)'
 : "${SOAK_SECONDS:=60}"
 : "${SOAK_RSS_KB:=4096}"
 soak_names=""
@@ -77,32 +81,70 @@ client() {
     done
 }
 
-# The flip writer: toggles 'Soak flip' every 8 s; logs "ms state" after each commit.
-flipper() {
-    local state=1
-    echo "$(e2e_now_ms) 1" >"$out/flips"
-    while [ $(($(e2e_now_ms) + 8000)) -lt "$t_end" ]; do
-        sleep 8
-        state=$((1 - state))
-        sqlite3 -cmd '.timeout 5000' "$E2E_DB" \
-            "UPDATE rules SET enabled = $state WHERE name = 'Soak flip';" 2>>"$out/flip.err" ||
-            echo "flip failed" >>"$out/flip.err"
-        echo "$(e2e_now_ms) $state" >>"$out/flips"
-    done
+# The writer, the only process that touches the DB:
+#   - every 200 ms an edit (insert, then delete, a domain of 'Soak churn');
+#   - every 8 s 'Soak flip' enabled or disabled; "ms state" to $out/flips after each commit;
+#   - 4 s after each flip, for 1 s, a fault (in turn): the DB overwritten with garbage (by
+#     rename), replaced by a FIFO, replaced by a directory, held under an exclusive lock, switched
+#     to WAL mode (edits go on in the WAL); then the good DB is put back by rename (or the lock
+#     released, or DELETE mode restored). The rules in force meanwhile are the last good ones,
+#     which are the rules of the last flip. "ms kind" to $out/faults.
+edit() {
+    sqlite3 -cmd '.timeout 5000' "$E2E_DB" "$1" 2>>"$out/writer.err" ||
+        echo "edit failed: $1" >>"$out/writer.err"
 }
-
-# The churn writer: an edit every 200 ms (insert, then delete, a domain of 'Soak churn').
-churner() {
-    local n=0
-    while [ "$(e2e_now_ms)" -lt "$t_end" ]; do
-        n=$((n + 1))
-        if [ $((n % 2)) = 1 ]; then
-            sql="INSERT INTO rule_domains (rule_id, domain) SELECT id, 'churn$n.soak.test' FROM rules WHERE name = 'Soak churn';"
+fault() {
+    local kind=$1 good=$out/good.db tmp=$out/tmp.db
+    echo "$(e2e_now_ms) $kind" >>"$out/faults"
+    case $kind in
+    garbage | fifo | directory)
+        mv "$E2E_DB" "$good"
+        case $kind in
+        garbage) head -c 65536 /dev/urandom >"$tmp" && chmod 0644 "$tmp" && mv "$tmp" "$E2E_DB" ;;
+        fifo) mkfifo -m 0644 "$E2E_DB" ;;
+        directory) mkdir -m 0755 "$E2E_DB" ;;
+        esac
+        sleep 1
+        rm -rf "$E2E_DB"
+        mv "$good" "$E2E_DB" ;;
+    locked)
+        { echo 'BEGIN EXCLUSIVE;'; sleep 1; echo 'COMMIT;'; } |
+            sqlite3 -cmd '.timeout 5000' "$E2E_DB" 2>>"$out/writer.err" ;;
+    wal)
+        edit "PRAGMA journal_mode=WAL;" >/dev/null
+        edit "INSERT INTO rule_domains (rule_id, domain) SELECT id, 'wal.soak.test' FROM rules WHERE name = 'Soak churn';"
+        sleep 0.5
+        edit "DELETE FROM rule_domains WHERE domain = 'wal.soak.test';"
+        sleep 0.5
+        edit "PRAGMA journal_mode=DELETE;" >/dev/null ;;
+    esac
+}
+writer() {
+    local n=0 state=1 next_flip next_fault k=0 now
+    local kinds=(garbage fifo directory locked wal)
+    echo "$(e2e_now_ms) 1" >"$out/flips"
+    next_flip=$(($(e2e_now_ms) + 8000))
+    next_fault=$(($(e2e_now_ms) + 4000))
+    while now=$(e2e_now_ms) && [ "$now" -lt "$t_end" ]; do
+        if [ "$now" -ge "$next_flip" ] && [ $((now + 2000)) -lt "$t_end" ]; then
+            state=$((1 - state))
+            edit "UPDATE rules SET enabled = $state WHERE name = 'Soak flip';"
+            echo "$(e2e_now_ms) $state" >>"$out/flips"
+            next_flip=$((now + 8000))
+            next_fault=$((now + 4000))
+        elif [ "$now" -ge "$next_fault" ] && [ $((now + 2000)) -lt "$t_end" ]; then
+            fault "${kinds[k % 5]}"
+            k=$((k + 1))
+            next_fault=$((next_flip + 4000))
         else
-            sql="DELETE FROM rule_domains WHERE domain = 'churn$((n - 1)).soak.test';"
+            n=$((n + 1))
+            if [ $((n % 2)) = 1 ]; then
+                edit "INSERT INTO rule_domains (rule_id, domain) SELECT id, 'churn$n.soak.test' FROM rules WHERE name = 'Soak churn';"
+            else
+                edit "DELETE FROM rule_domains WHERE domain = 'churn$((n - 1)).soak.test';"
+            fi
+            echo "$n" >"$out/edits"
         fi
-        sqlite3 -cmd '.timeout 5000' "$E2E_DB" "$sql" 2>>"$out/churn.err" || echo "edit $n failed" >>"$out/churn.err"
-        echo "$n" >"$out/edits"
         sleep 0.2
     done
 }
@@ -125,9 +167,7 @@ for port in $origins; do
     client "$w" "$port" &
     pids="$pids $!"
 done
-flipper &
-pids="$pids $!"
-churner &
+writer &
 pids="$pids $!"
 rss_sampler &
 pids="$pids $!"
@@ -140,7 +180,16 @@ total=$(wc -l <"$out/all")
 e2e_expect_match "connections made" '^[1-9][0-9]{2,}$' "$total"
 edits=$(cat "$out/edits" 2>/dev/null)
 e2e_expect_match "DB edits made (one every 200 ms)" '^[0-9]{2,}$' "${edits:-0}"
-e2e_expect "no DB edit failed" "" "$(cat "$out/churn.err" "$out/flip.err" 2>/dev/null | head -n 3)"
+e2e_expect "no DB edit failed" "" "$(head -n 3 "$out/writer.err" 2>/dev/null)"
+e2e_log "faults: $(awk '{ printf "%s ", $2 }' "$out/faults" 2>/dev/null)"
+nf=$(wc -l <"$out/faults")
+e2e_expect_match "faults injected (one per 8 s)" '^[1-9][0-9]*$' "$nf"
+# Five kinds in turn: 60 s makes seven faults, so every kind at least once.
+e2e_expect "fault kinds injected" "$((nf < 5 ? nf : 5))" \
+    "$(awk '{ print $2 }' "$out/faults" | sort -u | wc -l)"
+# The helper noticed the replaced DBs (garbage, FIFO, directory) and kept its rules.
+kept=$(grep -Ec 'rules\.db: .*\(keeping the last good rules\)' "$E2E_CACHE_LOG")
+e2e_expect_match "faults seen by the helper, last good rules kept" '^([3-9]|[1-9][0-9]+)$' "$kept"
 # Each reload the helper makes is one "loaded N rules ... (load K)" line in cache.log.
 reloads=$(grep -c 'ext_pinsplice_acl.*loaded [0-9]* rules.*(load [0-9]*)' "$E2E_CACHE_LOG")
 e2e_log "DB edits: $edits, helper reloads: $reloads"
