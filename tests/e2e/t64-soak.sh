@@ -16,10 +16,23 @@
 # access.log agrees for every record, the helpers Squid started are the ones still running
 # (none restarted), their RSS does not grow (bounded: SOAK_RSS_KB, default 4096 KiB, from the
 # 10 s mark to the end), cache.log holds no helper failure and no WARNING/ERROR.
+#
+# SOAK_PATH=icap (tests/e2e/t64-soak-icap.sh) runs the same soak through Squid + c-icap with the
+# module (srv_pinsplice, two c-icap children) instead of the helper.
 . "$(dirname "$0")/lib.sh"
-e2e_init t64-soak
-# The faults the writer injects (below): the helper says it keeps the last good rules.
-E2E_LOG_ALLOW='^ext_pinsplice_acl: ERROR: [^ ]*rules\.db: .*\(keeping the last good rules\)'
+: "${SOAK_PATH:=helper}"
+if [ "$SOAK_PATH" = icap ]; then
+    . "$(dirname "$0")/lib-icap.sh"
+    e2e_init t64-soak-icap
+    icap_init
+    # The faults the writer injects (below): each child says it keeps the last good rules.
+    E2E_LOG_ALLOW='pinsplice: .*rules\.db: .*\(keeping the last good rules\)'
+    grace=2500 # the module also reloads in ~0.1 s (inotify; t34); a wider margin: 2 children
+else
+    e2e_init t64-soak
+    E2E_LOG_ALLOW='^ext_pinsplice_acl: ERROR: [^ ]*rules\.db: .*\(keeping the last good rules\)'
+    grace=1500
+fi
 : "${SOAK_SECONDS:=60}"
 : "${SOAK_RSS_KB:=4096}"
 soak_names=""
@@ -42,11 +55,19 @@ e2e_db_create \
          WHERE name = 'Soak flip';
      INSERT INTO rule_domains (rule_id, domain) SELECT id, 'churn0.soak.test' FROM rules
          WHERE name = 'Soak churn';"
-e2e_squid_start
+if [ "$SOAK_PATH" = icap ]; then
+    icap_start
+    icap_squid_start
+    helpers=$(ps -o pid= --ppid "$ICAP_PID" | tr -d ' ')
+    declog=$ICAP_SERVER_LOG # where the deciding processes log
+else
+    e2e_squid_start
+    helpers=$(e2e_helper_pids)
+    declog=$E2E_CACHE_LOG
+fi
 e2e_check_spliced "warm-up" s1.splice.soak.test "Soak splice"
 e2e_check_bumped "warm-up" b1.bump.soak.test
-helpers=$(e2e_helper_pids)
-e2e_expect_match "helper running" '^[0-9]+' "$helpers"
+e2e_expect_match "$SOAK_PATH processes running" '^[0-9]+' "$(echo $helpers)"
 
 out=$E2E_DIR/soak
 mkdir -p "$out"
@@ -188,17 +209,17 @@ e2e_expect_match "faults injected (one per 8 s)" '^[1-9][0-9]*$' "$nf"
 e2e_expect "fault kinds injected" "$((nf < 5 ? nf : 5))" \
     "$(awk '{ print $2 }' "$out/faults" | sort -u | wc -l)"
 # The helper noticed the replaced DBs (garbage, FIFO, directory) and kept its rules.
-kept=$(grep -Ec 'rules\.db: .*\(keeping the last good rules\)' "$E2E_CACHE_LOG")
+kept=$(grep -Ec 'rules\.db: .*\(keeping the last good rules\)' "$declog")
 e2e_expect_match "faults seen by the helper, last good rules kept" '^([3-9]|[1-9][0-9]+)$' "$kept"
 # Each reload the helper makes is one "loaded N rules ... (load K)" line in cache.log.
-reloads=$(grep -c 'ext_pinsplice_acl.*loaded [0-9]* rules.*(load [0-9]*)' "$E2E_CACHE_LOG")
+reloads=$(grep -c 'loaded [0-9]* rules.*(load [0-9]*)' "$declog")
 e2e_log "DB edits: $edits, helper reloads: $reloads"
 if [ "$reloads" -ge $((edits / 4)) ]; then e2e_pass "the helper reloaded through the soak ($reloads reloads)"
 else e2e_fail "only $reloads reloads for $edits edits"; fi
 
 # Every connection judged against the rules in force; a flip connection only when it started
 # 1.5 s or more after the last flip and ended before the next one.
-verdict=$(awk -v flips="$out/flips" '
+verdict=$(awk -v flips="$out/flips" -v grace="$grace" '
     BEGIN { while ((getline l < flips) > 0) { split(l, f, " "); nf++; ft[nf] = f[1]; fs[nf] = f[2] } }
     {
         t0 = $1; t1 = $2; class = $3; rc = $5; is = $6; want = ""
@@ -208,7 +229,7 @@ verdict=$(awk -v flips="$out/flips" '
         else {
             state = -1
             for (i = nf; i >= 1; i--) if (ft[i] <= t0) { state = fs[i]; break }
-            if (state < 0 || t0 - ft[i] < 1500 || (i < nf && t1 >= ft[i + 1])) { skipped++; next }
+            if (state < 0 || t0 - ft[i] < grace || (i < nf && t1 >= ft[i + 1])) { skipped++; next }
             want = state == 1 ? "0 origin" : "90 proxy"
         }
         n[class]++
@@ -221,13 +242,16 @@ e2e_expect_match "every connection answered by the rules in force" 'wrong=0$' "$
 e2e_expect_match "flip connections judged" 'F=[1-9][0-9]*' "$verdict"
 e2e_expect_match "rule flips made" '^([2-9]|[1-9][0-9]+)$' "$(($(wc -l <"$out/flips") - 1))"
 
-# access.log: every CONNECT decision record (status NONE_NONE: the one Squid writes when it
-# decides; a splice adds a TCP_TUNNEL record without the note when the tunnel closes) of a soak
-# name carries the pinsplice note, and the stable names the right one.
+# access.log: every CONNECT decision record of a soak name carries the pinsplice note, and the
+# stable names the right one. With the helper that is the NONE_NONE record Squid writes when it
+# decides (a splice adds a TCP_TUNNEL record without the note when the tunnel closes); with the
+# module, decided at the CONNECT, the only CONNECT record (TCP_TUNNEL for a splice).
+decrec='^NONE'
+[ "$SOAK_PATH" = icap ] && decrec='.'
 sleep 1
-logv=$(awk -v cols="$E2E_LOG_COLS" '
+logv=$(awk -v cols="$E2E_LOG_COLS" -v decrec="$decrec" '
     BEGIN { n = split(cols, c, " "); for (i = 1; i < n; i += 2) col[c[i]] = c[i + 1] }
-    $col["method"] == "CONNECT" && $col["url"] ~ /\.soak\.test:/ && $col["status"] ~ /^NONE/ {
+    $col["method"] == "CONNECT" && $col["url"] ~ /\.soak\.test:/ && $col["status"] ~ decrec {
         conns++; a = $col["action"]
         if (a != "splice" && a != "bump") noanswer++
         else if ($col["url"] ~ /\.splice\.soak/ && a != "splice") wrong++
@@ -241,7 +265,7 @@ recs=$(echo "$logv" | sed -n 's/^records=\([0-9]*\).*/\1/p')
 # Warm-up made two connections; every soak connection has its CONNECT record.
 e2e_expect "access.log: one CONNECT record per connection" "$((total + 2))" "$recs"
 
-# Helper memory: from the first sample after the 10 s mark to the last, per helper.
+# Helper (c-icap child) memory: from the first sample after the 10 s mark to the last, per helper.
 rssv=$(awk -v from=$((t_start + 10000)) '
     $1 >= from && $3 != "" { if (!($2 in first)) first[$2] = $3; last[$2] = $3
                               if ($3 > max[$2]) max[$2] = $3 }
@@ -259,6 +283,12 @@ fi
 
 e2e_check_helpers_same "after the soak" "$helpers"
 e2e_expect "no helper exit or restart in cache.log" "" \
-    "$(grep -Ei 'exited|crash|Too few|respawn|queue' "$E2E_CACHE_LOG" | head -n 3)"
+    "$(grep -Ei 'exited|crash|Too few|respawn|queue|suspend|down' "$E2E_CACHE_LOG" | head -n 3)"
+if [ "$SOAK_PATH" = icap ]; then
+    e2e_expect "c-icap: no child died or restarted" "" \
+        "$(grep -Ei 'died|exited|crash|signal|Starting child' "$ICAP_SERVER_LOG" | head -n 3)"
+    e2e_expect "c-icap: the same two children" "$(echo $helpers)" \
+        "$(echo $(ps -o pid= --ppid "$ICAP_PID"))"
+fi
 e2e_check_squid_healthy "after t64"
 e2e_finish
