@@ -64,8 +64,13 @@ export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:log_path=$r
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
 # c-icap itself is not instrumented: the module gets the runtime preloaded, and c-icap's own
 # allocations at exit are not ours to judge (no leak check there).
-asan_rt=$(clang -print-file-name=libclang_rt.asan-x86_64.so)
-[ -f "$asan_rt" ] || { echo "FAIL: $asan_rt not found (libclang-rt-dev)"; exit 1; }
+# Its name depends on the runtime layout (clang 14: ...-x86_64.so; per-target dirs: without).
+rtdir=$(clang -print-runtime-dir)
+asan_rt=""
+for f in "$rtdir/libclang_rt.asan-x86_64.so" "$rtdir/libclang_rt.asan.so"; do
+    [ -f "$f" ] && { asan_rt=$f; break; }
+done
+[ -n "$asan_rt" ] || { echo "FAIL: no ASan runtime (.so) in $rtdir (libclang-rt-dev)"; exit 1; }
 export ICAP_WRAPPER="env LD_PRELOAD=$asan_rt ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=0:log_path=$reports/asan-icap"
 
 reports_check() {
