@@ -1,0 +1,47 @@
+# tests/e2e/lib-deb.sh: the Debian packages for the tests that install them into this machine's
+# real system (t62, t63). Source it after lib.sh.
+#
+#   deb_system_lock     wait (up to 15 min) for the machine-wide lock those tests hold while they
+#                       install packages and edit /etc/squid, /etc/c-icap: two at once (another
+#                       checkout's suite, say) would undo each other.
+#   deb_build           the packages of this source tree, built once per tree content with
+#                       `DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b` in a copy of it,
+#                       kept in $PS_BUILDDIR/deb-cache/HASH/ (HASH: SHA-256 of the tree's files).
+#                       Sets DEB_SRC (the copy, where dpkg-buildpackage ran: its .. holds the
+#                       .debs), DEB_DIR (= DEB_SRC/..), DEB_BUILT (1: built now, 0: reused).
+#                       With DEB_BUILD_NOW=0 it only finds a cached build (DEB_BUILT=0) and
+#                       leaves the build to the caller when there is none (DEB_BUILT=1, DEB_SRC
+#                       prepared, nothing built).
+
+deb_system_lock() {
+    local lock=/run/lock/pinsplice-system-packages.lock
+    exec 9>"$lock" || e2e_die "cannot open $lock"
+    if ! flock -n 9; then
+        e2e_log "waiting for $lock (another test is installing pinsplice packages)"
+        flock -w 900 9 || e2e_die "$lock still held after 15 min"
+    fi
+}
+
+deb_build() {
+    local hash cache
+    hash=$(cd "$PS_SRCDIR" && find . \( -path ./_build -o -path ./.git -o -path ./autom4te.cache \
+            -o -path ./deb-cache \) -prune -o -type f -print0 | LC_ALL=C sort -z |
+        xargs -0 sha256sum | sha256sum | cut -c1-16)
+    cache=$PS_BUILDDIR/deb-cache/$hash
+    DEB_DIR=$cache
+    DEB_SRC=$cache/pinsplice
+    if ls "$cache"/pinsplice_*.deb "$cache"/libc-icap-mod-pinsplice_*.deb >/dev/null 2>&1; then
+        DEB_BUILT=0
+        e2e_log "packages of this source tree already built: $cache"
+        return 0
+    fi
+    # Another tree's build: not needed any more.
+    rm -rf "$PS_BUILDDIR/deb-cache"
+    mkdir -p "$DEB_SRC"
+    tar -C "$PS_SRCDIR" --exclude=./_build --exclude=./.git --exclude='./autom4te.cache' \
+        --exclude=./deb-cache -cf - . | tar -C "$DEB_SRC" -xf - || e2e_die "copy of $PS_SRCDIR failed"
+    DEB_BUILT=1
+    [ "${DEB_BUILD_NOW:-1}" = 1 ] || return 0
+    (cd "$DEB_SRC" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b) >"$cache/build.log" 2>&1 ||
+        { local log; log=$(tail -n 20 "$cache/build.log"); rm -rf "$cache"; e2e_die "dpkg-buildpackage failed: $log"; }
+}
