@@ -33,8 +33,7 @@
 e2e_init t63-install-guide
 e2e_require dpkg-buildpackage dh apt-get dpkg-query service logrotate mandb man c-icap \
     c-icap-client flock tar
-# Squid 5.7 on Debian's squid.conf: the logfile daemon warns once when it starts a log it cannot
-# yet see (none so far); nothing else is expected.
+# Debian's squid.conf, the guide's lines and pinsplice: cache.log and c-icap's server.log clean.
 E2E_LOG_ALLOW='^$'
 deb_system_lock
 
@@ -87,10 +86,10 @@ logs_before() { find /var/log/squid /var/log/c-icap -maxdepth 1 -type f -printf 
 logs_before >"$save/logs"
 
 started=""     # PIDs of the Squid and c-icap masters started (services), stopped by PID
-note_pid() {   # note_pid PIDFILE WHAT
+note_pid() {   # note_pid PIDFILE WHAT: wait (10 s) for a live PID in PIDFILE (daemons write it late)
     local pid
-    pid=$(cat "$1" 2>/dev/null)
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || { e2e_fail "$2: no live PID in $1"; return 1; }
+    e2e_wait_for 10 pid_alive "$1" || { e2e_fail "$2: no live PID in $1"; return 1; }
+    pid=$(cat "$1")
     case " $started " in *" $pid "*) ;; *) started="$started $pid" ;; esac
     e2e_log "$2: pid $pid"
 }
@@ -119,6 +118,18 @@ restore_system() {
         case $(installed "$p") in ""|not-installed) ;; *)
             DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "$p" >>"$E2E_DIR/apt.log" 2>&1 ;; esac
     done
+    # Processes with Debian's own configuration are the services this test started (it refused
+    # to run while either ran): any left (a PID file written after it was read) stop by PID.
+    for p in $(pgrep -x squid) $(pgrep -x c-icap); do
+        case $(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null) in
+            "/usr/sbin/squid -YC -f /etc/squid/squid.conf ")
+                e2e_log "stopping leftover squid $p"; e2e_kill "$p" INT ;;
+            "/usr/bin/c-icap ")
+                e2e_log "stopping leftover c-icap $p"; e2e_kill "$p" TERM ;;
+        esac
+    done
+    # The packages' man-db trigger indexes without purging: drop the removed pages again.
+    if getent passwd man >/dev/null; then runuser -u man -- mandb -q >/dev/null 2>&1; fi
     for p in "${etc_paths[@]}"; do rm -rf "/${p:?}"; done
     tar -C / -xpf "$save/etc.tar"
     rm -rf /var/spool/squid/ssl_db
@@ -235,11 +246,12 @@ e2e_expect "before the opt-in: pinned www.zoom.us bumped (installing changed not
 
 # ---- 4. the opt-in: helper path ----------------------------------------------------------------
 E2E_ACCESS_LOG=/var/log/squid/pinsplice.log
-e2e_log_mark
+e2e_log_mark 2>/dev/null
 run_block 4
 e2e_expect_match "pinsplice check --sni www.zoom.us says splice" 'splice' "$(cat "$E2E_DIR/block04.sh.log")"
 e2e_log_cols /usr/share/pinsplice/squid-conf/pinsplice.conf
-zoom_rule=$(sqlite3 /var/lib/pinsplice/rules.db "SELECT rule FROM rule_domains WHERE domain = 'zoom.us' LIMIT 1;")
+E2E_DB=/var/lib/pinsplice/rules.db
+zoom_rule=$(e2e_rule_for zoom.us)
 e2e_expect_match "installed DB has the Zoom rule" Zoom "$zoom_rule"
 access_before=$(grep -c 'www.zoom.us' /var/log/squid/access.log 2>/dev/null)
 check_paths() {   # check_paths WHAT: a pinned client to www.zoom.us spliced, unpinned.test bumped
@@ -260,15 +272,18 @@ access_grew() { [ "$(grep -c www.zoom.us /var/log/squid/access.log 2>/dev/null)"
 if e2e_wait_for 5 access_grew; then e2e_pass "Debian's access.log written too (both access_log lines)"
 else e2e_fail "Debian's access.log got no record of the requests"; fi
 
-helpers_of() { local p; for p in $(descendants "$1"); do [ "$(cat /proc/$p/comm 2>/dev/null)" = ext_pinsplice_acl ] && echo "$p"; done; }
-rss_of() {   # rss_of MASTER COMM: "N processes, K kB" of COMM below MASTER (and MASTER itself)
-    local p n=0 kb=0 r
+# By executable: the kernel's comm keeps 15 characters ("ext_pinsplice_a").
+exe_is() { [ "$(basename "$(readlink "/proc/$1/exe" 2>/dev/null)")" = "$2" ]; }
+helpers_of() { local p; for p in $(descendants "$1"); do exe_is "$p" ext_pinsplice_acl && echo "$p"; done; }
+rss_of() {   # rss_of MASTER EXE: "N processes, RSS K kB, PSS L kB" of EXE below MASTER (and itself)
+    local p n=0 kb=0 pss=0 r q
     for p in "$1" $(descendants "$1"); do
-        [ "$(cat /proc/$p/comm 2>/dev/null)" = "$2" ] || continue
+        exe_is "$p" "$2" || continue
         r=$(ps -o rss= -p "$p" 2>/dev/null) || continue
-        n=$((n + 1)); kb=$((kb + r))
+        q=$(awk '$1 == "Pss:" { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
+        n=$((n + 1)); kb=$((kb + r)); pss=$((pss + ${q:-0}))
     done
-    echo "$n processes, $kb kB"
+    echo "$n processes, RSS $kb kB, PSS $pss kB"
 }
 master=$(cat /run/squid.pid)
 exe=$(for p in $(helpers_of "$master"); do readlink "/proc/$p/exe"; done | sort -u)
@@ -283,9 +298,9 @@ note_pid /run/squid.pid "squid, workers 2" && E2E_SQUID_PID=$(cat /run/squid.pid
 e2e_wait_for 20 squid_listens || e2e_fail "Squid (workers 2) does not listen"
 check_paths "workers 2"
 master=$(cat /run/squid.pid)
-# Each kid has its own helpers: their parents are two different kids.
+# Each kid has its own helpers, and so does Squid 5.7's SMP coordinator: 3 parents.
 kids_with_helpers=$(for p in $(helpers_of "$master"); do ps -o ppid= -p "$p"; done | sort -u | wc -l)
-e2e_expect "workers 2: helpers run under both kids" 2 "$kids_with_helpers"
+e2e_expect "workers 2: helpers run under both kids and the coordinator" 3 "$kids_with_helpers"
 mem2_helpers=$(rss_of "$master" ext_pinsplice_acl)
 mem2_squid=$(rss_of "$master" squid)
 e2e_log "MEMORY workers 2: ext_pinsplice_acl: $mem2_helpers; squid: $mem2_squid"
@@ -332,7 +347,6 @@ check_paths "after the upgrade (ICAP)"
 run_block 9
 note_pid /run/c-icap/c-icap.pid "c-icap after removal"
 e2e_expect "packages removed" "" "$(dpkg-query -W -f='${db:Status-Status}\n' pinsplice libc-icap-mod-pinsplice 2>/dev/null | grep -x installed)"
-e2e_expect "man -k pinsplice lists nothing after removal" "" "$(man -k pinsplice 2>/dev/null)"
 service squid restart >"$E2E_DIR/restart.log" 2>&1
 e2e_expect "service squid restart after removal" 0 "$?"
 note_pid /run/squid.pid "squid after removal" && E2E_SQUID_PID=$(cat /run/squid.pid)
