@@ -20,7 +20,33 @@ deb_system_lock() {
         e2e_log "waiting for $lock (another test is installing pinsplice packages)"
         flock -w 900 9 || e2e_die "$lock still held after 15 min"
     fi
+    # Copies of t62 from before this lock existed (another checkout's suite) do not take it:
+    # wait until none runs (one waiting in flock is a new one, and waits for us).
+    local i
+    for i in $(seq 300); do
+        deb_foreign_running || return 0
+        [ "$i" = 1 ] && e2e_log "waiting for another checkout's t62/t63 (pid $(deb_foreign_running))"
+        sleep 2
+    done
+    e2e_die "another checkout's t62/t63 still runs after 10 min (pid $(deb_foreign_running))"
 }
+deb_foreign_running() {   # prints the PID of a t62/t63 run that is not ours and not in flock
+    local p
+    for p in $(pgrep -x bash); do
+        [ "$p" = $$ ] && continue
+        case $(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null) in
+            *"/t62-debian-package.sh "*|*"/t63-install-guide.sh "*) ;;
+            *) continue ;;
+        esac
+        pgrep -x flock -P "$p" >/dev/null && continue
+        echo "$p"
+        return 0
+    done
+    return 1
+}
+# deb_busy_marker: once the caller checked /var/lib/pinsplice is absent, make it: a t62 from
+# before the lock refuses to start while it exists (postinst makes the DB inside it as usual).
+deb_busy_marker() { install -d -m 0755 /var/lib/pinsplice; }
 
 deb_build() {
     local hash cache

@@ -46,6 +46,7 @@ pkg_cleanup() {
         esac
     done
     rm -f "$LINK" "$LINK.removed"
+    rm -rf /var/lib/pinsplice   # absent when t62 started (it refuses otherwise)
     for f in access pinsplice; do
         if [ -e "$save/$f.size" ]; then truncate -s "$(cat "$save/$f.size")" /var/log/squid/$f.log
         else rm -f /var/log/squid/$f.log; fi
@@ -54,6 +55,7 @@ pkg_cleanup() {
     if [ "$aa_had" = 1 ]; then cp -a "$save/aa-local" "$AA_LOCAL"; fi
 }
 trap '_rc=$?; pkg_cleanup; (exit $_rc); e2e_cleanup' EXIT
+deb_busy_marker
 
 # 1. Build (a copy of the source tree: dh configures in the source dir; once per tree content,
 # kept for t63) and install.

@@ -132,7 +132,7 @@ restore_system() {
     if getent passwd man >/dev/null; then runuser -u man -- mandb -q >/dev/null 2>&1; fi
     for p in "${etc_paths[@]}"; do rm -rf "/${p:?}"; done
     tar -C / -xpf "$save/etc.tar"
-    rm -rf /var/spool/squid/ssl_db
+    rm -rf /var/spool/squid/ssl_db /var/lib/pinsplice
     [ -e "$save/had-squid" ] || rm -rf /run/squid
     [ -e "$save/had-c-icap" ] || rm -rf /run/c-icap
     rm -f /run/squid.pid
@@ -144,6 +144,7 @@ restore_system() {
     done
 }
 trap '_rc=$?; restore_system; (exit $_rc); e2e_cleanup' EXIT
+deb_busy_marker
 
 # Debian's logs: the part written during the test, for e2e_check_logs_clean and the dumps.
 cache_log_from=$(stat -c %s /var/log/squid/cache.log 2>/dev/null || echo 0)
@@ -332,7 +333,7 @@ mv /var/log/squid/pinsplice.log.t63 /var/log/squid/pinsplice.log
 squid -k rotate
 
 # ---- 8. upgrade --------------------------------------------------------------------------------
-sqlite3 /var/lib/pinsplice/rules.db \
+sqlite3 -cmd '.timeout 5000' /var/lib/pinsplice/rules.db \
     "INSERT INTO add_domain(rule, domain) VALUES ('$zoom_rule', 'local-edit.test');" 2>"$E2E_DIR/sqlite.err" ||
     e2e_fail "local edit before the upgrade: $(cat "$E2E_DIR/sqlite.err")"
 run_block 8
