@@ -14,6 +14,8 @@
 #     already built the packages of this very source tree (lib-deb.sh's cache); it runs with
 #     DEB_BUILD_OPTIONS=nocheck otherwise;
 #   - apt-get runs with APT_CONFIG = Assume-Yes and no upgrades of installed packages;
+#   - `service c-icap restart` stops c-icap by its PID file's PID, then runs the init script's
+#     start: the init script's stop would also stop every other c-icap on the machine;
 #   - /etc/squid/conf.d/t63-test.conf holds what the test's own origin needs: its CA
 #     (tls_outgoing_options), its port (acl SSL_ports), its names (hosts_file), a quick shutdown.
 # Checked: packages install, `man -k pinsplice` lists the three pages; before the opt-in Squid
@@ -181,6 +183,25 @@ run_block() {
     local b=$E2E_DIR/block$(printf %02d "$1").sh title t0 rc
     title=$(cat "$b.title")
     {
+        # Debian 12's /etc/init.d/c-icap stop ends with `start-stop-daemon --stop --exec
+        # /usr/bin/c-icap`, which stops EVERY c-icap on the machine (other tests' too; on a
+        # systemd host `service` goes through systemctl instead): here its restart stops the
+        # service by the PID in its PID file, then runs the init script's own start.
+        cat <<'EOS'
+service() {
+    if [ "$1" = c-icap ] && [ "$2" = restart ]; then
+        p=$(cat /run/c-icap/c-icap.pid 2>/dev/null)
+        if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+            kill -TERM "$p"
+            for i in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        fi
+        rm -f /run/c-icap/c-icap.pid
+        /etc/init.d/c-icap start
+    else
+        command service "$@"
+    fi
+}
+EOS
         if [ "$1" = 1 ] && [ "$DEB_BUILT" = 0 ]; then
             echo "dpkg-buildpackage() { echo \"t63: packages of this source already built in $DEB_DIR\"; }"
         fi
