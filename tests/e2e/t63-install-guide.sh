@@ -14,8 +14,9 @@
 #     already built the packages of this very source tree (lib-deb.sh's cache); it runs with
 #     DEB_BUILD_OPTIONS=nocheck otherwise;
 #   - apt-get runs with APT_CONFIG = Assume-Yes and no upgrades of installed packages;
-#   - `service c-icap restart` stops c-icap by its PID file's PID, then runs the init script's
-#     start: the init script's stop would also stop every other c-icap on the machine;
+#   - `service c-icap restart` stops c-icap by its PID file's PID, then starts it as the init
+#     script's start does (START=yes checked): the init script's stop would also stop every
+#     other c-icap on the machine;
 #   - /etc/squid/conf.d/t63-test.conf holds what the test's own origin needs: its CA
 #     (tls_outgoing_options), its port (acl SSL_ports), its names (hosts_file), a quick shutdown.
 # Checked: packages install, `man -k pinsplice` lists the three pages; before the opt-in Squid
@@ -196,7 +197,11 @@ service() {
             for i in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
         fi
         rm -f /run/c-icap/c-icap.pid
-        /etc/init.d/c-icap start
+        # The init script's start, as it does it (its exit status is 1 when VERBOSE=no).
+        . /etc/default/c-icap
+        [ "$START" = yes ] || { echo "To enable c-icap, edit /etc/default/c-icap and set START=yes"; return 0; }
+        [ -d /run/c-icap ] || install -d -m 0755 -o c-icap -g c-icap /run/c-icap
+        start-stop-daemon --start --quiet --pidfile /run/c-icap/c-icap.pid --exec /usr/bin/c-icap -- $DAEMON_ARGS
     else
         command service "$@"
     fi
