@@ -191,7 +191,7 @@ run_block() {
         cat <<'EOS'
 service() {
     if [ "$1" = c-icap ] && [ "$2" = restart ]; then
-        p=$(cat /run/c-icap/c-icap.pid 2>/dev/null)
+        p=$(cat /run/c-icap/c-icap.pid 2>/dev/null || :)
         if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
             kill -TERM "$p"
             for i in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
