@@ -24,7 +24,7 @@ deb_system_lock() {
     # wait until none runs (one waiting in flock is a new one, and waits for us).
     local i
     for i in $(seq 300); do
-        deb_foreign_running || return 0
+        deb_foreign_running >/dev/null || return 0
         [ "$i" = 1 ] && e2e_log "waiting for another checkout's t62/t63 (pid $(deb_foreign_running))"
         sleep 2
     done
@@ -39,7 +39,7 @@ deb_foreign_running() {   # prints the PID of a t62/t63 run that is not ours and
     for p in $(pgrep -x bash); do
         case $mine in *" $p "*) continue ;; esac
         # The test itself: "bash .../t62-debian-package.sh" (as make check and by hand run it).
-        { IFS= read -r -d '' a0 && IFS= read -r -d '' a1 && rest=$(cat); } </proc/$p/cmdline 2>/dev/null || continue
+        { IFS= read -r -d '' a0 && IFS= read -r -d '' a1 && rest=$(cat); } 2>/dev/null </proc/$p/cmdline || continue
         [ "$(basename "$a0")" = bash ] && [ -z "$rest" ] || continue
         case $a1 in */t62-debian-package.sh|*/t63-install-guide.sh|t62-debian-package.sh|t63-install-guide.sh) ;; *) continue ;; esac
         pgrep -x flock -P "$p" >/dev/null && continue
