@@ -59,6 +59,8 @@ struct ps_decision {
     const char *m_source;
     const char *detail;     /* static text for BAD_NAME / BAD_INPUT / NO_RULES, else NULL */
     char server_name[254];  /* the normalised name decided on ("" when none) */
+    const char *verified;   /* the server check's outcome when one was consulted ("verified",
+                             * "verify-failed", ...: ps_verify_reason), else NULL */
 };
 
 /*

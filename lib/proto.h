@@ -105,7 +105,8 @@ size_t ps_proto_reply(const char *id, bool ok, enum ps_action decision, const ch
 
 /*
  * The reply to a parsed request given the decision: OK iff d->action == req->action, the rule's
- * name, and message (or, when NULL, a short text derived from d->reason and d->detail).
+ * name, pinsplice_verify_=CODE when a server check was consulted (d->verified), and message (or,
+ * when NULL, a short text derived from d->reason and d->detail).
  * Same return and guarantees as ps_proto_reply.
  */
 size_t ps_proto_reply_decision(const struct ps_proto_request *req, const struct ps_decision *d,
