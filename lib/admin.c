@@ -282,7 +282,8 @@ ps_admin_session_check(const char *path, struct ps_err *err)
     if (!S_ISREG(st.st_mode))
         return ps_err_set(err, PS_EINVAL, "%s: not a regular file", path);
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-        rc = ps_err_set(err, PS_EDB, "%s: %s", path, db != NULL ? sqlite3_errmsg(db) : "cannot open");
+        rc = ps_err_set(err, PS_EDB, "%s: %s", path,
+                        db != NULL ? sqlite3_errmsg(db) : "cannot open");
     else if ((rc = ps_admin_user_version(db, path, &v, err)) == 0 &&
              !ps_admin_has_object(db, "table", "audit"))
         rc = ps_err_set(err, PS_EDB,

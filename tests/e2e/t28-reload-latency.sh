@@ -22,7 +22,9 @@ lat_check "helper, db publish" 2000
 # A burst: one sqlite3 script of 100 statements (each its own commit), ending with the rule on.
 n0=$(e2e_cachelog_count ': loaded [0-9]+ rules')
 sql=""
-for i in $(seq 1 100); do sql="$sql UPDATE rules SET enabled = $((i % 2)) WHERE name = '$LAT_RULE';"; done
+# (i + 1) % 2: the 100th statement sets 1. With i % 2 the burst ended with the rule OFF, and the
+# check below passed only when the helper missed the burst's last change.
+for i in $(seq 1 100); do sql="$sql UPDATE rules SET enabled = $(((i + 1) % 2)) WHERE name = '$LAT_RULE';"; done
 t0=$(e2e_now_ms)
 e2e_sql "$sql"
 burst_ms=$(($(e2e_now_ms) - t0))
