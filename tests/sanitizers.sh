@@ -12,14 +12,14 @@
 #
 # Environment: PS_SRCDIR, PS_BUILDDIR (make check sets them); PS_SAN_BUILDDIR (default
 # $PS_BUILDDIR/san: kept, so a second run only rebuilds what changed); SAN_E2E (test names),
-# SAN_FUZZ_TIME (seconds per target, default 10); PINSPLICE_ALLOW_SKIP=1 turns a missing clang
+# SAN_FUZZ_TIME (seconds per target, default 8); PINSPLICE_ALLOW_SKIP=1 turns a missing clang
 # into a skip (CI must not skip).
 set -u
 : "${PS_SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${PS_BUILDDIR:=$PS_SRCDIR}"
 san=${PS_SAN_BUILDDIR:-$PS_BUILDDIR/san}
-: "${SAN_E2E:=t02-helper-protocol t11-splice-pinned t14-hot-reload t19-malformed-fields t30-icap-service t31-icap-squid}"
-: "${SAN_FUZZ_TIME:=10}"
+: "${SAN_E2E:=t02-helper-protocol t11-splice-pinned t14-hot-reload t19-malformed-fields t30-icap-service t32-icap-both}"
+: "${SAN_FUZZ_TIME:=8}"
 SECONDS=0
 checks=0 fails=0
 pass() { checks=$((checks + 1)); echo "ok $checks - $*"; }
