@@ -386,6 +386,7 @@ ps_decide(const struct ps_snapshot *snap, const struct ps_query *q, struct ps_de
     out->monitor_rule = NULL;
     out->monitor_rule_id = 0;
     out->monitor_action = PS_ACTION_BUMP;
+    out->verify = NULL;
     out->server_name[0] = '\0';
     /* facts is large (per-suffix caches); set its fields, do not clear it all. */
     f.snap = snap;
@@ -521,6 +522,7 @@ static const char *const unverified[PS_VERIFY_NVERDICTS] = {
 void
 ps_decide_verified(struct ps_decision *d, int verdict)
 {
+    d->verify = ps_verify_reason((enum ps_verify_verdict)verdict);
     if (verdict == PS_VERIFY_OK)
         return;
     d->action = PS_ACTION_BUMP;
