@@ -66,10 +66,9 @@ struct ps_decision {
     const char *monitor_rule;
     int64_t monitor_rule_id;
     enum ps_action monitor_action;
-    /* The server check's verdict ("verified", "verify-failed", ...) when one was consulted
-     * (ps_decide_verified), else NULL. */
-    const char *verify;
     char server_name[254];  /* the normalised name decided on ("" when none) */
+    const char *verified;   /* the server check's outcome when one was consulted ("verified",
+                             * "verify-failed", ...: ps_verify_reason), else NULL */
 };
 
 /*

@@ -106,10 +106,10 @@ size_t ps_proto_reply(const char *id, bool ok, enum ps_action decision, const ch
 
 /*
  * The reply to a parsed request given the decision: OK iff d->action == req->action, the rule's
- * name, and message (or, when NULL, a short text derived from d->reason and d->detail). Between
- * the rule and the message: pinsplice_monitor_=ACTION pinsplice_monitor_rule_="NAME" when a
- * monitor rule matched (d->monitor_rule), pinsplice_verify_=VERDICT when a server check was
- * consulted (d->verify).
+ * name, pinsplice_verify_=CODE when a server check was consulted (d->verified),
+ * pinsplice_monitor_=ACTION pinsplice_monitor_rule_="NAME" when a monitor rule matched
+ * (d->monitor_rule), and message (or, when NULL, a short text derived from d->reason and
+ * d->detail).
  * Same return and guarantees as ps_proto_reply.
  */
 size_t ps_proto_reply_decision(const struct ps_proto_request *req, const struct ps_decision *d,

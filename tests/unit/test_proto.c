@@ -16,6 +16,7 @@
 #include "fixture.h"
 #include "proto.h"
 #include "snapshot.h"
+#include "verify.h"
 
 #define OK_LINE "www.zoom.us www.zoom.us:443 10.0.0.1 - - splice"
 
@@ -705,19 +706,19 @@ test_reply_extras(void **state)
     d.rule_name = quotes;
     d.monitor_rule = quotes;
     d.monitor_action = PS_ACTION_SPLICE;
-    d.verify = "verify-failed";
+    d.verified = "verify-failed";
     ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
     n = squid_parse(out, true, id, result, kv, 8);
     assert_int_equal(n, 6);
     assert_string_equal(result, "ERR");
     assert_string_equal(kv[1].key, "pinsplice_rule_");
     assert_string_equal(kv[1].value, quotes);
-    assert_string_equal(kv[2].key, "pinsplice_monitor_");
-    assert_string_equal(kv[2].value, "splice");
-    assert_string_equal(kv[3].key, "pinsplice_monitor_rule_");
-    assert_string_equal(kv[3].value, quotes);
-    assert_string_equal(kv[4].key, "pinsplice_verify_");
-    assert_string_equal(kv[4].value, "verify-failed");
+    assert_string_equal(kv[2].key, "pinsplice_verify_");
+    assert_string_equal(kv[2].value, "verify-failed");
+    assert_string_equal(kv[3].key, "pinsplice_monitor_");
+    assert_string_equal(kv[3].value, "splice");
+    assert_string_equal(kv[4].key, "pinsplice_monitor_rule_");
+    assert_string_equal(kv[4].value, quotes);
     assert_string_equal(kv[5].key, "message");
     assert_string_equal(kv[5].value, "server not verified: verify-failed");
     /* the smallest buffer still gives a parseable line */
@@ -730,7 +731,7 @@ test_reply_extras(void **state)
     }
     /* none: the reply is as before */
     d.monitor_rule = NULL;
-    d.verify = NULL;
+    d.verified = NULL;
     ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
     assert_int_equal(squid_parse(out, true, id, result, kv, 8), 3);
     free(quotes);
@@ -926,6 +927,34 @@ test_reply_decision(void **state)
     ps_proto_reply_decision(&req, &d, "rules unavailable (fail-open)", out, sizeof(out));
     assert_string_equal(out, "31 OK pinsplice_action_=splice pinsplice_rule_=- "
                              "message=\"rules unavailable (fail-open)\"\n");
+
+    /* a consulted server check is named, whatever its outcome (the note Squid logs as 17) */
+    memset(&d, 0, sizeof(d));
+    d.action = PS_ACTION_SPLICE;
+    d.reason = PS_REASON_RULE;
+    d.rule_name = "Z";
+    ps_decide_verified(&d, PS_VERIFY_OK);
+    ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
+    assert_string_equal(out, "31 OK pinsplice_action_=splice pinsplice_rule_=\"Z\" "
+                             "pinsplice_verify_=verified message=\"rule matched\"\n");
+    ps_decide_verified(&d, PS_VERIFY_TIMEOUT);
+    ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
+    assert_string_equal(out, "31 ERR pinsplice_action_=bump pinsplice_rule_=\"Z\" "
+                             "pinsplice_verify_=verify-timeout "
+                             "message=\"server not verified: verify-timeout\"\n");
+    /* the smallest buffer still ends in a newline with a long rule name and the outcome */
+    {
+        static char big[801];
+        char small[PS_PROTO_REPLY_MIN];
+        size_t n;
+
+        memset(big, 'r', 800);
+        d.rule_name = big;
+        n = ps_proto_reply_decision(&req, &d, NULL, small, sizeof(small));
+        assert_true(n > 0 && n < sizeof(small) && small[n - 1] == '\n');
+        n = ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
+        assert_non_null(strstr(out, "\" pinsplice_verify_=verify-timeout message="));
+    }
 
     ps_proto_reply_error("5", "SNI: bad %-escape (not % and two hex digits)", out, sizeof(out));
     assert_string_equal(out, "5 ERR pinsplice_action_=bump pinsplice_rule_=- "
