@@ -3,7 +3,8 @@
 # answer: the real decision is the one the rules after it (or the default action) make, and
 # access.log carries what the monitor rule would have done (fields 18-19: pinsplice_monitor_,
 # pinsplice_monitor_rule_). One statement through rule_overview switches it to enforce, and then
-# it decides. `pinsplice check` shows the monitor match beside the real decision.
+# it decides. `pinsplice check` shows the monitor match beside the real decision. Then the same
+# through c-icap's pinsplice service: X-Pinsplice-Monitor / X-Pinsplice-Monitor-Rule.
 . "$(dirname "$0")/lib.sh"
 e2e_init t37-monitor
 e2e_pki
@@ -67,5 +68,27 @@ e2e_expect "helper reply: monitor pairs between rule and message" \
     "5 OK pinsplice_action_=splice pinsplice_rule_=\"$zoom\" pinsplice_monitor_=terminate pinsplice_monitor_rule_=\"Watch zoom\" message=\"rule matched\"" \
     "$reply"
 
-e2e_check_squid_healthy "after t37"
+e2e_check_squid_healthy "after t37 (helper)"
+
+# ---- the same through the ICAP service (pinsplice-icap.conf, decided on the CONNECT host) -----
+. "$(dirname "$0")/lib-icap.sh"
+icap_init
+e2e_squid_stop
+icap_start
+icap_squid_start
+grep -q 'X-Pinsplice-Monitor-Rule' "$E2E_DIR/squid/pinsplice-icap.conf" ||
+    e2e_die "the ICAP snippet's logformat has no X-Pinsplice-Monitor-Rule field"
+e2e_check_spliced "ICAP: zoom under a monitor rule" www.zoom.us "$zoom" --fresh
+e2e_expect "ICAP: zoom: access.log monitor action (X-Pinsplice-Monitor)" terminate "$(e2e_field monitor)"
+e2e_expect "ICAP: zoom: access.log monitor rule (X-Pinsplice-Monitor-Rule)" "Watch zoom" "$(e2e_field monitor_rule)"
+e2e_sql "INSERT INTO add_domain (rule, domain) VALUES ('Watch evil', 'evilzoom.us');
+         UPDATE rule_overview SET mode = 'monitor' WHERE name = 'Watch evil';"
+sleep 2 # c-icap reloads (pinsplice.ReloadInterval 1)
+e2e_check_bumped "ICAP: a monitor rule over the default bump" evilzoom.us --fresh
+e2e_expect "ICAP: evilzoom.us: access.log monitor action" splice "$(e2e_field monitor)"
+e2e_expect "ICAP: evilzoom.us: access.log monitor rule" "Watch evil" "$(e2e_field monitor_rule)"
+e2e_check_bumped "ICAP: no monitor rule" www.example.test --fresh
+e2e_expect "ICAP: www.example.test: no monitor annotation" "-" "$(e2e_field monitor)"
+
+e2e_check_squid_healthy "after t37 (ICAP)"
 e2e_finish
