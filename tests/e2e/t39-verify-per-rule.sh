@@ -7,10 +7,15 @@
 #   certificate;
 # - with the private CA as the rule's verify_ca_file instead: verified, spliced;
 # - rules.verify = 'off' for that rule: spliced without a check; rules.verify = 'ip' with
-#   settings.splice_verify = 'off': checked anyway.
+#   settings.splice_verify = 'off': checked anyway;
+# - rules.verify = 'always': a CONNECT by name is checked too (the name resolved as Squid would):
+#   the genuine origin spliced, a server without a certificate for the name bumped.
 # Every consulted check is in the helper's reply and access.log (pinsplice_verify_).
 . "$(dirname "$0")/lib.sh"
 e2e_init t39-verify-per-rule
+# the origin's certificate also names localhost: the name a rule with verify 'always' resolves
+# (through the system's resolver, /etc/hosts, as Squid resolves names it was not told about)
+E2E_NAMES+=" localhost"
 e2e_pki
 e2e_origin_start
 pki=$E2E_DIR/pki
@@ -97,6 +102,26 @@ edit "UPDATE settings SET value = 'off' WHERE key = 'splice_verify';
       UPDATE rule_overview SET verify = 'ip' WHERE name = 'Private app'"
 try "verify ip over a global off"
 e2e_expect "verify ip over a global off: bumped, checked" "bump verify-failed" \
+    "$(e2e_field action) $(e2e_field verify)"
+
+# ---- rules.verify = 'always': a CONNECT by name is checked too ------------------------------------
+edit "UPDATE settings SET value = 'ip' WHERE key = 'splice_verify';
+      INSERT INTO add_domain (rule, domain, exact) VALUES ('Local always', 'localhost', 1);
+      UPDATE rule_overview SET verify = 'always', position = 1 WHERE name = 'Local always';"
+e2e_curl --pin --fresh localhost
+e2e_expect "always, genuine origin by name: pinned curl works" 0 "$E2E_RC"
+e2e_log_connect
+e2e_expect "always, genuine origin by name: access.log action, rule, check" \
+    "splice Local always verified" "$(e2e_field action) $(e2e_field rule) $(e2e_field verify)"
+e2e_curl --pin --fresh --port "$app" localhost
+e2e_expect "always, a server without a certificate for the name: pin fails (bumped)" 90 "$E2E_RC"
+e2e_log_connect
+e2e_expect "always, a server without a certificate for the name: access.log action, check" \
+    "bump verify-failed" "$(e2e_field action) $(e2e_field verify)"
+edit "UPDATE rule_overview SET verify = 'inherit' WHERE name = 'Local always'"
+e2e_curl --pin --fresh --port "$app" localhost
+e2e_log_connect
+e2e_expect "inherit (ip): the same name CONNECT is not checked, spliced on the name" "splice -" \
     "$(e2e_field action) $(e2e_field verify)"
 
 # ---- bad values are refused, naming them -------------------------------------------------------------
