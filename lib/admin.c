@@ -153,7 +153,6 @@ ps_admin_close(struct ps_admin *a)
     sqlite3_close(a->db);
     free(a->path);
     free(a->who);
-    free(a->who_saved);
     free(a->list);
     free(a->category);
     free(a);
@@ -199,53 +198,98 @@ ps_admin_begin(struct ps_admin *a, struct ps_err *err)
     return 0;
 }
 
-/* Put a->who into settings.audit_who for the triggers of sql/manage.sql (when it has them). */
+/* The session's identity for the audit (sql/manage.sql, "Who"): TEMP objects, so they belong to
+ * this connection alone and vanish with it. The trigger rewrites each audit row the connection
+ * adds with the session's name: the row as the audit trigger built it, then RAISE(IGNORE) drops
+ * the original (a BEFORE trigger cannot change NEW). The inner INSERT carries the session's
+ * name, so the trigger does not fire for it again. A name the audit triggers found in the retired
+ * setting audit_who (a DB not yet updated) is replaced too: it is someone else's. */
+static const char session_sql[] =
+    "CREATE TEMP TABLE IF NOT EXISTS pinsplice_session (who TEXT NOT NULL);\n"
+    "DELETE FROM temp.pinsplice_session;\n"
+    "INSERT INTO temp.pinsplice_session (who) VALUES (%Q);\n"
+    "CREATE TEMP TRIGGER IF NOT EXISTS pinsplice_session_who BEFORE INSERT ON main.audit\n"
+    "WHEN EXISTS (SELECT 1 FROM temp.pinsplice_session)\n"
+    "     AND NEW.who IS NOT (SELECT who FROM temp.pinsplice_session)\n"
+    "BEGIN\n"
+    "    INSERT INTO audit (at, tbl, op, row_id, old, new, who)\n"
+    "    VALUES (NEW.at, NEW.tbl, NEW.op, NEW.row_id, NEW.old, NEW.new,\n"
+    "            (SELECT who FROM temp.pinsplice_session));\n"
+    "    SELECT raise(IGNORE);\n"
+    "END;\n";
+
+int
+ps_admin_session_sql(const char *who, char **out, struct ps_err *err)
+{
+    char *sql, *copy;
+
+    if (who == NULL || who[0] == '\0')
+        return ps_err_set(err, PS_EINVAL, "no user name for the audit");
+    if ((sql = sqlite3_mprintf(session_sql, who)) == NULL)
+        return ps_err_set(err, PS_ENOMEM, "out of memory");
+    copy = strdup(sql);
+    sqlite3_free(sql);
+    if (copy == NULL)
+        return ps_err_set(err, PS_ENOMEM, "out of memory");
+    *out = copy;
+    return 0;
+}
+
+/* Make this connection's audit rows name a->who (when the DB has manage.sql's audit trail). */
 int
 ps_admin_who_apply(struct ps_admin *a, struct ps_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = 0;
+    char *sql = NULL;
+    int rc;
 
     if (a->who == NULL || a->who_set || !ps_admin_has_object(a->db, "table", "audit"))
         return 0;
-    if (sqlite3_prepare_v2(a->db, "SELECT value FROM settings WHERE key = 'audit_who'", -1, &st,
-                           NULL) != SQLITE_OK)
-        return ps_admin_db_fail(a->db, "reading audit_who", err);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        const unsigned char *v = sqlite3_column_text(st, 0);
-        if ((a->who_saved = sdup(v != NULL ? (const char *)v : "")) == NULL)
-            rc = ps_err_set(err, PS_ENOMEM, "out of memory");
-        a->who_set = rc == 0;
-    }
-    sqlite3_finalize(st);
-    if (!a->who_set)
+    if ((rc = ps_admin_session_sql(a->who, &sql, err)) < 0)
         return rc;
-    if (sqlite3_prepare_v2(a->db, "UPDATE settings SET value = ?1 WHERE key = 'audit_who'", -1, &st,
-                           NULL) != SQLITE_OK)
-        return ps_admin_db_fail(a->db, "setting audit_who", err);
-    sqlite3_bind_text(st, 1, a->who, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = ps_admin_db_fail(a->db, "setting audit_who", err);
-    sqlite3_finalize(st);
+    rc = ps_admin_exec(a->db, sql, "recording the user for the audit", err);
+    free(sql);
+    a->who_set = rc == 0;
     return rc;
 }
 
+/* Drop the session's TEMP objects (they would go with the connection anyway). */
 int
 ps_admin_who_restore(struct ps_admin *a, struct ps_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = 0;
+    int rc;
 
     if (!a->who_set)
         return 0;
-    if (sqlite3_prepare_v2(a->db, "UPDATE settings SET value = ?1 WHERE key = 'audit_who'", -1, &st,
-                           NULL) != SQLITE_OK)
-        return ps_admin_db_fail(a->db, "restoring audit_who", err);
-    sqlite3_bind_text(st, 1, a->who_saved, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = ps_admin_db_fail(a->db, "restoring audit_who", err);
-    sqlite3_finalize(st);
+    rc = ps_admin_exec(a->db,
+                       "DROP TRIGGER IF EXISTS temp.pinsplice_session_who;"
+                       "DROP TABLE IF EXISTS temp.pinsplice_session;",
+                       "ending the audit session", err);
     a->who_set = rc < 0;
+    return rc;
+}
+
+/* Whether path is an existing pinsplice DB with the audit trail, opened read-only. */
+int
+ps_admin_session_check(const char *path, struct ps_err *err)
+{
+    sqlite3 *db = NULL;
+    struct stat st;
+    int rc = 0, v = 0;
+
+    if (stat(path, &st) != 0)
+        return ps_err_set(err, errno == ENOENT ? PS_ENOENT : PS_EIO, "%s: %s", path,
+                          strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return ps_err_set(err, PS_EINVAL, "%s: not a regular file", path);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        rc = ps_err_set(err, PS_EDB, "%s: %s", path, db != NULL ? sqlite3_errmsg(db) : "cannot open");
+    else if ((rc = ps_admin_user_version(db, path, &v, err)) == 0 &&
+             !ps_admin_has_object(db, "table", "audit"))
+        rc = ps_err_set(err, PS_EDB,
+                        "%s: no audit trail (a database made before manage.sql): run "
+                        "'pinsplice db update' first",
+                        path);
+    sqlite3_close(db);
     return rc;
 }
 

@@ -15,8 +15,8 @@ struct ps_err;
  *
  * Every write is one transaction: readers (the helper reloads in one read transaction) see it
  * whole or not at all. When the database has the audit trail of sql/manage.sql, changes are
- * recorded with audit.who = the `who` given here: the settings row 'audit_who' is set inside the
- * transaction and put back before COMMIT, so no reader ever sees it changed.
+ * recorded with audit.who = the `who` given here, through TEMP objects of this connection only
+ * (ps_admin_session_sql): nothing about the user is stored but the audit rows themselves.
  */
 
 /* ---- one write transaction --------------------------------------------------------------------
@@ -43,6 +43,25 @@ void ps_admin_free(struct ps_admin *a);
 
 /* True when the DB has the audit trail (sql/manage.sql's audit table and audit_import view). */
 bool ps_admin_audited(const struct ps_admin *a);
+
+/* ---- the audit's user, per session (`pinsplice sql`) -------------------------------------------
+ */
+
+/*
+ * The SQL that makes one connection's audit rows name `who` (see sql/manage.sql, "Who"): a TEMP
+ * table holding the name and a TEMP trigger on main.audit. TEMP objects belong to the connection
+ * that runs the SQL and vanish with it, so no later session inherits the name. `who` is quoted
+ * as an SQL literal. Returns 0 and *out (the caller frees it), PS_EINVAL (who NULL or empty),
+ * PS_ENOMEM.
+ */
+int ps_admin_session_sql(const char *who, char **out, struct ps_err *err);
+
+/*
+ * Check, read-only, that path is an existing pinsplice DB (user_version >= 1) with the audit
+ * trail of sql/manage.sql (which the session SQL needs). Never creates the file. Returns 0,
+ * PS_ENOENT, PS_EIO, PS_EINVAL (not a regular file), PS_EDB (not a pinsplice DB, no audit trail).
+ */
+int ps_admin_session_check(const char *path, struct ps_err *err);
 
 /* ---- category lists (`pinsplice categories import`) -------------------------------------------
  */

@@ -19,9 +19,8 @@ struct ps_admin {
     bool in_tx;
     bool audited;    /* audit_import view present */
     char *who;       /* NULL: unknown */
-    bool who_set;    /* audit_who was changed and must be put back */
+    bool who_set;    /* the TEMP session objects of ps_admin_who_apply exist */
     bool bulk;       /* CHECKs and triggers off for the list insert (bulk_mode) */
-    char *who_saved; /* its previous value */
     sqlite3_stmt *ins;
     char *list, *category;
     long long removed;
@@ -55,8 +54,9 @@ int ps_admin_connect(const char *path, int busy_ms, const char *who, struct ps_a
 /* BEGIN IMMEDIATE (waits busy_ms for another writer). */
 int ps_admin_begin(struct ps_admin *a, struct ps_err *err);
 
-/* Inside the transaction: set settings.audit_who to a->who when the DB has manage.sql's audit
- * trail (a no-op otherwise, and when already done); ps_admin_who_restore puts it back. */
+/* Inside the transaction: make this connection's audit rows name a->who (the TEMP objects of
+ * ps_admin_session_sql) when the DB has manage.sql's audit trail (a no-op otherwise, and when
+ * already done); ps_admin_who_restore drops them. */
 int ps_admin_who_apply(struct ps_admin *a, struct ps_err *err);
 int ps_admin_who_restore(struct ps_admin *a, struct ps_err *err);
 

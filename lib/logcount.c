@@ -364,6 +364,20 @@ verify_index(struct ps_logstr v)
     return -1;
 }
 
+/* The ICAP path names a decision without a rule "(default)", "(no-rules)", "(bad-name)" or
+ * "(bad-input)" in X-Pinsplice-Rule, where the helper path logs "-": both are the same row. */
+static bool
+no_rule_label(struct ps_logstr k)
+{
+    static const char *const labels[] = {"(default)", "(no-rules)", "(bad-name)", "(bad-input)"};
+    size_t i;
+
+    for (i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+        if (k.n == strlen(labels[i]) && memcmp(k.s, labels[i], k.n) == 0)
+            return true;
+    return false;
+}
+
 static int
 count_rule(struct ps_logcount *lc, const struct ps_logline *l, enum ps_ls_action a)
 {
@@ -371,7 +385,7 @@ count_rule(struct ps_logcount *lc, const struct ps_logline *l, enum ps_ls_action
     struct ps_ls_rule *r;
     bool created;
 
-    if (key.n == 0)
+    if (key.n == 0 || no_rule_label(key))
         key = l->action.n > 0 ? (struct ps_logstr){PS_LS_RULE_DEFAULT, strlen(PS_LS_RULE_DEFAULT)}
                               : (struct ps_logstr){PS_LS_RULE_NONE, strlen(PS_LS_RULE_NONE)};
     if ((r = ps_logtab_get(lc->rules, key.s, key.n, &created)) == NULL)

@@ -183,20 +183,19 @@ scoped(const struct ps_logfind_item *it)
            it->stats->c.bump_ok > 0;
 }
 
-/* The rule's expiry and mode, through rule_overview. */
+/* The rule's expiry and mode, through edit_rule (which refuses a rule that does not exist). */
 static void
 sql_rule_settings(FILE *out, const char *rule, const struct ps_logfind_sql_opts *so)
 {
     if (so->expires_days > 0) {
-        fprintf(out, "UPDATE rule_overview SET expires_at = datetime('now', '+%d days') WHERE name = ",
-                so->expires_days);
+        fputs("INSERT INTO edit_rule (rule, field, value) VALUES (", out);
         sql_str(out, rule);
-        fputs(";\n", out);
+        fprintf(out, ", 'expires_at', datetime('now', '+%d days'));\n", so->expires_days);
     }
     if (so->monitor) {
-        fputs("UPDATE rule_overview SET mode = 'monitor' WHERE name = ", out);
+        fputs("INSERT INTO edit_rule (rule, field, value) VALUES (", out);
         sql_str(out, rule);
-        fputs(";\n", out);
+        fputs(", 'mode', 'monitor');\n", out);
     }
 }
 
@@ -238,7 +237,7 @@ ps_logfind_sql(FILE *out, const struct ps_logfind_item *items, size_t n,
     if (so->monitor)
         fputs("-- Each rule starts in monitor mode: it changes no answer, and `pinsplice logscan`\n"
               "-- shows what it would have done. Switch it on with\n"
-              "--   UPDATE rule_overview SET mode = 'enforce' WHERE name = '...';\n",
+              "--   INSERT INTO edit_rule (rule, field, value) VALUES ('...', 'mode', 'enforce');\n",
               out);
     if (so->apps == NULL)
         fputs("-- The app catalogue was not consulted (no rules DB): a name a catalogue app covers\n"

@@ -81,8 +81,8 @@ void ps_logfind_sql_opts_init(struct ps_logfind_sql_opts *so);
  *     name), scoped with add_source to the failing clients when the evidence says the name
  *     works for others (every failing client is known, at most PS_LS_EXAMPLES, and other bumped
  *     connections to the name carried requests);
- *   - then UPDATE rule_overview: expires_at so->expires_days after applying, and mode = 'monitor'
- *     when so->monitor.
+ *   - then edit_rule: expires_at so->expires_days after applying, and mode 'monitor' when
+ *     so->monitor.
  * Names are valid domain names (ps_logfind_run keeps no others). Returns the number of rules
  * written (0: only a comment saying there is nothing to suggest).
  */

@@ -77,7 +77,7 @@ ps_logreport_key(const char *key, size_t *len)
     } special[] = {
         {"\001noname", "(no name)"},
         {"\001toolong", "(name over 255 bytes)"},
-        {PS_LS_RULE_DEFAULT, "(default action)"},
+        {PS_LS_RULE_DEFAULT, "(default)"}, /* as the ICAP path's X-Pinsplice-Rule says it */
         {PS_LS_RULE_NONE, "(no pinsplice decision)"},
     };
     size_t i;

@@ -70,13 +70,18 @@ INSERT INTO rules (id, name, action, enabled, position, origin, comment) VALUES
 -- 11: app 12 Microsoft Lync and Skype lists 3 domains; the rule carries only lync.com.
 (11, 'Bypass Microsoft Lync and Skype - Pre-configured', 'splice', 1, 110, 'vendor',
  'Vendor default rule; domain lync.com (given under the Source column). Only 1 of the 3 domains of the app "Microsoft Lync and Skype" (az801095.vo.msecnd.net and i.s-microsoft.com are not in the rule).'),
--- 12: the 13 domains of app 2 (Apple) plus music.apple.com, which the app table does not list:
--- kept (the document gives it for this rule). Notes: akadns.net is on the Public Suffix List
--- (Akamai's private section), so `pinsplice db check` reports it: it splices every name any Akamai
--- customer has under akadns.net; p24-keyvalueservice.icloud.com is shadowed by icloud.com in the
--- same rule. Both are kept as the document gives them; an admin may delete them.
+-- 12: the document gives 14 names: the 13 domains of app 2 (Apple) plus music.apple.com, which
+-- the app table does not list (kept: the document gives it for this rule). Corrected: two of the
+-- 14 are not carried into the rule (they stay in the catalogue, app 2, with a note), so that the
+-- shipped database passes `pinsplice db check`:
+--   * akadns.net: on the Public Suffix List (Akamai's private section) and a CNAME target, never
+--     an SNI a client sends (apple.com.akadns.net is what DNS answers, the TLS name stays
+--     apple.com): it bypasses nothing the app needs and would splice every name under Akamai's
+--     DNS zone, any Akamai customer's.
+--   * p24-keyvalueservice.icloud.com: already covered by icloud.com in the same rule (a duplicate
+--     that changes nothing).
 (12, 'Bypass Apple services - Pre-configured', 'splice', 1, 120, 'vendor',
- 'Vendor default rule; 14 domains (given space-separated under the Source column): the 13 of the app "Apple''s iMessages, iTunes, App Store, Mail" plus music.apple.com, which the app table does not list (kept). akadns.net is a public suffix (Akamai) and p24-keyvalueservice.icloud.com is already covered by icloud.com: both kept as given; `pinsplice db check` reports them.'),
+ 'Vendor default rule; 12 domains (given space-separated under the Source column, 14 there): the app "Apple''s iMessages, iTunes, App Store, Mail" minus two, plus music.apple.com, which the app table does not list (kept). Not carried over: akadns.net (a public suffix, Akamai''s DNS zone, a CNAME target no client sends as SNI: it would splice every Akamai-DNS name) and p24-keyvalueservice.icloud.com (already covered by icloud.com); both stay in the catalogue.'),
 -- 13: app 4 Bitdefender lists 7 domains; the rule carries only cdn.bitdefender.net.
 (13, 'Bypass Bitdefender services - Pre-configured', 'splice', 1, 130, 'vendor',
  'Vendor default rule; domain cdn.bitdefender.net (given under the Source column). Only 1 of the 7 domains of the app "Bitdefender".'),
@@ -108,7 +113,6 @@ INSERT INTO rule_domains (rule_id, domain, exact, comment) VALUES
 (9, 'cdn.funcaptcha.com', 0, NULL),
 (10, 'cdngetgo.com', 0, NULL),
 (11, 'lync.com', 0, NULL),
-(12, 'p24-keyvalueservice.icloud.com', 0, 'already covered by icloud.com in this rule (kept as the vendor gives it)'),
 (12, 'apps.apple.com', 0, NULL),
 (12, 'itunes.apple.com', 0, NULL),
 (12, 'mzstatic.com', 0, NULL),
@@ -119,7 +123,6 @@ INSERT INTO rule_domains (rule_id, domain, exact, comment) VALUES
 (12, 'xp.apple.com', 0, NULL),
 (12, 'icloud.com', 0, NULL),
 (12, 'ppq.apple.com', 0, NULL),
-(12, 'akadns.net', 0, 'public suffix (Akamai, PSL private section): splices every Akamai-DNS name; kept as the vendor gives it'),
 (12, 'mail.me.com', 0, NULL),
 (12, 'music.apple.com', 0, 'in the default rule only: the app table does not list it'),
 (13, 'cdn.bitdefender.net', 0, NULL),

@@ -4,12 +4,18 @@
 --
 -- What it gives an admin (README.md, "Managing rules", has one example of each):
 --   add_domain, add_program, add_source, add_category   one-statement INSERTs by rule NAME
---   rule_overview      one row per rule, entries aggregated, in evaluation order; UPDATE it to
---                      enable/disable, change action, position, expiry, name; DELETE a rule
---   rule_entries       every entry of every rule, one row each; DELETE from it to remove one
+--   rule_overview      one row per rule, entries aggregated, in evaluation order (read-only)
+--   rule_entries       every entry of every rule, one row each (read-only)
+--   edit_rule          INSERT INTO edit_rule(rule, field, value): enable/disable, action,
+--                      position, expiry, name of the rule with that NAME
+--   remove_rule, remove_entry   INSERT the rule's name (and the entry's value) to remove them
+--   set_setting        INSERT INTO set_setting(key, value): change a setting by its key
 --   enable_app         INSERT INTO enable_app(app, by): a catalogue app becomes a rule
 --   app_overview       the catalogue, one row per app
 --   audit              who changed what, when (UTC); audit_import: summaries of bulk imports
+-- Every change is an INSERT into a view that names what it changes, so a name that does not
+-- exist is an error naming it (an UPDATE or DELETE with a WHERE that matches nothing could only
+-- succeed silently: see edit_rule below).
 --
 -- Errors. A refused statement changes nothing: every statement is atomic (a failing statement is
 -- rolled back whole, including a rule add_domain created for it, and in an explicit transaction
@@ -19,13 +25,21 @@
 -- the message as its path, the one built-in way to put a computed text into an error. The text
 -- between the quotes is the message; the prefix means nothing. Fixed messages use RAISE().
 --
--- Who. SQLite has no session variable a trigger can read (a trigger in main cannot see temp
--- tables), so audit.who comes from the settings row 'audit_who': set it at the start of a session
---     UPDATE settings SET value = 'alice' WHERE key = 'audit_who';
--- It persists until changed; '' records NULL (unknown). `pinsplice` sets it to the OS user inside
--- its own transaction and puts the previous value back before COMMIT, so readers never see it.
--- Changes to audit_who itself are not audited.
---
+-- Who. audit.who is the OS user of the session that made the change, or NULL (unknown): never a
+-- name left over from an earlier session. SQLite has no session variable a trigger in main can
+-- read (a trigger in main cannot see temp objects), so the name is added by the session itself:
+-- `pinsplice sql` (the sqlite3 CLI on the DB, sql in its -cmd) and every `pinsplice` command that
+-- writes create, on their own connection only,
+--     CREATE TEMP TABLE pinsplice_session (who TEXT NOT NULL);    -- one row: the OS user
+--     CREATE TEMP TRIGGER pinsplice_session_who BEFORE INSERT ON main.audit ...
+-- which writes each audit row this connection adds with that name instead (lib/admin.c
+-- ps_admin_session_sql has the text). TEMP objects live in the connection's memory and vanish
+-- with it: two sessions at once each record their own user, and a raw sqlite3 session records
+-- NULL. This is attribution, not authentication: whoever can write the file can write anything.
+-- The persistent setting 'audit_who' of earlier versions (inherited by whoever came next) is
+-- removed below and refused; the audit triggers still read it, which now always gives NULL.
+-- Changes to it were never audited.
+
 -- Bulk lists. category_domains rows that carry a list name (what `pinsplice categories import`
 -- writes, up to millions of rows, replaced whole on re-import) are not audited row by row: that
 -- would double the import's work and the database's size for rows nobody reviews one by one.
@@ -58,8 +72,14 @@ DROP TRIGGER IF EXISTS audit_no_update;
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT raise(ABORT, 'audit: rows cannot be changed (DELETE old rows to prune)'); END;
 
-INSERT OR IGNORE INTO settings (key, value, comment) VALUES
-    ('audit_who', '', 'name written to audit.who for the changes that follow; '''' = unknown');
+-- The retired persistent 'who' (see "Who" above): gone, and not to come back.
+DELETE FROM settings WHERE key = 'audit_who';
+DROP TRIGGER IF EXISTS settings_audit_who_insert;
+CREATE TRIGGER settings_audit_who_insert BEFORE INSERT ON settings
+WHEN NEW.key = 'audit_who'
+BEGIN
+    SELECT raise(ABORT, 'settings.audit_who: retired (a later session inherited it): audit.who is the OS user of the session; use `pinsplice sql`, which records it');
+END;
 
 -- One summary row per bulk import into category_domains. The importer runs, in its transaction:
 --   INSERT INTO audit_import (list, category, removed, added) VALUES ('bank', 'Financial Services', 0, 1200);
@@ -641,55 +661,110 @@ FROM (
 )
 ORDER BY CAST(coalesce(position, id) AS INTEGER), id;
 
--- UPDATE rule_overview SET enabled | action | position | expires_at | name | mode | verify |
--- verify_ca_file = ... WHERE name = ...
-CREATE TRIGGER rule_overview_update INSTEAD OF UPDATE ON rule_overview
+-- rule_overview is read-only, and so is rule_entries: changes go through the INSERT views below,
+-- which name the rule. An UPDATE or DELETE through a view runs its INSTEAD OF trigger once per
+-- row its WHERE matched, so a misspelt name matches no row, fires nothing and succeeds silently
+-- (and changes() counts no change made through such a trigger, not even a real one). An INSERT
+-- runs its trigger once per row given, whatever exists: the trigger can check the name and fail
+-- naming it. A view without UPDATE/DELETE triggers refuses every UPDATE and DELETE ("cannot modify
+-- rule_overview because it is a view"), so a typo can no longer pass unnoticed that way either.
+
+-- check_rule: INSERT INTO check_rule (rule, what) stores nothing and fails, naming `what` and the
+-- rule, when no rule has that name (with the rule's real name when they differ only in case).
+DROP VIEW IF EXISTS check_rule;
+CREATE VIEW check_rule (rule, what) AS SELECT NULL, NULL WHERE 0;
+CREATE TRIGGER check_rule_insert INSTEAD OF INSERT ON check_rule
+WHEN NOT EXISTS (SELECT 1 FROM rules WHERE name = NEW.rule)
 BEGIN
-    SELECT raise(ABORT, 'rule_overview: only name, action, enabled, position, expires_at, mode, verify and verify_ca_file can be set (entries: add_domain, add_program, add_source, add_category, add_destination; pins: add_pin; removal: rule_entries)')
-    WHERE NEW.id IS NOT OLD.id OR NEW.state IS NOT OLD.state OR NEW.expired IS NOT OLD.expired
-       OR NEW.domains IS NOT OLD.domains OR NEW.programs IS NOT OLD.programs
-       OR NEW.categories IS NOT OLD.categories OR NEW.sources IS NOT OLD.sources
-       OR NEW.origin IS NOT OLD.origin OR NEW.destinations IS NOT OLD.destinations
-       OR NEW.pins IS NOT OLD.pins;
-    SELECT json_extract('{}', printf('rule_overview: rule "%s": mode "%s": use enforce (the rule decides) or monitor (it only reports what it would do)', OLD.name, NEW.mode))
-    WHERE NEW.mode IS NOT OLD.mode
-      AND (NEW.mode IS NULL OR typeof(NEW.mode) <> 'text' OR NEW.mode NOT IN ('enforce', 'monitor'));
-    SELECT json_extract('{}', printf('rule_overview: rule "%s": verify "%s": use inherit (settings.splice_verify), off, ip or always', OLD.name, NEW.verify))
-    WHERE NEW.verify IS NOT OLD.verify
-      AND (NEW.verify IS NULL OR typeof(NEW.verify) <> 'text'
-           OR NEW.verify NOT IN ('inherit', 'off', 'ip', 'always'));
-    INSERT INTO check_ca_file (path, what)
-    SELECT NEW.verify_ca_file, printf('rule_overview: rule "%s": verify_ca_file', OLD.name)
-    WHERE NEW.verify_ca_file IS NOT OLD.verify_ca_file AND NEW.verify_ca_file IS NOT NULL;
-    SELECT json_extract('{}', printf('rule_overview: rule "%s": action "%s": use splice, bump or terminate', OLD.name, NEW.action))
-    WHERE NEW.action IS NOT OLD.action
-      AND (NEW.action IS NULL OR NEW.action NOT IN ('splice', 'bump', 'terminate'));
-    SELECT json_extract('{}', printf('rule_overview: rule "%s": enabled "%s": use 1 (on) or 0 (off)', OLD.name, NEW.enabled))
-    WHERE NEW.enabled IS NOT OLD.enabled AND (NEW.enabled IS NULL OR NEW.enabled NOT IN (0, 1));
-    SELECT json_extract('{}', printf('rule_overview: rule "%s": position "%s": use a whole number (rules are tried by ascending position)', OLD.name, NEW.position))
-    WHERE NEW.position IS NOT OLD.position AND typeof(NEW.position) <> 'integer';
-    SELECT json_extract('{}', printf('rule_overview: rule "%s": expires_at "%s": not a date and time (UTC, e.g. ''2026-12-31 18:00:00'' or datetime(''now'', ''+2 hours''))', OLD.name, NEW.expires_at))
-    WHERE NEW.expires_at IS NOT OLD.expires_at AND NEW.expires_at IS NOT NULL
-      AND (typeof(NEW.expires_at) <> 'text' OR datetime(NEW.expires_at) IS NULL
-           OR NOT NEW.expires_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*');
-    SELECT json_extract('{}', printf('rule_overview: rule "%s": new name "%s": empty, over 200 characters or 800 bytes, or spaces at an end', OLD.name, NEW.name))
-    WHERE NEW.name IS NOT OLD.name
-      AND (NEW.name IS NULL OR length(NEW.name) NOT BETWEEN 1 AND 200
-           OR length(CAST(NEW.name AS BLOB)) > 800 OR NEW.name <> trim(NEW.name));
-    SELECT json_extract('{}', printf('rule_overview: rule "%s": new name "%s": another rule has it', OLD.name, NEW.name))
-    WHERE NEW.name IS NOT OLD.name AND EXISTS (SELECT 1 FROM rules WHERE name = NEW.name);
-    UPDATE rules
-    SET name = NEW.name, action = NEW.action, enabled = NEW.enabled, position = NEW.position,
-        expires_at = CASE WHEN NEW.expires_at IS OLD.expires_at THEN expires_at
-                          ELSE datetime(NEW.expires_at) END,
-        mode = NEW.mode, verify = NEW.verify, verify_ca_file = NEW.verify_ca_file
-    WHERE id = OLD.id;
+    SELECT json_extract('{}', printf('%s: no rule named "%s" (%sSELECT name FROM rule_overview lists them)', NEW.what, NEW.rule,
+        coalesce((SELECT printf('a rule "%s" differs only in case; ', name) FROM rules
+                  WHERE lower(name) = lower(NEW.rule) ORDER BY id LIMIT 1), '')));
 END;
 
--- DELETE FROM rule_overview WHERE name = ...: the rule and all its entries.
-CREATE TRIGGER rule_overview_delete INSTEAD OF DELETE ON rule_overview
+-- check_ca_file: INSERT INTO check_ca_file (path, what) stores nothing and fails naming `what`
+-- and the path when it is not an absolute path the loader takes (rules.verify_ca_file).
+DROP VIEW IF EXISTS check_ca_file;
+CREATE VIEW check_ca_file (path, what) AS SELECT NULL, NULL WHERE 0;
+CREATE TRIGGER check_ca_file_insert INSTEAD OF INSERT ON check_ca_file
 BEGIN
-    DELETE FROM rules WHERE id = OLD.id;
+    SELECT json_extract('{}', printf('%s "%s": an absolute path to a PEM bundle (e.g. /etc/pinsplice/app-ca.pem), readable by the user Squid runs helpers as; NULL for the global trust', NEW.what, NEW.path))
+    WHERE NEW.path IS NOT NULL
+      AND (typeof(NEW.path) <> 'text' OR instr(CAST(NEW.path AS BLOB), x'00') > 0
+           OR NOT NEW.path GLOB '/?*' OR length(NEW.path) > 4095
+           OR NEW.path GLOB ('*[' || char(1) || '-' || char(31) || char(127) || ']*'));
+END;
+
+-- ---- edit_rule -----------------------------------------------------------------------------------
+-- INSERT INTO edit_rule (rule, field, value) VALUES ('Bypass Dropbox - Pre-configured', 'enabled', 0)
+-- field: name | action | enabled | position | expires_at (NULL value: no expiry), and (schema
+-- v2) mode (enforce | monitor), verify (inherit | off | ip | always), verify_ca_file (an absolute
+-- path; NULL: the global trust). Several rows are one statement (all or nothing), applied in
+-- order. SELECT * FROM edit_rule WHERE rule = ... shows the current values.
+DROP VIEW IF EXISTS edit_rule;
+CREATE VIEW edit_rule (rule, field, value) AS
+SELECT r.name, f.field,
+       CASE f.field WHEN 'name' THEN r.name WHEN 'action' THEN r.action
+                    WHEN 'enabled' THEN r.enabled WHEN 'position' THEN r.position
+                    WHEN 'expires_at' THEN datetime(r.expires_at) WHEN 'mode' THEN r.mode
+                    WHEN 'verify' THEN r.verify WHEN 'verify_ca_file' THEN r.verify_ca_file END
+FROM rules r JOIN (SELECT 1 AS o, 'name' AS field UNION ALL SELECT 2, 'action'
+                   UNION ALL SELECT 3, 'enabled' UNION ALL SELECT 4, 'position'
+                   UNION ALL SELECT 5, 'expires_at' UNION ALL SELECT 6, 'mode'
+                   UNION ALL SELECT 7, 'verify' UNION ALL SELECT 8, 'verify_ca_file') f
+ORDER BY CAST(coalesce(r.position, r.id) AS INTEGER), r.id, f.o;
+
+CREATE TRIGGER edit_rule_insert INSTEAD OF INSERT ON edit_rule
+BEGIN
+    INSERT INTO check_rule (rule, what) VALUES (NEW.rule, 'edit_rule');
+    SELECT json_extract('{}', printf('edit_rule: rule "%s": field "%s": use name, action, enabled, position, expires_at, mode, verify or verify_ca_file (entries: add_domain, add_program, add_source, add_category, add_destination; pins: add_pin; removal: remove_entry, remove_rule)', NEW.rule, NEW.field))
+    WHERE NEW.field IS NULL OR NEW.field NOT IN ('name', 'action', 'enabled', 'position', 'expires_at',
+                                                 'mode', 'verify', 'verify_ca_file');
+    SELECT json_extract('{}', printf('edit_rule: rule "%s": mode "%s": use enforce (the rule decides) or monitor (it only reports what it would do)', NEW.rule, NEW.value))
+    WHERE NEW.field = 'mode' AND (NEW.value IS NULL OR typeof(NEW.value) <> 'text'
+                                  OR NEW.value NOT IN ('enforce', 'monitor'));
+    SELECT json_extract('{}', printf('edit_rule: rule "%s": verify "%s": use inherit (settings.splice_verify), off, ip or always', NEW.rule, NEW.value))
+    WHERE NEW.field = 'verify' AND (NEW.value IS NULL OR typeof(NEW.value) <> 'text'
+                                    OR NEW.value NOT IN ('inherit', 'off', 'ip', 'always'));
+    INSERT INTO check_ca_file (path, what)
+    SELECT NEW.value, printf('edit_rule: rule "%s": verify_ca_file', NEW.rule)
+    WHERE NEW.field = 'verify_ca_file' AND NEW.value IS NOT NULL;
+    SELECT json_extract('{}', printf('edit_rule: rule "%s": action "%s": use splice, bump or terminate', NEW.rule, NEW.value))
+    WHERE NEW.field = 'action' AND (NEW.value IS NULL OR NEW.value NOT IN ('splice', 'bump', 'terminate'));
+    SELECT json_extract('{}', printf('edit_rule: rule "%s": enabled "%s": use 1 (on) or 0 (off)', NEW.rule, NEW.value))
+    WHERE NEW.field = 'enabled' AND (NEW.value IS NULL OR NEW.value NOT IN (0, 1, '0', '1'));
+    SELECT json_extract('{}', printf('edit_rule: rule "%s": position "%s": use a whole number (rules are tried by ascending position)', NEW.rule, NEW.value))
+    WHERE NEW.field = 'position'
+      AND NOT (typeof(NEW.value) = 'integer'
+               OR (typeof(NEW.value) = 'text' AND NEW.value = CAST(CAST(NEW.value AS INTEGER) AS TEXT)));
+    SELECT json_extract('{}', printf('edit_rule: rule "%s": expires_at "%s": not a date and time (UTC, e.g. ''2026-12-31 18:00:00'' or datetime(''now'', ''+2 hours''); NULL removes the expiry)', NEW.rule, NEW.value))
+    WHERE NEW.field = 'expires_at' AND NEW.value IS NOT NULL
+      AND (typeof(NEW.value) <> 'text' OR datetime(NEW.value) IS NULL
+           OR NOT NEW.value GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*');
+    SELECT json_extract('{}', printf('edit_rule: rule "%s": new name "%s": empty, over 200 characters or 800 bytes, or spaces at an end', NEW.rule, NEW.value))
+    WHERE NEW.field = 'name'
+      AND (NEW.value IS NULL OR typeof(NEW.value) <> 'text' OR length(NEW.value) NOT BETWEEN 1 AND 200
+           OR length(CAST(NEW.value AS BLOB)) > 800 OR NEW.value <> trim(NEW.value));
+    SELECT json_extract('{}', printf('edit_rule: rule "%s": new name "%s": another rule has it', NEW.rule, NEW.value))
+    WHERE NEW.field = 'name' AND NEW.value IS NOT NEW.rule
+      AND EXISTS (SELECT 1 FROM rules WHERE name = NEW.value);
+    UPDATE rules SET name = NEW.value WHERE NEW.field = 'name' AND name = NEW.rule;
+    UPDATE rules SET action = NEW.value WHERE NEW.field = 'action' AND name = NEW.rule;
+    UPDATE rules SET enabled = CAST(NEW.value AS INTEGER) WHERE NEW.field = 'enabled' AND name = NEW.rule;
+    UPDATE rules SET position = CAST(NEW.value AS INTEGER) WHERE NEW.field = 'position' AND name = NEW.rule;
+    UPDATE rules SET expires_at = datetime(NEW.value) WHERE NEW.field = 'expires_at' AND name = NEW.rule;
+    UPDATE rules SET mode = NEW.value WHERE NEW.field = 'mode' AND name = NEW.rule;
+    UPDATE rules SET verify = NEW.value WHERE NEW.field = 'verify' AND name = NEW.rule;
+    UPDATE rules SET verify_ca_file = NEW.value WHERE NEW.field = 'verify_ca_file' AND name = NEW.rule;
+END;
+
+-- ---- remove_rule ---------------------------------------------------------------------------------
+-- INSERT INTO remove_rule (rule) VALUES ('Block tracking'): the rule and all its entries.
+DROP VIEW IF EXISTS remove_rule;
+CREATE VIEW remove_rule (rule) AS SELECT NULL WHERE 0;
+CREATE TRIGGER remove_rule_insert INSTEAD OF INSERT ON remove_rule
+BEGIN
+    INSERT INTO check_rule (rule, what) VALUES (NEW.rule, 'remove_rule');
+    DELETE FROM rules WHERE name = NEW.rule;
 END;
 
 -- ---- rule_entries --------------------------------------------------------------------------------
@@ -697,7 +772,7 @@ END;
 -- destination | pin. value is the domain, program, category, source, destination range or pin;
 -- os only for programs, exact only for domains. (A pin is no match condition: it says which
 -- server certificates the rule's server check accepts.)
--- DELETE FROM rule_entries WHERE rule = ... AND value = ... removes entries.
+-- Read-only: INSERT INTO remove_entry (below) removes an entry.
 DROP VIEW IF EXISTS rule_entries;
 CREATE VIEW rule_entries (rule, kind, value, os, exact, comment, rule_id, entry_id) AS
 SELECT r.name, e.kind, e.value, e.os, e.exact, e.comment, r.id, e.id
@@ -713,14 +788,38 @@ FROM rules r JOIN (
 ) e ON e.rule_id = r.id
 ORDER BY CAST(coalesce(r.position, r.id) AS INTEGER), r.id, e.kind, e.value;
 
-CREATE TRIGGER rule_entries_delete INSTEAD OF DELETE ON rule_entries
+-- ---- remove_entry --------------------------------------------------------------------------------
+-- INSERT INTO remove_entry (rule, value [, kind] [, os]) VALUES (...): removes the entry of that
+-- rule whose value is `value` (a domain, program, category or source as rule_entries shows it).
+-- kind (domain | program | category | source) and os (programs) are needed only when several
+-- entries of the rule have that value. A rule or an entry that does not exist is an error.
+DROP VIEW IF EXISTS remove_entry;
+CREATE VIEW remove_entry (rule, value, kind, os) AS SELECT NULL, NULL, NULL, NULL WHERE 0;
+CREATE TRIGGER remove_entry_insert INSTEAD OF INSERT ON remove_entry
 BEGIN
-    DELETE FROM rule_domains WHERE OLD.kind = 'domain' AND id = OLD.entry_id;
-    DELETE FROM rule_programs WHERE OLD.kind = 'program' AND id = OLD.entry_id;
-    DELETE FROM rule_categories WHERE OLD.kind = 'category' AND id = OLD.entry_id;
-    DELETE FROM rule_sources WHERE OLD.kind = 'source' AND id = OLD.entry_id;
-    DELETE FROM rule_destinations WHERE OLD.kind = 'destination' AND rowid = OLD.entry_id;
-    DELETE FROM rule_pins WHERE OLD.kind = 'pin' AND rowid = OLD.entry_id;
+    INSERT INTO check_rule (rule, what) VALUES (NEW.rule, 'remove_entry');
+    SELECT json_extract('{}', printf('remove_entry: rule "%s": kind "%s": use domain, program, category, source, destination or pin', NEW.rule, NEW.kind))
+    WHERE NEW.kind IS NOT NULL AND NEW.kind NOT IN ('domain', 'program', 'category', 'source', 'destination', 'pin');
+    SELECT json_extract('{}', printf('remove_entry: rule "%s" has no %s "%s"%s (SELECT kind, value, os FROM rule_entries WHERE rule = ... lists them)', NEW.rule, coalesce(NEW.kind, 'entry'), NEW.value, coalesce(' for os ' || NEW.os, '')))
+    WHERE NOT EXISTS (SELECT 1 FROM rule_entries WHERE rule = NEW.rule AND value = NEW.value
+                      AND (NEW.kind IS NULL OR kind = NEW.kind) AND (NEW.os IS NULL OR os = NEW.os));
+    SELECT json_extract('{}', printf('remove_entry: rule "%s": %d entries are "%s": say which with kind (and os for programs)', NEW.rule, n, NEW.value))
+    FROM (SELECT count(*) AS n FROM rule_entries WHERE rule = NEW.rule AND value = NEW.value
+          AND (NEW.kind IS NULL OR kind = NEW.kind) AND (NEW.os IS NULL OR os = NEW.os))
+    WHERE n > 1;
+    DELETE FROM rule_domains WHERE id IN (SELECT entry_id FROM rule_entries
+        WHERE rule = NEW.rule AND value = NEW.value AND kind = 'domain' AND coalesce(NEW.kind, kind) = kind AND NEW.os IS NULL);
+    DELETE FROM rule_programs WHERE id IN (SELECT entry_id FROM rule_entries
+        WHERE rule = NEW.rule AND value = NEW.value AND kind = 'program' AND coalesce(NEW.kind, kind) = kind
+          AND (NEW.os IS NULL OR os = NEW.os));
+    DELETE FROM rule_categories WHERE id IN (SELECT entry_id FROM rule_entries
+        WHERE rule = NEW.rule AND value = NEW.value AND kind = 'category' AND coalesce(NEW.kind, kind) = kind AND NEW.os IS NULL);
+    DELETE FROM rule_sources WHERE id IN (SELECT entry_id FROM rule_entries
+        WHERE rule = NEW.rule AND value = NEW.value AND kind = 'source' AND coalesce(NEW.kind, kind) = kind AND NEW.os IS NULL);
+    DELETE FROM rule_destinations WHERE rowid IN (SELECT entry_id FROM rule_entries
+        WHERE rule = NEW.rule AND value = NEW.value AND kind = 'destination' AND coalesce(NEW.kind, kind) = kind AND NEW.os IS NULL);
+    DELETE FROM rule_pins WHERE rowid IN (SELECT entry_id FROM rule_entries
+        WHERE rule = NEW.rule AND value = NEW.value AND kind = 'pin' AND coalesce(NEW.kind, kind) = kind AND NEW.os IS NULL);
 END;
 
 -- ---- add_domain ----------------------------------------------------------------------------------
@@ -750,7 +849,7 @@ BEGIN
       AND NOT EXISTS (SELECT 1 FROM rules WHERE name = NEW.rule);
     SELECT json_extract('{}', printf('add_domain: action "%s": use splice, bump or terminate', NEW.action))
     WHERE NEW.action IS NOT NULL AND NEW.action NOT IN ('splice', 'bump', 'terminate');
-    SELECT json_extract('{}', printf('add_domain: rule "%s" exists with action %s, not %s (change it with UPDATE rule_overview SET action = ...)', NEW.rule, action, NEW.action))
+    SELECT json_extract('{}', printf('add_domain: rule "%s" exists with action %s, not %s (change it with edit_rule: field action)', NEW.rule, action, NEW.action))
     FROM rules WHERE name = NEW.rule AND NEW.action IS NOT NULL AND action <> NEW.action;
     SELECT json_extract('{}', printf('add_domain: domain "%s": exact "%s": use 0 (the name and every name below it) or 1 (the name only)', NEW.domain, NEW.exact))
     WHERE NEW.exact IS NOT NULL AND NEW.exact NOT IN (0, 1);
@@ -1124,9 +1223,9 @@ END;
 -- ---- add_destination (v2) ------------------------------------------------------------------------
 -- INSERT INTO add_destination (rule, cidr [, comment]) VALUES ('AnyDesk', '195.181.174.0/23'):
 -- an IPv4 or IPv6 network or address (an address is stored as ADDR/32 or ADDR/128), host bits
--- zero, checked as add_source checks a source. The rule must exist (INSERT INTO rules (name)
--- VALUES (...) makes an empty one; a destination restricts a rule, so a typo must not land it in
--- a new one). A destination matches only a CONNECT to an IP literal (or an intercepted
+-- zero, checked as add_source checks a source. The rule must exist (a misspelt name is an error
+-- naming it; INSERT INTO rules (name) VALUES (...) makes an empty rule; a destination restricts a
+-- rule, so a typo must not land it in a new one). A destination matches only a CONNECT to an IP literal (or an intercepted
 -- connection's address), never a CONNECT by name; it is ANDed with the rule's other entries.
 DROP VIEW IF EXISTS add_destination;
 CREATE VIEW add_destination (rule, cidr, comment) AS
@@ -1136,8 +1235,7 @@ ORDER BY CAST(coalesce(r.position, r.id) AS INTEGER), r.id, d.cidr;
 
 CREATE TRIGGER add_destination_insert INSTEAD OF INSERT ON add_destination
 BEGIN
-    SELECT json_extract('{}', printf('add_destination: no rule named "%s" (see SELECT name FROM rule_overview; INSERT INTO rules (name) VALUES (...) creates one)', NEW.rule))
-    WHERE NOT EXISTS (SELECT 1 FROM rules WHERE name = NEW.rule);
+    INSERT INTO check_rule (rule, what) VALUES (NEW.rule, 'add_destination');
     SELECT json_extract('{}', printf('add_destination: rule "%s": destination missing', NEW.rule))
     WHERE NEW.cidr IS NULL OR NEW.cidr = '';
     INSERT INTO rule_destinations (rule_id, cidr, comment)
@@ -1194,7 +1292,8 @@ END;
 -- -outform der | openssl dgst -sha256 -binary | base64` prints it. With pins, the rule's server
 -- check accepts a server whose chain holds a certificate with one of these keys (the chain need
 -- not lead to a trusted CA: an app's private CA), whose leaf names the SNI and is valid now.
--- At most 16 pins per rule. DELETE FROM add_pin WHERE rule = ... AND spki_sha256 = ... removes one.
+-- At most 16 pins per rule. INSERT INTO remove_entry (rule, value, kind) VALUES (..., ..., 'pin')
+-- removes one.
 DROP VIEW IF EXISTS add_pin;
 CREATE VIEW add_pin (rule, spki_sha256, comment) AS
 SELECT r.name, p.spki_sha256, p.comment
@@ -1203,8 +1302,7 @@ ORDER BY CAST(coalesce(r.position, r.id) AS INTEGER), r.id, p.spki_sha256;
 
 CREATE TRIGGER add_pin_insert INSTEAD OF INSERT ON add_pin
 BEGIN
-    SELECT json_extract('{}', printf('add_pin: no rule named "%s" (see SELECT name FROM rule_overview)', NEW.rule))
-    WHERE NOT EXISTS (SELECT 1 FROM rules WHERE name = NEW.rule);
+    INSERT INTO check_rule (rule, what) VALUES (NEW.rule, 'add_pin');
     SELECT json_extract('{}', printf('add_pin: rule "%s": pin missing', NEW.rule))
     WHERE NEW.spki_sha256 IS NULL OR NEW.spki_sha256 = '';
     INSERT INTO rule_pins (rule_id, spki_sha256, comment)
@@ -1214,11 +1312,6 @@ BEGIN
     FROM rules WHERE name = NEW.rule
     ON CONFLICT (rule_id, spki_sha256) DO UPDATE SET comment = excluded.comment
     WHERE excluded.comment IS NOT NULL AND comment IS NOT excluded.comment;
-END;
-CREATE TRIGGER add_pin_delete INSTEAD OF DELETE ON add_pin
-BEGIN
-    DELETE FROM rule_pins WHERE spki_sha256 = OLD.spki_sha256
-      AND rule_id = (SELECT id FROM rules WHERE name = OLD.rule);
 END;
 
 DROP TRIGGER IF EXISTS rule_pins_check_insert;
@@ -1242,18 +1335,9 @@ END;
 
 -- ---- per-rule mode and verification (v2) ---------------------------------------------------------
 -- rules.mode / rules.verify are CHECKed in schema.sql; verify_ca_file is checked here as well, so
--- that a NUL byte or a relative path is refused with its value named (UPDATE rule_overview SET
--- verify_ca_file = '/etc/pinsplice/app-ca.pem' WHERE name = ...; NULL: the global trust).
-DROP VIEW IF EXISTS check_ca_file;
-CREATE VIEW check_ca_file (path, what) AS SELECT NULL, NULL WHERE 0;
-CREATE TRIGGER check_ca_file_insert INSTEAD OF INSERT ON check_ca_file
-BEGIN
-    SELECT json_extract('{}', printf('%s "%s": an absolute path to a PEM bundle (e.g. /etc/pinsplice/app-ca.pem), readable by the user Squid runs helpers as; NULL for the global trust', NEW.what, NEW.path))
-    WHERE NEW.path IS NOT NULL
-      AND (typeof(NEW.path) <> 'text' OR instr(CAST(NEW.path AS BLOB), x'00') > 0
-           OR NOT NEW.path GLOB '/?*' OR length(NEW.path) > 4095
-           OR NEW.path GLOB ('*[' || char(1) || '-' || char(31) || char(127) || ']*'));
-END;
+-- that a NUL byte or a relative path is refused with its value named (INSERT INTO edit_rule (rule,
+-- field, value) VALUES (..., 'verify_ca_file', '/etc/pinsplice/app-ca.pem'); NULL: the global
+-- trust).
 DROP TRIGGER IF EXISTS rules_check_v2_insert;
 CREATE TRIGGER rules_check_v2_insert BEFORE INSERT ON rules
 WHEN NEW.verify_ca_file IS NOT NULL
@@ -1267,6 +1351,19 @@ WHEN NEW.verify_ca_file IS NOT OLD.verify_ca_file AND NEW.verify_ca_file IS NOT 
 BEGIN
     INSERT INTO check_ca_file (path, what)
     VALUES (NEW.verify_ca_file, printf('rules: rule "%s": verify_ca_file', NEW.name));
+END;
+
+-- ---- set_setting ---------------------------------------------------------------------------------
+-- INSERT INTO set_setting (key, value) VALUES ('program_trusted_sources', '10.20.0.0/16'): a
+-- misspelt key is an error naming it (UPDATE settings ... WHERE key = 'typo' changes nothing and
+-- says nothing). The value is checked by the settings triggers above and schema.sql's CHECKs.
+DROP VIEW IF EXISTS set_setting;
+CREATE VIEW set_setting (key, value) AS SELECT key, value FROM settings ORDER BY key;
+CREATE TRIGGER set_setting_insert INSTEAD OF INSERT ON set_setting
+BEGIN
+    SELECT json_extract('{}', printf('set_setting: no setting "%s" (SELECT key, value, comment FROM settings lists them)', NEW.key))
+    WHERE NOT EXISTS (SELECT 1 FROM settings WHERE key = NEW.key);
+    UPDATE settings SET value = NEW.value WHERE key = NEW.key;
 END;
 
 -- ---- add_category --------------------------------------------------------------------------------
@@ -1300,7 +1397,38 @@ END;
 -- destination matches only an IP-literal CONNECT, so in the domains' rule they would stop it
 -- from ever matching a CONNECT by name. An app with destinations and no domains gets only that
 -- rule.
+-- Entries another rule already splices (app_coverage: e.g. zoom.us, which the default rule
+-- "Bypass Zoom - Pre-configured" holds) are left out, and named in the new rule's comment: the
+-- copy would never decide (`pinsplice db check` calls it shadowed). When nothing is left to add
+-- the statement is refused, naming the rules that already cover the app.
 -- SELECT * FROM enable_app lists every (app, by) pair that is accepted.
+
+-- app_coverage: each catalogue entry that a rule already splices on that entry alone: an
+-- enabled, unexpired splice rule whose only dimension is the entry's (a domain entry equal to
+-- the app's domain or, when not exact, a parent of it; a program compared as the matcher compares
+-- programs, case-insensitively, os being informational). A rule with a source, or with both a
+-- domain and a program, splices less than the whole entry, so it does not count.
+DROP VIEW IF EXISTS app_coverage;
+CREATE VIEW app_coverage (app_id, kind, value, rule_id, rule) AS
+WITH alone (id, name, position, dims) AS (
+    SELECT r.id, r.name, r.position,
+           (EXISTS (SELECT 1 FROM rule_domains WHERE rule_id = r.id))
+           + 2 * (EXISTS (SELECT 1 FROM rule_programs WHERE rule_id = r.id))
+           + 4 * (EXISTS (SELECT 1 FROM rule_categories WHERE rule_id = r.id))
+           + 8 * (EXISTS (SELECT 1 FROM rule_sources WHERE rule_id = r.id))
+           + 16 * (EXISTS (SELECT 1 FROM rule_destinations WHERE rule_id = r.id))
+    FROM rules r
+    WHERE r.enabled = 1 AND r.action = 'splice' AND r.mode = 'enforce'
+      AND (r.expires_at IS NULL OR julianday(r.expires_at) > julianday('now')))
+SELECT d.app_id, 'domain', d.domain, r.id, r.name
+FROM app_domains d JOIN rule_domains rd
+     ON rd.domain = d.domain
+        OR (rd.exact = 0 AND substr(d.domain, -length(rd.domain) - 1) = '.' || rd.domain)
+JOIN alone r ON r.id = rd.rule_id AND r.dims = 1
+UNION ALL
+SELECT p.app_id, 'program', p.program, r.id, r.name
+FROM app_programs p JOIN rule_programs rp ON lower(rp.program) = lower(p.program)
+JOIN alone r ON r.id = rp.rule_id AND r.dims = 2;
 DROP VIEW IF EXISTS enable_app;
 CREATE VIEW enable_app (app, by) AS
 SELECT a.name, b.by
@@ -1335,21 +1463,54 @@ BEGIN
     FROM rules r
     WHERE r.name = 'App: ' || NEW.app
        OR (r.name = 'App: ' || NEW.app || ' (destinations)' AND NEW.by IN ('domain', 'both'));
-    -- the rule of the domains (or programs)
+    -- Nothing left to add: every domain (by domain, and no destinations), every program (by
+    -- program), or either all its domains (and no destinations) or all its programs (by both:
+    -- those are spliced whatever the other is).
+    SELECT json_extract('{}', printf('enable_app: app "%s": by "%s": nothing to add: its %s already spliced by %s (see app_overview)', NEW.app, NEW.by,
+        CASE WHEN NOT uncovered_d AND NOT has_dest THEN 'domains are' ELSE 'programs are' END,
+        (SELECT group_concat('"' || rule || '"', ', ') FROM (SELECT DISTINCT c.rule FROM app_coverage c
+         WHERE c.app_id = a.id AND c.kind = CASE WHEN NOT uncovered_d AND NOT has_dest THEN 'domain' ELSE 'program' END))))
+    FROM (SELECT a.id,
+                 EXISTS (SELECT 1 FROM app_domains d WHERE d.app_id = a.id AND NOT EXISTS
+                         (SELECT 1 FROM app_coverage c WHERE c.app_id = a.id AND c.kind = 'domain'
+                          AND c.value = d.domain)) AS uncovered_d,
+                 EXISTS (SELECT 1 FROM app_programs p WHERE p.app_id = a.id AND NOT EXISTS
+                         (SELECT 1 FROM app_coverage c WHERE c.app_id = a.id AND c.kind = 'program'
+                          AND c.value = p.program)) AS uncovered_p,
+                 EXISTS (SELECT 1 FROM app_destinations WHERE app_id = a.id) AS has_dest
+          FROM apps a WHERE a.name = NEW.app) a
+    WHERE (NEW.by = 'domain' AND NOT uncovered_d AND NOT has_dest)
+       OR (NEW.by = 'program' AND NOT uncovered_p)
+       OR (NEW.by = 'both' AND ((NOT uncovered_d AND NOT has_dest) OR NOT uncovered_p));
+    -- the rule of the domains (or programs): made when it gets an entry
     INSERT INTO rules (name, action, enabled, origin, comment)
     SELECT 'App: ' || a.name, 'splice', 1, 'local',
            printf('made by enable_app from catalogue app %d "%s", by %s', a.id, a.name, NEW.by)
+           || coalesce((SELECT '; left out, already spliced by another rule: '
+                               || group_concat(value || ' (' || rule || ')', ', ')
+                        FROM (SELECT DISTINCT c.value, c.rule FROM app_coverage c
+                              WHERE c.app_id = a.id
+                                AND (c.kind = 'domain' AND NEW.by IN ('domain', 'both')
+                                     OR c.kind = 'program' AND NEW.by IN ('program', 'both'))
+                              ORDER BY c.kind, c.value)), '')
     FROM apps a WHERE a.name = NEW.app
-      AND (NEW.by = 'program' OR EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id));
+      AND (NEW.by = 'program'
+           OR EXISTS (SELECT 1 FROM app_domains d WHERE d.app_id = a.id AND NOT EXISTS
+                      (SELECT 1 FROM app_coverage c WHERE c.app_id = a.id AND c.kind = 'domain'
+                       AND c.value = d.domain)));
     INSERT INTO rule_domains (rule_id, domain, exact, comment)
     SELECT r.id, d.domain, 0, d.note
     FROM rules r, apps a JOIN app_domains d ON d.app_id = a.id
-    WHERE r.name = 'App: ' || NEW.app AND a.name = NEW.app AND NEW.by IN ('domain', 'both');
+    WHERE r.name = 'App: ' || NEW.app AND a.name = NEW.app AND NEW.by IN ('domain', 'both')
+      AND NOT EXISTS (SELECT 1 FROM app_coverage c WHERE c.app_id = a.id AND c.kind = 'domain'
+                      AND c.value = d.domain AND c.rule_id <> r.id);
     INSERT INTO rule_programs (rule_id, os, program, comment)
     SELECT r.id, p.os, p.program, p.note
     FROM rules r, apps a JOIN app_programs p ON p.app_id = a.id
-    WHERE r.name = 'App: ' || NEW.app AND a.name = NEW.app AND NEW.by IN ('program', 'both');
-    -- the rule of the destinations
+    WHERE r.name = 'App: ' || NEW.app AND a.name = NEW.app AND NEW.by IN ('program', 'both')
+      AND NOT EXISTS (SELECT 1 FROM app_coverage c WHERE c.app_id = a.id AND c.kind = 'program'
+                      AND c.value = p.program AND c.rule_id <> r.id);
+    -- the rule of the destinations (v2)
     INSERT INTO rules (name, action, enabled, origin, comment)
     SELECT 'App: ' || a.name || ' (destinations)', 'splice', 1, 'local',
            printf('made by enable_app from catalogue app %d "%s", by %s: its destinations', a.id,
@@ -1369,10 +1530,13 @@ BEGIN
 END;
 
 -- app_overview: one row per catalogue app, its domains and programs aggregated, the `by` values
--- enable_app accepts for it, and the rules made from it, if any (v2: destinations at the end).
+-- enable_app accepts for it, and the rules that take its traffic: the rules made from it
+-- ('App: <app>', 'App: <app> (destinations)'), then every rule that already splices some of its
+-- entries (app_coverage), in evaluation order; covered: how many of its domains and programs
+-- those rules splice; destinations (v2, at the end): its destination ranges.
 DROP VIEW IF EXISTS app_overview;
 CREATE VIEW app_overview AS
-SELECT id, name AS app, enable_by, rule, domains, programs, origin, destinations
+SELECT id, name AS app, enable_by, rule, covered, domains, programs, origin, destinations
 FROM (
     SELECT a.id, a.name, a.origin,
            (SELECT group_concat(domain, ', ') FROM (
@@ -1390,9 +1554,33 @@ FROM (
                 WHEN EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id) THEN 'program'
            END AS enable_by,
            (SELECT group_concat(name, ', ') FROM (
-                SELECT name FROM rules
-                WHERE name IN ('App: ' || a.name, 'App: ' || a.name || ' (destinations)')
-                ORDER BY name)) AS rule
+                SELECT name FROM rules WHERE name = 'App: ' || a.name
+                UNION ALL
+                SELECT name FROM rules WHERE name = 'App: ' || a.name || ' (destinations)'
+                UNION ALL
+                SELECT name FROM (SELECT DISTINCT r.name, r.position, r.id
+                                  FROM app_coverage c JOIN rules r ON r.id = c.rule_id
+                                  WHERE c.app_id = a.id AND r.name <> 'App: ' || a.name
+                                    AND r.name <> 'App: ' || a.name || ' (destinations)'
+                                  ORDER BY CAST(coalesce(r.position, r.id) AS INTEGER), r.id))) AS rule,
+           CASE WHEN EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id)
+                  OR EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id) THEN
+               trim(CASE WHEN EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id)
+                         THEN printf('%d of %d domains',
+                                     (SELECT count(DISTINCT value) FROM app_coverage
+                                      WHERE app_id = a.id AND kind = 'domain'),
+                                     (SELECT count(*) FROM app_domains WHERE app_id = a.id))
+                         ELSE '' END
+                    || CASE WHEN EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id)
+                             AND EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id)
+                            THEN ', ' ELSE '' END
+                    || CASE WHEN EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id)
+                            THEN printf('%d of %d programs',
+                                        (SELECT count(DISTINCT value) FROM app_coverage
+                                         WHERE app_id = a.id AND kind = 'program'),
+                                        (SELECT count(*) FROM app_programs WHERE app_id = a.id))
+                            ELSE '' END)
+           END AS covered
     FROM apps a
 )
 ORDER BY id;

@@ -39,15 +39,19 @@ INSERT INTO apps (id, name, reason, note, origin) VALUES
 
 -- ---- 2. Apple ------------------------------------------------------------------------------------
 -- Vendor: Program "n/a", 13 domains. Carried over as given. akadns.net is Akamai's DNS zone
--- (CNAME targets such as apple.com.akadns.net), not an Apple name: a rule using it would splice
--- every Akamai-DNS name; kept as the vendor gives it, noted. p24-keyvalueservice.icloud.com is
--- already covered by icloud.com (kept). The default Apple rule adds music.apple.com (14 names).
+-- (CNAME targets such as apple.com.akadns.net), not an Apple name, and on the Public Suffix List
+-- (Akamai's private section): clients never send it as SNI (the TLS name stays apple.com), so a
+-- rule using it bypasses nothing the app needs and splices every Akamai-DNS name. Kept here as the
+-- vendor gives it (it documents what the app resolves through), noted; NOT in the default Apple
+-- rule (defaults.sql) for that reason. p24-keyvalueservice.icloud.com is already covered by
+-- icloud.com (kept here; not in the default rule either). The default Apple rule takes the other
+-- 11 names and adds music.apple.com (12 names).
 INSERT INTO apps (id, name, reason, note, origin) VALUES
 (2, 'Apple''s iMessages, iTunes, App Store, Mail', 'pinned certificate',
- 'Vendor table: no program (n/a), 13 domains, carried over unchanged. akadns.net is Akamai''s DNS zone (CNAME targets), not an Apple-only name: very broad if copied into a rule. The default rule "Bypass Apple services - Pre-configured" lists these 13 plus music.apple.com.',
+ 'Vendor table: no program (n/a), 13 domains, carried over unchanged. akadns.net is Akamai''s DNS zone (CNAME targets) and a public suffix, not an Apple name: clients never send it as SNI, and a rule holding it would splice every Akamai-DNS name, so the default rule "Bypass Apple services - Pre-configured" leaves it out (and p24-keyvalueservice.icloud.com, which icloud.com covers); that rule lists the other 11 plus music.apple.com.',
  'vendor');
 INSERT INTO app_domains (app_id, domain, note) VALUES
-(2, 'p24-keyvalueservice.icloud.com', 'already under icloud.com (vendor lists both)'),
+(2, 'p24-keyvalueservice.icloud.com', 'already under icloud.com (vendor lists both); not in the default Apple rule'),
 (2, 'apps.apple.com', NULL),
 (2, 'itunes.apple.com', NULL),
 (2, 'mzstatic.com', NULL),
@@ -58,7 +62,7 @@ INSERT INTO app_domains (app_id, domain, note) VALUES
 (2, 'xp.apple.com', NULL),
 (2, 'icloud.com', NULL),
 (2, 'ppq.apple.com', NULL),
-(2, 'akadns.net', 'Akamai DNS zone (CNAME targets), not Apple-only; broad'),
+(2, 'akadns.net', 'Akamai DNS zone (CNAME targets) and a public suffix: no client sends it as SNI; not in the default Apple rule (it would splice every Akamai-DNS name)'),
 (2, 'mail.me.com', NULL);
 
 -- ---- 3. AWS Console ------------------------------------------------------------------------------

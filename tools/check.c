@@ -167,7 +167,8 @@ print_text(const struct ps_decision *d, int64_t expires)
         ps_cli_text_str(stdout, d->rule_name); /* the DB's text: no raw control bytes */
         printf(" (id %lld)\n", (long long)d->rule_id);
     } else
-        printf("rule:        none%s\n", d->reason == PS_REASON_DEFAULT ? " (default action)" : "");
+        /* "(default)": the label the ICAP header and logscan give the default too. */
+        printf("rule:        none%s\n", d->reason == PS_REASON_DEFAULT ? " (default)" : "");
     if (d->reason == PS_REASON_UNVERIFIED && d->detail != NULL && strrchr(d->detail, ' '))
         printf("reason:      %s (%s)\n", ps_reason_str(d->reason), strrchr(d->detail, ' ') + 1);
     else {

@@ -99,6 +99,18 @@ static const struct command commands[] = {
      "(copy beside, then rename). SRC is only read; DST is untouched on error.\n"},
     {"categories", "import", ps_cmd_categories_import, "DIR [--map FILE] [--db PATH]",
      "import squidGuard / UT1 category lists into category_domains", NULL},
+    {NULL, "sql", ps_cmd_sql, "[--db PATH] [SQL...]",
+     "open the sqlite3 CLI on the database, your OS user recorded in the audit",
+     "Run sqlite3 on the rules database with the management views of \"Managing rules\"\n"
+     "(README) and the audit trail, and with your OS user (\"root (sudo by alice)\" under\n"
+     "sudo) written into audit.who for every change of this session, and of this\n"
+     "session only: the name is kept in TEMP objects of sqlite3's connection, never in\n"
+     "the database, so another session (at the same time or later) records its own user,\n"
+     "and a plain sqlite3 session records none. SQL operands are run in order instead of\n"
+     "the interactive shell; a script on stdin, or operands, stop at the first error.\n"
+     "The exit status is sqlite3's (2 when it cannot be started). The database must\n"
+     "exist (pinsplice db init). PINSPLICE_SQLITE3 names another sqlite3 binary.\n\n"
+     "Options:\n" DB_OPT},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

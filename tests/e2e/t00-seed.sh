@@ -95,9 +95,13 @@ check "sjremetrics.java.com in the Java Updates app and the Java rule" "1|1" \
 check "sjremetrics.java.comm (typo) absent everywhere" "0" \
     "$(q "SELECT count(*) FROM ($all_domains UNION ALL SELECT program FROM app_programs
           UNION ALL SELECT program FROM rule_programs) WHERE domain LIKE '%sjremetrics.java.comm%'")"
-check "'$apple' has 14 domains including music.apple.com" "14|1" \
-    "$(q "SELECT count(*), sum(d.domain = 'music.apple.com') FROM rule_domains d
+check "'$apple' has 12 domains including music.apple.com, not akadns.net nor p24-keyvalueservice" "12|1|0" \
+    "$(q "SELECT count(*), sum(d.domain = 'music.apple.com'),
+                 sum(d.domain IN ('akadns.net', 'p24-keyvalueservice.icloud.com')) FROM rule_domains d
           JOIN rules r ON r.id = d.rule_id WHERE r.name = '$apple'")"
+check "akadns.net stays in the Apple app, its note says why it is not in the default rule" "1|1" \
+    "$(q "SELECT count(*), sum(d.note LIKE '%public suffix%not in the default Apple rule%')
+          FROM app_domains d WHERE d.app_id = 2 AND d.domain = 'akadns.net'")"
 check "AWS Console: signin.aws.amazon.com once, images-na.ssl-images-amazon.com present" "1|1" \
     "$(q "SELECT sum(d.domain = 'signin.aws.amazon.com'),
                  sum(d.domain = 'images-na.ssl-images-amazon.com')

@@ -134,7 +134,7 @@ t_expect "check --json" 0 '{"action":"splice","rule":"Bypass Zoom - Pre-configur
 '"source":null,"destination":null},"monitor":null,"server_name":"www.zoom.us","expires_at":null,"check":null,"settings":{"no_sni_action":"host","ip_sni_action":"ignore","splice_verify":"ip"}}'
 
 default_out() {
-    printf 'action:      bump\nrule:        none (default action)\nreason:      default\nserver name: %s' "$1"
+    printf 'action:      bump\nrule:        none (default)\nreason:      default\nserver name: %s' "$1"
 }
 t_run check --db "$DB" --sni example.com
 t_expect "no rule: default action" 0 "$(default_out example.com)"
@@ -148,7 +148,7 @@ t_expect "CONNECT host normalised" 0 '{"action":"splice","rule":"Bypass Zoom - P
 '"category":null,"source":null,"destination":null},"monitor":null,"server_name":"zoom.us","expires_at":null,"check":null,"settings":{"no_sni_action":"host","ip_sni_action":"ignore","splice_verify":"ip"}}'
 t_run check --db "$DB" --sni www.zoom.us --host evil.test:443
 t_expect "SNI and CONNECT host differ: both must match, and the reason says so" 0 \
-    "$(printf 'action:      bump\nrule:        none (default action)\nreason:      default: SNI and CONNECT host differ, and no rule covers both\nserver name: www.zoom.us')"
+    "$(printf 'action:      bump\nrule:        none (default)\nreason:      default: SNI and CONNECT host differ, and no rule covers both\nserver name: www.zoom.us')"
 t_run check --db "$DB" --sni zoom..us --json
 e2e_expect "bad SNI: exit status" 0 "$RC"
 e2e_expect_match "bad SNI: bump, bad-name" \
@@ -244,7 +244,20 @@ DB=$E2E_DIR/fresh.db
 "$PS" db init --db "$DB" >/dev/null || e2e_die "db init $DB"
 apple="rule 'Bypass Apple services - Pre-configured'"
 t_run db check --db "$DB"
-t_expect "db check on the shipped defaults" 1 "$DB: $apple: error: domain 'akadns.net' is a public \
+t_expect "db check on a fresh DB (the shipped defaults)" 0 "$DB: no problems found"
+t_run db check --db "$DB" --json
+t_expect "db check --json on a fresh DB" 0 "{\"db\":\"$DB\",\"errors\":0,\"warnings\":0,\"findings\":[]}"
+
+# A DB made before the Apple rule was corrected (it held the vendor's akadns.net and
+# p24-keyvalueservice.icloud.com, which the catalogue keeps): db check names both ...
+apple_sql="'Bypass Apple services - Pre-configured'"
+sql "INSERT INTO rule_domains (rule_id, domain) SELECT 12, domain FROM app_domains
+       WHERE app_id = 2 AND domain IN ('akadns.net', 'p24-keyvalueservice.icloud.com');
+     INSERT INTO vendor_base (kind, owner, item, value) VALUES
+       ('rule_domain', $apple_sql, 'akadns.net', '{\"exact\":0,\"comment\":null}'),
+       ('rule_domain', $apple_sql, 'p24-keyvalueservice.icloud.com', '{\"exact\":0,\"comment\":null}');"
+t_run db check --db "$DB"
+t_expect "db check on a DB with the old Apple rule" 1 "$DB: $apple: error: domain 'akadns.net' is a public \
 suffix: the rule covers every site registered under it (exact = 1 would match the name alone) \
 [public-suffix]
 $DB: $apple: warning: domain 'p24-keyvalueservice.icloud.com' is already covered by 'icloud.com' \
@@ -259,8 +272,14 @@ match the name alone)\"},{\"severity\":\"warning\",\"check\":\"duplicate\",\"rul
 \"Bypass Apple services - Pre-configured\",\"kind\":\"domain\",\"value\":\"p24-keyvalueservice.\
 icloud.com\",\"message\":\"domain 'p24-keyvalueservice.icloud.com' is already covered by \
 'icloud.com' in the same rule\"}]}"
-
-sql "DELETE FROM rule_domains WHERE domain IN ('akadns.net', 'p24-keyvalueservice.icloud.com')"
+# ... and db update brings the correction (the vendor no longer ships them; the admin did not
+# touch them), after which the DB is clean.
+t_run db update --db "$DB"
+e2e_expect "db update of the old Apple rule: exit status" 0 "$RC"
+e2e_expect_match "db update: removes akadns.net from the Apple rule" \
+    "remove +rule 'Bypass Apple services - Pre-configured': domain akadns.net" "$OUT"
+e2e_expect "db update: the catalogue keeps both" 2 \
+    "$(sql "SELECT count(*) FROM app_domains WHERE app_id = 2 AND domain IN ('akadns.net', 'p24-keyvalueservice.icloud.com')")"
 t_run db check --db "$DB"
 t_expect "db check, clean" 0 "$DB: no problems found"
 

@@ -86,7 +86,10 @@ pass "schema.sql, manage.sql, vendor.sql, defaults.sql load in one transaction"
 check "schema version is 2" 2 "$(q 'PRAGMA user_version')"
 check "the seed load is audited (rules inserted by defaults.sql)" 16 \
     "$(q "SELECT count(*) FROM audit WHERE tbl = 'rules' AND op = 'INSERT'")"
-check "audit_who exists, empty" "|0" "$(q "SELECT value, count(*) - 1 FROM settings WHERE key = 'audit_who'")"
+check "no persistent 'who' setting (audit_who is gone)" "0" "$(q "SELECT count(*) FROM settings WHERE key = 'audit_who'")"
+refused "the retired audit_who setting cannot be added back" \
+    "INSERT INTO settings (key, value) VALUES ('audit_who', 'alice')" 'settings.audit_who: retired'
+check "the seed load records no name (a plain sqlite3 session)" "0" "$(q "SELECT count(*) FROM audit WHERE who IS NOT NULL")"
 audit_before=$(q "SELECT count(*) FROM audit")
 out=$(sqlite3 -bail -batch "$db" <"$sqldir/manage.sql" 2>&1)
 check "manage.sql applies again to a live database (no error)" "" "$out"
@@ -108,10 +111,21 @@ blocks=$(ls "$tmp"/block*.sql 2>/dev/null | wc -l)
 if [ "$blocks" -ge 30 ]; then pass "README managing-rules section has $blocks sql examples"
 else fail "README managing-rules section: only $blocks sql examples found (markers or fences broken?)"; fi
 
+# As the README says to: in `pinsplice sql`, which records the OS user (as pinsplice writes it:
+# the user, and who ran sudo when it did); plain sqlite3 (no name) when pinsplice is not built.
+if [ -x "$pinsplice" ]; then
+    session=("$pinsplice" sql --db "$db")
+    who=$(id -un)
+    if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != "$who" ]; then who="$who (sudo by $SUDO_USER)"; fi
+else
+    echo "SKIP (who only): $pinsplice not built: README examples run in plain sqlite3"
+    session=(sqlite3 -bail -batch "$db")
+    who=
+fi
 for b in "$tmp"/block*.sql; do
     [ -e "$b" ] || continue
     first=$(head -n 1 "$b")
-    if out=$(sqlite3 -bail -batch "$db" <"$b" 2>"$tmp/err") && [ ! -s "$tmp/err" ]; then
+    if out=$("${session[@]}" <"$b" 2>"$tmp/err") && [ ! -s "$tmp/err" ]; then
         pass "README example runs: $first"
         printf '%s\n' "$out" >"${b%.sql}.out"
     else
@@ -121,9 +135,9 @@ done
 
 # Effects of the examples, in the order the README gives them.
 after_who="id > $seed_max"
-check "every change after 'who' is recorded as alice" "0" \
-    "$(q "SELECT count(*) FROM audit WHERE $after_who AND who IS NOT 'alice'")"
-check "changes were recorded after 'who'" "1" \
+check "every change of the README session is recorded as the OS user '$who'" "0" \
+    "$(q "SELECT count(*) FROM audit WHERE $after_who AND who IS NOT nullif('${who//\'/\'\'}', '')")"
+check "the README session made changes" "1" \
     "$(q "SELECT count(*) > 20 FROM audit WHERE $after_who")"
 # example_out FIRST-LINE: what the README example starting with that line printed.
 example_out() {
@@ -135,7 +149,7 @@ example_out() {
 }
 check "the overview example listed the 16 shipped rules (it runs before any is added)" 16 \
     "$(example_out 'SELECT * FROM rule_overview;' | grep -c '|')"
-check "rule_entries example: Apple rule's 14 domains" 14 \
+check "rule_entries example: Apple rule's 12 domains" 12 \
     "$(example_out "SELECT rule, kind, value, os, exact FROM rule_entries WHERE rule = 'Bypass Apple services - Pre-configured';" | grep -c '|domain|')"
 check "overview lists rules in evaluation order (position, id)" \
     "$(q "SELECT group_concat(id) FROM (SELECT id FROM rules ORDER BY position, id)")" \
@@ -184,22 +198,33 @@ check "program_trusted_sources set, and audited" "10.20.0.0/16|1" \
           AND new ->> 'value' = '10.20.0.0/16') FROM settings WHERE key = 'program_trusted_sources'")"
 check "Bypass health sites: one category, active" "Health and Medicine|active" \
     "$(q "SELECT categories, state FROM rule_overview WHERE name = 'Bypass health sites'")"
-check "App: Google Services: every catalogue domain, origin local, enabled splice" "17|17|local|splice|1" \
+check "App: Google Services: the 17 catalogue domains but accounts.google.com (the default rule has it), local, splice, enabled" \
+    "17|16|0|local|splice|1" \
     "$(q "SELECT (SELECT count(*) FROM app_domains d JOIN apps a ON a.id = d.app_id WHERE a.name = 'Google Services'),
                  (SELECT count(*) FROM rule_entries WHERE rule = 'App: Google Services' AND kind = 'domain'),
+                 (SELECT count(*) FROM rule_entries WHERE rule = 'App: Google Services' AND value = 'accounts.google.com'),
                  origin, action, enabled FROM rule_overview WHERE name = 'App: Google Services'")"
-check "App: Webex: domains and programs (by both), just before the Zoom rule" \
-    "webex.com|4|139" \
-    "$(q "SELECT domains, (SELECT count(*) FROM rule_programs p JOIN rules r ON r.id = p.rule_id
-          WHERE r.name = 'App: Webex'), position FROM rule_overview WHERE name = 'App: Webex'")"
-check "app_overview shows the rules made from apps" "App: Google Services|App: Webex" \
-    "$(q "SELECT group_concat(rule, '|') FROM (SELECT rule FROM app_overview WHERE rule IS NOT NULL ORDER BY id)")"
+check "App: Google Services: its comment names what was left out and why" 1 \
+    "$(q "SELECT comment LIKE '%left out, already spliced by another rule: accounts.google.com (Bypass Google services - Pre-configured)'
+          FROM rules WHERE name = 'App: Google Services'")"
+check "App: Evernote: domains and programs (by both), just before the Zoom rule" \
+    "announce.evernote.com, cd1.evernote.com, evernote-a.akamaihd.net, www.evernote.com|windows:evernote.exe|139" \
+    "$(q "SELECT domains, programs, position FROM rule_overview WHERE name = 'App: Evernote'")"
+check "app_overview: the rule made from an app first, then the rules that cover it" \
+    "Google Services|App: Google Services, Bypass Google services - Pre-configured|17 of 17 domains" \
+    "$(q "SELECT app, rule, covered FROM app_overview WHERE app = 'Google Services'")"
+check "app_overview: apps the default rules cover name them (Zoom, Apple)" \
+    "Bypass Apple services - Pre-configured|12 of 13 domains|Bypass Zoom - Pre-configured|1 of 1 domains, 0 of 2 programs" \
+    "$(q "SELECT group_concat(rule || '|' || covered, '|') FROM (SELECT rule, covered FROM app_overview
+          WHERE app IN ('Zoom', 'Apple''s iMessages, iTunes, App Store, Mail') ORDER BY id)")"
+check "app_overview: an app no rule covers" "|0 of 3 domains" \
+    "$(q "SELECT coalesce(rule, '') || '|' || covered FROM app_overview WHERE app = 'Microsoft Office365'")"
 check "Dropbox: disabled then enabled again (two audit rows)" "1|0,1" \
     "$(q "SELECT enabled, (SELECT group_concat(new ->> 'enabled') FROM audit WHERE tbl = 'rules'
           AND op = 'UPDATE' AND new ->> 'name' = 'Bypass Dropbox - Pre-configured')
           FROM rules WHERE name = 'Bypass Dropbox - Pre-configured'")"
-check "the who-disabled-which example names alice and the Dropbox rule" \
-    "alice|Bypass Dropbox - Pre-configured" \
+check "the who-disabled-which example names the session's user and the Dropbox rule" \
+    "$who|Bypass Dropbox - Pre-configured" \
     "$(example_out "SELECT at, who, new ->> 'name' AS rule FROM audit" | cut -d'|' -f2-)"
 check "Adobe rule: action bump" "bump" \
     "$(q "SELECT action FROM rules WHERE name = 'Bypass Adobe updates - Pre-configured'")"
@@ -216,10 +241,11 @@ q "INSERT INTO category_domains (category, domain, list) VALUES
 check "import: 2 listed rows -> 1 IMPORT row; 1 hand-added row -> 1 INSERT row" "2|IMPORT,INSERT" \
     "$(q "SELECT count(*), group_concat(op) FROM (SELECT op FROM audit WHERE id > (SELECT max(id) - 2 FROM audit) ORDER BY id)")"
 check "audit grew by exactly 2" "$((before + 2))" "$(q "SELECT count(*) FROM audit")"
-check "audit_import shows the import with who" "alice|health|Health and Medicine|0|2" \
+check "audit_import shows the import (made in plain sqlite3: who empty, not the README session's)" \
+    "|health|Health and Medicine|0|2" \
     "$(q "SELECT who, list, category, removed, added FROM audit_import")"
 check "an UPDATE that changes nothing writes no audit row" "$((before + 2))" \
-    "$(q "UPDATE rule_overview SET enabled = 1 WHERE name = 'Bypass bank app';
+    "$(q "INSERT INTO edit_rule (rule, field, value) VALUES ('Bypass bank app', 'enabled', 1);
           UPDATE rules SET action = action; SELECT count(*) FROM audit")"
 
 before=$(q "SELECT count(*) FROM audit")
@@ -333,15 +359,79 @@ refused "enable_app: by both for an app without programs" \
 refused "enable_app: app with no entries at all" \
     "INSERT INTO enable_app (app, by) VALUES ('Microsoft Defender', 'domain')" 'has no domains, destinations or programs'
 refused "enable_app: bad by" "INSERT INTO enable_app (app, by) VALUES ('Zoom', 'all')" 'by "all"'
-refused "enable_app: the rule exists already" "INSERT INTO enable_app (app, by) VALUES ('Webex', 'domain')" \
-    'a rule "App: Webex" already exists'
-refused "rule_overview: derived column" "UPDATE rule_overview SET domains = 'x' WHERE $bank" \
-    'only name, action, enabled, position, expires_at, mode, verify and verify_ca_file can be set'
-refused "rule_overview: enabled 2" "UPDATE rule_overview SET enabled = 2 WHERE $bank" 'enabled "2"'
-refused "rule_overview: position as text" "UPDATE rule_overview SET position = 'first' WHERE $bank" \
+refused "enable_app: the rule exists already" "INSERT INTO enable_app (app, by) VALUES ('Evernote', 'domain')" \
+    'a rule "App: Evernote" already exists'
+refused "enable_app: by both for an app whose domains a default rule splices: nothing to add" \
+    "INSERT INTO enable_app (app, by) VALUES ('Webex', 'both')" \
+    'app "Webex": by "both": nothing to add: its domains are already spliced by "Bypass Webex - Pre-configured"'
+q "INSERT INTO enable_app (app, by) VALUES ('Zoom', 'program')" >/dev/null
+check "enable_app by program for Zoom (no rule has its programs): both programs" "us.zoom.xos, zoom.exe|" \
+    "$(q "SELECT group_concat(value, ', '), (SELECT domains FROM rule_overview WHERE name = 'App: Zoom')
+          FROM (SELECT value FROM rule_entries WHERE rule = 'App: Zoom' ORDER BY value)")"
+check "...and then app_overview counts Zoom's programs as covered" "App: Zoom, Bypass Zoom - Pre-configured|1 of 1 domains, 2 of 2 programs" \
+    "$(q "SELECT rule || '|' || covered FROM app_overview WHERE app = 'Zoom'")"
+q "INSERT INTO edit_rule (rule, field, value) VALUES ('App: Zoom', 'enabled', 0)" >/dev/null
+check "...a disabled rule covers nothing (still listed as the app's rule)" "App: Zoom, Bypass Zoom - Pre-configured|1 of 1 domains, 0 of 2 programs" \
+    "$(q "SELECT rule || '|' || covered FROM app_overview WHERE app = 'Zoom'")"
+q "INSERT INTO remove_rule (rule) VALUES ('App: Zoom')" >/dev/null
+# Typos: a name that does not exist is an error naming it, through every view that edits.
+refused "UPDATE rule_overview with a misspelt name fails (the view is read-only)" \
+    "UPDATE rule_overview SET enabled = 0 WHERE name = 'Bypass Dropbx'" \
+    'cannot modify rule_overview because it is a view'
+refused "UPDATE rule_overview with a real name fails too (no silent path)" \
+    "UPDATE rule_overview SET enabled = 0 WHERE $bank" 'cannot modify rule_overview because it is a view'
+refused "DELETE FROM rule_overview fails" "DELETE FROM rule_overview WHERE name = 'Bypass Dropbx'" \
+    'cannot modify rule_overview because it is a view'
+refused "DELETE FROM rule_entries fails" "DELETE FROM rule_entries WHERE rule = 'Bypass bnak app'" \
+    'cannot modify rule_entries because it is a view'
+refused "edit_rule: misspelt rule" \
+    "INSERT INTO edit_rule (rule, field, value) VALUES ('Bypass Dropbx', 'enabled', 0)" \
+    'edit_rule: no rule named "Bypass Dropbx"'
+refused "edit_rule: rule name differing only in case names the real one" \
+    "INSERT INTO edit_rule (rule, field, value) VALUES ('bypass bank app', 'enabled', 0)" \
+    'no rule named "bypass bank app" (a rule "Bypass bank app" differs only in case'
+refused "edit_rule: one misspelt row refuses the whole statement" \
+    "INSERT INTO edit_rule (rule, field, value) VALUES ($r, 'enabled', 0), ('Bypass bnak app', 'enabled', 0)" \
+    'no rule named "Bypass bnak app"'
+refused "edit_rule: NULL rule" "INSERT INTO edit_rule (field, value) VALUES ('enabled', 0)" 'no rule named ""'
+refused "edit_rule: unknown field" "INSERT INTO edit_rule (rule, field, value) VALUES ($r, 'domains', 'x')" \
+    'field "domains": use name, action, enabled, position, expires_at, mode, verify or verify_ca_file'
+refused "edit_rule: enabled 2" "INSERT INTO edit_rule (rule, field, value) VALUES ($r, 'enabled', 2)" 'enabled "2"'
+refused "edit_rule: position as text" "INSERT INTO edit_rule (rule, field, value) VALUES ($r, 'position', 'first')" \
     'position "first"'
-refused "rule_overview: rename onto another rule" \
-    "UPDATE rule_overview SET name = 'Bypass Zoom - Pre-configured' WHERE $bank" 'another rule has it'
+refused "edit_rule: position 5.5" "INSERT INTO edit_rule (rule, field, value) VALUES ($r, 'position', 5.5)" \
+    'position "5.5"'
+refused "edit_rule: position before a misspelt rule (NULL)" \
+    "INSERT INTO edit_rule (rule, field, value) VALUES ($r, 'position', (SELECT position - 1 FROM rules WHERE name = 'Bypass Zom'))" \
+    'position ""'
+refused "edit_rule: rename onto another rule" \
+    "INSERT INTO edit_rule (rule, field, value) VALUES ($r, 'name', 'Bypass Zoom - Pre-configured')" 'another rule has it'
+refused "edit_rule: action NULL" "INSERT INTO edit_rule (rule, field, value) VALUES ($r, 'action', NULL)" 'action ""'
+refused "remove_rule: misspelt rule" "INSERT INTO remove_rule (rule) VALUES ('Bypass bnak app')" \
+    'remove_rule: no rule named "Bypass bnak app"'
+refused "remove_entry: misspelt rule" \
+    "INSERT INTO remove_entry (rule, value) VALUES ('Bypass bnak app', 'api.bank.example')" \
+    'remove_entry: no rule named "Bypass bnak app"'
+refused "remove_entry: misspelt value" \
+    "INSERT INTO remove_entry (rule, value) VALUES ($r, 'api.bank.exmple')" \
+    'rule "Bypass bank app" has no entry "api.bank.exmple"'
+refused "remove_entry: value of another kind" \
+    "INSERT INTO remove_entry (rule, value, kind) VALUES ($r, 'api.bank.example', 'source')" \
+    'has no source "api.bank.example"'
+refused "remove_entry: bad kind" "INSERT INTO remove_entry (rule, value, kind) VALUES ($r, 'api.bank.example', 'domains')" \
+    'kind "domains": use domain, program, category, source, destination or pin'
+q "INSERT INTO add_program (rule, os, program) VALUES ('Bypass payroll client', 'macos', 'payroll.exe')" >/dev/null
+refused "remove_entry: two entries with the value, no os" \
+    "INSERT INTO remove_entry (rule, value) VALUES ('Bypass payroll client', 'payroll.exe')" \
+    '2 entries are "payroll.exe": say which with kind (and os for programs)'
+q "INSERT INTO remove_entry (rule, value, kind, os) VALUES ('Bypass payroll client', 'payroll.exe', 'program', 'macos')" >/dev/null
+check "remove_entry with kind and os removes that one entry" "windows:payroll.exe" \
+    "$(q "SELECT programs FROM rule_overview WHERE name = 'Bypass payroll client'")"
+refused "set_setting: misspelt key" \
+    "INSERT INTO set_setting (key, value) VALUES ('program_trusted_source', '10.0.0.0/8')" \
+    'set_setting: no setting "program_trusted_source"'
+refused "set_setting: bad value (the settings checks apply)" \
+    "INSERT INTO set_setting (key, value) VALUES ('default_action', 'pass')" 'CHECK constraint failed'
 refused "audit rows cannot be changed" "UPDATE audit SET who = 'mallory'" 'audit: rows cannot be changed'
 
 # ---- 4. through the matcher (pinsplice check) ----------------------------------------------------
@@ -378,7 +468,7 @@ if [ -x "$pinsplice" ]; then
         "$(decision --sni www.adobe.com | cut -d'|' -f1,2)"
     # Expiry, with no edit after setting it.
     q "INSERT INTO add_domain (rule, domain) VALUES ('Expiring bypass', 'expiring.example');
-       UPDATE rule_overview SET expires_at = datetime('now', '+2 seconds') WHERE name = 'Expiring bypass';" >/dev/null
+       INSERT INTO edit_rule (rule, field, value) VALUES ('Expiring bypass', 'expires_at', datetime('now', '+2 seconds'));" >/dev/null
     check "check: the expiring rule splices before its expiry" "splice|Expiring bypass" \
         "$(decision --sni expiring.example | cut -d'|' -f1,2)"
     for _ in $(seq 50); do

@@ -52,7 +52,7 @@ decide() {
 "$PS" db update --db "$DB" >/dev/null || e2e_die "db update (manage.sql) failed"
 e2e_expect "DB has the audit trail" 1 "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'audit_import'")"
 sql "UPDATE rules SET enabled = 1 WHERE name = 'Bypass sensitive traffic - Pre-configured'"
-e2e_expect "before: www.bank.test is bumped" "bump none (default action)" "$(decide www.bank.test)"
+e2e_expect "before: www.bank.test is bumped" "bump none (default)" "$(decide www.bank.test)"
 
 # ---- a UT1-style directory ----------------------------------------------------------------------
 mkdir -p "$BL/bank" "$BL/adult" "$BL/financial" "$BL/government" "$BL/redirector"
@@ -87,11 +87,11 @@ e2e_expect "after: www.bank.test spliced by the category rule" \
     "splice Bypass sensitive traffic - Pre-configured (id 1)" "$(decide www.bank.test)"
 e2e_expect "after: an IDN name in the list matches its Unicode form" \
     "splice Bypass sensitive traffic - Pre-configured (id 1)" "$(decide www.bücher.test)"
-e2e_expect "after: unmapped list not imported" "bump none (default action)" "$(decide adult.test)"
+e2e_expect "after: unmapped list not imported" "bump none (default)" "$(decide adult.test)"
 e2e_expect "one audit row per list, by the OS user" \
     "bank|Financial Services|0|6|$WHO financial|Financial Services|0|1|$WHO government|Government|0|2|$WHO" \
     "$(sql "SELECT list, category, removed, added, who FROM audit_import ORDER BY list" | paste -sd' ')"
-e2e_expect "audit_who put back" "" "$(sql "SELECT value FROM settings WHERE key = 'audit_who'")"
+e2e_expect "no persistent who left behind (no audit_who setting)" 0 "$(sql "SELECT count(*) FROM settings WHERE key = 'audit_who'")"
 
 # ---- re-import: the list's rows are replaced, other rows stay -----------------------------------
 sql "INSERT INTO category_domains (category, domain) VALUES ('Financial Services', 'byhand.test')"
@@ -104,7 +104,7 @@ e2e_expect "re-import: bank rows" "bank.test new-bank.test" \
     "$(sql "SELECT group_concat(domain, ' ') FROM (SELECT domain FROM category_domains WHERE list = 'bank' ORDER BY domain)")"
 e2e_expect "re-import: a row added by hand stays" 1 \
     "$(sql "SELECT count(*) FROM category_domains WHERE domain = 'byhand.test' AND list IS NULL")"
-e2e_expect "re-import: removed name no longer spliced" "bump none (default action)" \
+e2e_expect "re-import: removed name no longer spliced" "bump none (default)" \
     "$(decide www.other-bank.test)"
 e2e_expect "re-import: audit row" "bank|6|2" \
     "$(sql "SELECT list, removed, added FROM audit_import WHERE list = 'bank' ORDER BY at DESC LIMIT 1")"

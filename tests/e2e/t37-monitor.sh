@@ -2,7 +2,7 @@
 # t37: monitor mode (issue 14) through real Squid. A rule in mode 'monitor' never changes an
 # answer: the real decision is the one the rules after it (or the default action) make, and
 # access.log carries what the monitor rule would have done (fields 18-19: pinsplice_monitor_,
-# pinsplice_monitor_rule_). One statement through rule_overview switches it to enforce, and then
+# pinsplice_monitor_rule_). One statement (edit_rule) switches it to enforce, and then
 # it decides. `pinsplice check` shows the monitor match beside the real decision. Then the same
 # through c-icap's pinsplice service: X-Pinsplice-Monitor / X-Pinsplice-Monitor-Rule.
 . "$(dirname "$0")/lib.sh"
@@ -15,8 +15,9 @@ zoom="Bypass Zoom - Pre-configured"
 e2e_db_create \
     "INSERT INTO add_domain (rule, domain, action) VALUES ('Watch zoom', 'zoom.us', 'terminate');
      INSERT INTO add_domain (rule, domain) VALUES ('Try unpinned', 'unpinned.test');
-     UPDATE rule_overview SET mode = 'monitor', position = 1 WHERE name = 'Watch zoom';
-     UPDATE rule_overview SET mode = 'monitor', position = 2 WHERE name = 'Try unpinned';"
+     INSERT INTO edit_rule (rule, field, value) VALUES ('Watch zoom', 'mode', 'monitor'),
+         ('Watch zoom', 'position', 1), ('Try unpinned', 'mode', 'monitor'),
+         ('Try unpinned', 'position', 2);"
 e2e_expect "rule_overview: both rules shown in monitor mode" "Watch zoom|monitor|monitor Try unpinned|monitor|monitor" \
     "$(e2e_sql "SELECT group_concat(name || '|' || mode || '|' || state, ' ') FROM rule_overview WHERE position < 10")"
 e2e_squid_start
@@ -50,7 +51,7 @@ e2e_expect "check --json: decision and monitor" "splice $zoom terminate Watch zo
     "$(printf '%s' "$json" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["action"], d["rule"], d["monitor"]["action"], d["monitor"]["rule"])')"
 
 # ---- one statement switches the rule to enforce: now it decides -------------------------------
-e2e_sql "UPDATE rule_overview SET mode = 'enforce' WHERE name = 'Try unpinned'"
+e2e_sql "INSERT INTO edit_rule (rule, field, value) VALUES ('Try unpinned', 'mode', 'enforce')"
 e2e_expect "audit: the switch is recorded with old and new mode" "monitor enforce" \
     "$(e2e_sql "SELECT old ->> 'mode', new ->> 'mode' FROM audit WHERE tbl = 'rules' AND op = 'UPDATE' ORDER BY id DESC LIMIT 1" | tr '|' ' ')"
 sleep 2 # the helper reloads on the edit (inotify); the snippet has ttl=0
@@ -58,8 +59,8 @@ e2e_check_spliced "unpinned.test once enforced" unpinned.test "Try unpinned" --f
 e2e_expect "enforced: no monitor annotation left" "-" "$(e2e_field monitor)"
 
 # ---- a bad mode is refused, naming the value --------------------------------------------------
-out=$(sqlite3 "$(e2e_db_path)" "UPDATE rule_overview SET mode = 'watch' WHERE name = 'Watch zoom'" 2>&1)
-e2e_expect_match "refused: mode 'watch'" "rule \"Watch zoom\": mode \"watch\": use enforce" "$out"
+out=$(sqlite3 "$(e2e_db_path)" "INSERT INTO edit_rule (rule, field, value) VALUES ('Watch zoom', 'mode', 'watch')" 2>&1)
+e2e_expect_match "refused: mode 'watch'" "edit_rule: rule \"Watch zoom\": mode \"watch\": use enforce" "$out"
 
 # ---- the helper's own reply carries the pairs --------------------------------------------------
 reply=$(printf '5 www.zoom.us www.zoom.us:443 127.0.0.1 - - splice\n' |
@@ -82,7 +83,7 @@ e2e_check_spliced "ICAP: zoom under a monitor rule" www.zoom.us "$zoom" --fresh
 e2e_expect "ICAP: zoom: access.log monitor action (X-Pinsplice-Monitor)" terminate "$(e2e_field monitor)"
 e2e_expect "ICAP: zoom: access.log monitor rule (X-Pinsplice-Monitor-Rule)" "Watch zoom" "$(e2e_field monitor_rule)"
 e2e_sql "INSERT INTO add_domain (rule, domain) VALUES ('Watch evil', 'evilzoom.us');
-         UPDATE rule_overview SET mode = 'monitor' WHERE name = 'Watch evil';"
+         INSERT INTO edit_rule (rule, field, value) VALUES ('Watch evil', 'mode', 'monitor');"
 sleep 2 # c-icap reloads (pinsplice.ReloadInterval 1)
 e2e_check_bumped "ICAP: a monitor rule over the default bump" evilzoom.us --fresh
 e2e_expect "ICAP: evilzoom.us: access.log monitor action" splice "$(e2e_field monitor)"

@@ -77,29 +77,30 @@ e2e_expect "a pin is the rule's own: Zoom's rule to that server stays bumped" \
     "bump Bypass Zoom - Pre-configured verify-failed" "$(e2e_field action) $(e2e_field rule) $(e2e_field verify)"
 
 # ---- a wrong pin: bumped (verify-pin) ------------------------------------------------------------
-edit "DELETE FROM rule_entries WHERE rule = 'Private app' AND kind = 'pin';
+edit "INSERT INTO remove_entry (rule, value, kind) VALUES ('Private app', '${app_pin#sha256//}', 'pin');
       INSERT INTO add_pin (rule, spki_sha256) VALUES ('Private app', '${E2E_ORIGIN_PIN#sha256//}')"
 try "wrong pin"
 e2e_expect "wrong pin: access.log action and check" "bump verify-pin" \
     "$(e2e_field action) $(e2e_field verify)"
 
 # ---- the private CA as the rule's verify_ca_file: spliced ------------------------------------------
-edit "DELETE FROM rule_entries WHERE rule = 'Private app' AND kind = 'pin';
-      UPDATE rule_overview SET verify_ca_file = '$pki/private-ca.pem' WHERE name = 'Private app'"
+edit "INSERT INTO remove_entry (rule, value, kind) VALUES ('Private app', '${E2E_ORIGIN_PIN#sha256//}', 'pin');
+      INSERT INTO edit_rule (rule, field, value) VALUES ('Private app', 'verify_ca_file', '$pki/private-ca.pem')"
 try "the rule's own CA file"
 e2e_expect "the rule's CA file: spliced" "private app CA" "$E2E_ISSUER"
 e2e_expect "the rule's CA file: access.log action and check" "splice verified" \
     "$(e2e_field action) $(e2e_field verify)"
 
 # ---- rules.verify = 'off': spliced without a check ---------------------------------------------------
-edit "UPDATE rule_overview SET verify_ca_file = NULL, verify = 'off' WHERE name = 'Private app'"
+edit "INSERT INTO edit_rule (rule, field, value) VALUES ('Private app', 'verify_ca_file', NULL),
+                                                    ('Private app', 'verify', 'off')"
 try "verify off"
 e2e_expect "verify off: spliced" "private app CA" "$E2E_ISSUER"
 e2e_expect "verify off: access.log action, no check" "splice -" "$(e2e_field action) $(e2e_field verify)"
 
 # ---- rules.verify = 'ip' while settings.splice_verify = 'off': checked all the same ---------------
 edit "UPDATE settings SET value = 'off' WHERE key = 'splice_verify';
-      UPDATE rule_overview SET verify = 'ip' WHERE name = 'Private app'"
+      INSERT INTO edit_rule (rule, field, value) VALUES ('Private app', 'verify', 'ip')"
 try "verify ip over a global off"
 e2e_expect "verify ip over a global off: bumped, checked" "bump verify-failed" \
     "$(e2e_field action) $(e2e_field verify)"
@@ -107,7 +108,8 @@ e2e_expect "verify ip over a global off: bumped, checked" "bump verify-failed" \
 # ---- rules.verify = 'always': a CONNECT by name is checked too ------------------------------------
 edit "UPDATE settings SET value = 'ip' WHERE key = 'splice_verify';
       INSERT INTO add_domain (rule, domain, exact) VALUES ('Local always', 'localhost', 1);
-      UPDATE rule_overview SET verify = 'always', position = 1 WHERE name = 'Local always';"
+      INSERT INTO edit_rule (rule, field, value) VALUES ('Local always', 'verify', 'always'),
+                                                        ('Local always', 'position', 1);"
 e2e_curl --pin --fresh localhost
 e2e_expect "always, genuine origin by name: pinned curl works" 0 "$E2E_RC"
 e2e_log_connect
@@ -118,16 +120,16 @@ e2e_expect "always, a server without a certificate for the name: pin fails (bump
 e2e_log_connect
 e2e_expect "always, a server without a certificate for the name: access.log action, check" \
     "bump verify-failed" "$(e2e_field action) $(e2e_field verify)"
-edit "UPDATE rule_overview SET verify = 'inherit' WHERE name = 'Local always'"
+edit "INSERT INTO edit_rule (rule, field, value) VALUES ('Local always', 'verify', 'inherit')"
 e2e_curl --pin --fresh --port "$app" localhost
 e2e_log_connect
 e2e_expect "inherit (ip): the same name CONNECT is not checked, spliced on the name" "splice -" \
     "$(e2e_field action) $(e2e_field verify)"
 
 # ---- bad values are refused, naming them -------------------------------------------------------------
-out=$(sqlite3 "$(e2e_db_path)" "UPDATE rule_overview SET verify = 'sometimes' WHERE name = 'Private app'" 2>&1)
+out=$(sqlite3 "$(e2e_db_path)" "INSERT INTO edit_rule (rule, field, value) VALUES ('Private app', 'verify', 'sometimes')" 2>&1)
 e2e_expect_match "refused: verify 'sometimes'" 'rule "Private app": verify "sometimes": use inherit' "$out"
-out=$(sqlite3 "$(e2e_db_path)" "UPDATE rule_overview SET verify_ca_file = 'ca.pem' WHERE name = 'Private app'" 2>&1)
+out=$(sqlite3 "$(e2e_db_path)" "INSERT INTO edit_rule (rule, field, value) VALUES ('Private app', 'verify_ca_file', 'ca.pem')" 2>&1)
 e2e_expect_match "refused: a relative verify_ca_file" 'rule "Private app": verify_ca_file "ca.pem": an absolute path' "$out"
 out=$(sqlite3 "$(e2e_db_path)" "INSERT INTO add_pin (rule, spki_sha256) VALUES ('Private app', 'sha256//tooshort=')" 2>&1)
 e2e_expect_match "refused: a pin that is no SHA-256" 'pin "tooshort=": not the base64 of a SHA-256' "$out"

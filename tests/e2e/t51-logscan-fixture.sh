@@ -167,7 +167,7 @@ expect_grep "text: huge line cut" '  mangled.log:17: line too long (70000 bytes,
 ls_run bypass.sql $T --sql access-pinsplice.log
 expect "sql: exit 1" 1 "$LS_RC"
 expect "sql: statements (add_domain, expiry)" "2 2" \
-    "$(grep -c '^INSERT INTO add_domain' bypass.sql) $(grep -c '^UPDATE rule_overview SET expires_at' bypass.sql)"
+    "$(grep -c '^INSERT INTO add_domain' bypass.sql) $(grep -c "^INSERT INTO edit_rule (rule, field, value) VALUES ('logscan: [a-z.]*', 'expires_at'" bypass.sql)"
 expect "sql: one transaction" "BEGIN;|COMMIT;" "$(grep -E '^(BEGIN|COMMIT);$' bypass.sql | paste -sd'|')"
 if command -v sqlite3 >/dev/null 2>&1; then
     sqlite3 -bail rules.db <"$PS_SQLDIR/schema.sql" && sqlite3 -bail rules.db <"$PS_SQLDIR/manage.sql" &&

@@ -247,8 +247,8 @@ static const char expected_sql[] =
     "INSERT INTO add_domain (rule, domain, exact, action, comment) VALUES ('logscan: a.test', "
     "'a.test', 1, 'splice', 'suggested by pinsplice logscan on 2026-11-27: 5 abandoned bumped "
     "connections');\n"
-    "UPDATE rule_overview SET expires_at = datetime('now', '+7 days') WHERE name = 'logscan: "
-    "a.test';\n"
+    "INSERT INTO edit_rule (rule, field, value) VALUES ('logscan: a.test', 'expires_at', "
+    "datetime('now', '+7 days'));\n"
     "\n"
     "COMMIT;\n";
 
@@ -289,8 +289,8 @@ test_sql_shaped(void **state)
     assert_non_null(strstr(out, "-- The rules never expire (--expires 0).\n"));
     assert_null(strstr(out, "expires_at"));
     assert_non_null(strstr(out, "\nINSERT INTO enable_app (app, by) VALUES ('Alpha''s App', "
-                                "'domain');\nUPDATE rule_overview SET mode = 'monitor' WHERE "
-                                "name = 'App: Alpha''s App';\n"));
+                                "'domain');\nINSERT INTO edit_rule (rule, field, value) VALUES "
+                                "('App: Alpha''s App', 'mode', 'monitor');\n"));
     assert_null(strstr(out, "'logscan: a.test'"));
     /* d.test: 5 of 10 bumped connections failed, from two known clients: scoped to them */
     assert_non_null(strstr(out, "INSERT INTO add_domain (rule, domain, exact, action, comment) "
@@ -300,8 +300,8 @@ test_sql_shaped(void **state)
                                 "('logscan: d.test', '10.0.0.1', 'failed under bumping');\n"
                                 "INSERT INTO add_source (rule, source, comment) VALUES "
                                 "('logscan: d.test', '10.0.0.2', 'failed under bumping');\n"
-                                "UPDATE rule_overview SET mode = 'monitor' WHERE name = "
-                                "'logscan: d.test';\n"));
+                                "INSERT INTO edit_rule (rule, field, value) VALUES "
+                                "('logscan: d.test', 'mode', 'monitor');\n"));
     assert_null(strstr(out, "INSERT INTO rules"));
     free(out);
     finish(&r);
@@ -372,7 +372,7 @@ test_csv_and_json(void **state)
     r.report.table = PS_LOGREPORT_RULES;
     out = capture(write_report, &r);
     assert_string_equal(out, "rule,connections,splice,bump,terminate,other,first_seen,last_seen\n"
-                             "\"(default action)\",48,0,48,0,0,2026-11-26T22:40:00.000Z,"
+                             "(default),48,0,48,0,0,2026-11-26T22:40:00.000Z,"
                              "2026-11-26T22:40:47.000Z\n");
     free(out);
     r.report.format = PS_LOGREPORT_JSON;

@@ -114,6 +114,30 @@ rule(struct ps_logscan *ls, const char *n)
     return ps_logtab_find(ps_logscan_rules(ls), n, strlen(n));
 }
 
+/* The default has one row whichever path decided: the helper logs "-" as the rule, the c-icap
+ * service "(default)" (or "(no-rules)", ... for other decisions without a rule). */
+static void
+test_default_one_label(void **state)
+{
+    struct ps_logscan *ls = scanner(0, 0, 5);
+
+    (void)state;
+    rec(ls, 100, "10.0.0.1:1", "NONE_NONE/200", 0, "CONNECT", "a.test:443", "bump", "a.test",
+        "-/-", "TLS/1.3", "bump", "-");
+    rec(ls, 101, "10.0.0.1:2", "NONE_NONE/200", 0, "CONNECT", "b.test:443", "bump", "b.test",
+        "-/-", "TLS/1.3", "bump", "(default)");
+    rec(ls, 102, "10.0.0.1:3", "NONE_NONE/200", 0, "CONNECT", "c.test:443", "bump", "c.test",
+        "-/-", "TLS/1.3", "bump", "(no-rules)");
+    rec(ls, 103, "10.0.0.1:4", "NONE_NONE/200", 0, "CONNECT", "d.test:443", "splice", "d.test",
+        "-/-", "-", "splice", "(default)%20mine"); /* a rule's name, not the label */
+    ps_logscan_finish(ls);
+    assert_int_equal(rule(ls, PS_LS_RULE_DEFAULT)->conns[PS_LS_BUMP], 3);
+    assert_null(rule(ls, "(default)"));
+    assert_null(rule(ls, "(no-rules)"));
+    assert_int_equal(rule(ls, "(default) mine")->conns[PS_LS_SPLICE], 1);
+    ps_logscan_free(ls);
+}
+
 static void
 test_classify(void **state)
 {
@@ -607,6 +631,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classify),
+        cmocka_unit_test(test_default_one_label),
         cmocka_unit_test(test_names_and_clients),
         cmocka_unit_test(test_window),
         cmocka_unit_test(test_port_reuse_and_cap),
