@@ -22,6 +22,7 @@
 
 #include "decide.h"
 #include "err.h"
+#include "metrics.h"
 #include "proto.h"
 #include "reload.h"
 #include "snapshot.h"
@@ -46,6 +47,7 @@ struct pending {
     char target[PS_VERIFY_TARGET_ADDR + 300]; /* "ADDR:PORT NAME", for the log */
     enum ps_verify_verdict verdict;
     char detail[160];
+    uint64_t started_ns; /* for the latency metric */
 };
 
 struct helper {
@@ -74,6 +76,9 @@ struct helper {
     unsigned outstanding;         /* requests queued and not answered yet (main thread only) */
     bool serial_wait;             /* a line without channel-ID waits: answer in order */
     bool eof;
+    struct ps_metrics *metrics;   /* --metrics (NULL: off) */
+    uint64_t read_ns;             /* when the lines being answered were read (metrics only) */
+    unsigned long unflushed;      /* replies to those lines in out[], for the latency metric */
 };
 
 static struct helper h; /* large buffers: static, not on the stack */
@@ -90,7 +95,7 @@ static void
 usage(FILE *f)
 {
     fprintf(f, "Usage: " PROG " [--db PATH] [--reload-interval MS] [--fail-open] [--debug]\n"
-               "       [--concurrency | --no-concurrency]\n"
+               "       [--concurrency | --no-concurrency] [--metrics PATH [--metrics-interval S]]\n"
                "Squid external ACL helper: answers whether pinsplice's decision for a TLS\n"
                "connection equals the acl's argument (splice, bump or terminate).\n"
                "Input:  [CHANNEL-ID] SNI CONNECT-HOST CLIENT-IP USER PROGRAM ACTION\n"
@@ -103,6 +108,9 @@ usage(FILE *f)
                "  --no-concurrency      no line starts with a channel-ID\n"
                "                        (default: detected per line: 7 fields = channel-ID)\n"
                "  --debug               log every request and reply to stderr\n"
+               "  --metrics PATH        write Prometheus metrics to PATH (%%p: this process's\n"
+               "                        PID), node_exporter textfile style (default: off)\n"
+               "  --metrics-interval S  rewrite the metrics file every S seconds (default 5)\n"
                "  --help, --version\n");
 }
 
@@ -149,6 +157,9 @@ flush_out(void)
         }
     }
     h.out_len = 0;
+    /* The replies to the lines of one read leave now, together: one latency for all of them. */
+    ps_metrics_latency(h.metrics, h.read_ns, h.unflushed);
+    h.unflushed = 0;
     return 0;
 }
 
@@ -192,6 +203,8 @@ answer_error(bool has_id, const char *id, const char *msg)
         return PS_EIO;
     warn_bad_line(msg);
     h.out_len += ps_proto_reply_error(has_id ? id : NULL, msg, slot, PS_PROTO_REPLY_MAX);
+    ps_metrics_malformed(h.metrics, 0);
+    h.unflushed++;
     return 0;
 }
 
@@ -242,6 +255,7 @@ queue_for_check(struct ps_decision *d)
     p->has_id = h.req.has_id;
     memcpy(p->id, h.req.id, sizeof(p->id));
     p->asked = h.req.action;
+    p->started_ns = h.read_ns;
     p->d = *d;
     p->snap = ps_snapshot_ref(h.snap);
     snprintf(p->target, sizeof(p->target), "%s%s%s:%u %s", strchr(t.addr, ':') ? "[" : "",
@@ -297,6 +311,7 @@ answer_checked(void)
             if (h.debug)
                 ps_log(PS_LOG_DEBUG, "checked -> %.*s", (int)n - 1, slot);
             h.out_len += n;
+            ps_metrics_answer(h.metrics, &p->d, p->started_ns);
         } else {
             rc = PS_EIO;
         }
@@ -337,6 +352,8 @@ answer_line(const char *line, size_t len)
     if (h.debug)
         ps_log(PS_LOG_DEBUG, "'%.*s' -> %.*s", len > 600 ? 600 : (int)len, line, (int)n - 1, slot);
     h.out_len += n;
+    ps_metrics_answer(h.metrics, &d, 0);
+    h.unflushed++;
     return 0;
 }
 
@@ -439,6 +456,8 @@ serve(void)
         }
         h.in_len += (size_t)n;
         h.eof = n == 0;
+        if (h.metrics != NULL)
+            h.read_ns = ps_metrics_now_ns();
         /* answer everything complete, then write it all before reading again */
         if (process_input(h.eof) < 0 || flush_out() < 0)
             return 1;
@@ -458,8 +477,14 @@ log_loaded(const char *db)
     ps_log(PS_LOG_INFO, "%s: loaded %zu rules, %zu domains", db, st.rules, st.domains);
 }
 
+struct metrics_opts {
+    const char *path;
+    unsigned long interval_s;
+};
+
 static void
-parse_args(int argc, char **argv, const char **db, unsigned long *interval, int *log_level)
+parse_args(int argc, char **argv, const char **db, unsigned long *interval, int *log_level,
+           struct metrics_opts *mo)
 {
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},
@@ -468,6 +493,8 @@ parse_args(int argc, char **argv, const char **db, unsigned long *interval, int 
         {"debug", no_argument, NULL, 'D'},
         {"concurrency", no_argument, NULL, 'c'},
         {"no-concurrency", no_argument, NULL, 'n'},
+        {"metrics", required_argument, NULL, 'm'},
+        {"metrics-interval", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -501,6 +528,16 @@ parse_args(int argc, char **argv, const char **db, unsigned long *interval, int 
         case 'n':
             mode = PS_PROTO_SERIAL;
             break;
+        case 'm':
+            if (ps_metrics_path_check(optarg, &err) < 0)
+                fatal("--metrics: %s", err.msg);
+            mo->path = optarg;
+            break;
+        case 'M':
+            if (ps_proto_parse_ulong("--metrics-interval", optarg, 1, 3600, &mo->interval_s,
+                                     &err) < 0)
+                fatal("%s", err.msg);
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -515,6 +552,8 @@ parse_args(int argc, char **argv, const char **db, unsigned long *interval, int 
     }
     if (optind < argc)
         fatal("unexpected argument '%s' (see --help)", argv[optind]);
+    if (mo->path == NULL && mo->interval_s != 0)
+        fatal("--metrics-interval without --metrics");
     ps_proto_init(&h.proto, mode);
 }
 
@@ -525,10 +564,11 @@ main(int argc, char **argv)
     unsigned long interval = 1000;
     int log_level = PS_LOG_INFO, rc;
     struct ps_err err = {0, ""};
+    struct metrics_opts mo = {NULL, 0};
 
     if (db == NULL || db[0] == '\0')
         db = DEFAULT_DB;
-    parse_args(argc, argv, &db, &interval, &log_level);
+    parse_args(argc, argv, &db, &interval, &log_level, &mo);
     signal(SIGPIPE, SIG_IGN);
     ps_log_set(log_stderr, NULL, log_level);
 
@@ -554,7 +594,22 @@ main(int argc, char **argv)
     else if ((h.verifier = ps_verifier_new(NULL, &err)) == NULL)
         ps_log(PS_LOG_ERROR, "cannot start server checks (%s): splices that need one are bumped",
                err.msg);
+    /* Counted from here on; the file is written by the metrics thread, never by serve(). */
+    if (mo.path != NULL) {
+        h.metrics = ps_metrics_new(mo.path, PROG, &err);
+        if (h.metrics == NULL) {
+            ps_log(PS_LOG_ERROR, "%s: no metrics", err.msg);
+        } else {
+            ps_metrics_single_writer(h.metrics); /* only this thread answers */
+            ps_metrics_set_reload(h.metrics, h.reload);
+            ps_metrics_set_verifier(h.metrics, h.verifier);
+            if (ps_metrics_start(h.metrics, mo.interval_s != 0 ? (unsigned)mo.interval_s : 5) < 0)
+                ps_log(PS_LOG_ERROR, "cannot start the metrics thread: %s is not written",
+                       ps_metrics_path(h.metrics));
+        }
+    }
     rc = serve();
+    ps_metrics_free(h.metrics);
     ps_verifier_free(h.verifier);
     ps_reload_free(h.reload);
     return rc;

@@ -18,6 +18,9 @@ ps_addr_parse(const char *s, size_t len, struct ps_addr *out, struct ps_err *err
         return ps_err_set(err, PS_EINVAL, "empty address");
     if (len >= sizeof(buf))
         return ps_err_set(err, PS_EINVAL, "bad address '%.40s...'", s);
+    /* inet_pton stops at a NUL: "10.0.0.1\0junk" would be read as 10.0.0.1 (found by fuzzing). */
+    if (memchr(s, '\0', len) != NULL)
+        return ps_err_set(err, PS_EINVAL, "NUL byte in address");
     memcpy(buf, s, len);
     buf[len] = '\0';
     memset(&a, 0, sizeof(a));

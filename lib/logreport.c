@@ -166,10 +166,13 @@ ps_logreport_rows(const struct ps_logtab *t, enum ps_logreport_order order,
     }
     if (i > 1)
         qsort(s, i, sizeof(*s), cmp_rows);
-    /* Reuse the block: rows are smaller than sortrows and written in ascending order. */
+    /* Reuse the block: rows are smaller than sortrows and written in ascending order. A row and
+     * the sortrow it comes from can overlap (row k ends past sortrow k's start for k >= 1), so
+     * the copy is a memmove: an assignment is a memcpy of overlapping memory (found by
+     * fuzz_logline under ASan). */
     out = (struct ps_logreport_row *)s;
     for (k = 0; k < i; k++)
-        out[k] = s[k].r;
+        memmove(&out[k], &s[k].r, sizeof(out[k]));
     if (i == 0) {
         free(s);
         return 0;

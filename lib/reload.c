@@ -38,6 +38,8 @@ struct ps_reload {
     pthread_mutex_t snap_mu;
     struct ps_snapshot *cur;
     unsigned long loads, failures;
+    unsigned long long stale_since; /* monotonic ms of the first failed load since a good one */
+    time_t loaded_at;
     pthread_mutex_t poll_mu;
     struct ps_store_fp seen; /* state of the files at the last attempt */
     bool attempted, retry;   /* retry: the last attempt failed for a reason that may pass */
@@ -108,8 +110,12 @@ publish(struct ps_reload *r, struct ps_snapshot *fresh, int rc)
         old = r->cur;
         r->cur = fresh;
         r->loads++;
+        r->stale_since = 0;
+        r->loaded_at = time(NULL);
     } else {
         r->failures++;
+        if (r->stale_since == 0)
+            r->stale_since = now_ms() | 1; /* never 0: 0 means "not stale" */
     }
     pthread_mutex_unlock(&r->snap_mu);
     ps_snapshot_release(old);
@@ -369,5 +375,7 @@ ps_reload_stats(struct ps_reload *r, struct ps_reload_stats *out)
     out->loads = r->loads;
     out->failures = r->failures;
     out->have_rules = r->cur != NULL;
+    out->stale_ms = r->stale_since != 0 ? now_ms() - (r->stale_since & ~1ULL) : 0;
+    out->loaded_at = r->loaded_at;
     pthread_mutex_unlock(&r->snap_mu);
 }

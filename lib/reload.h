@@ -2,6 +2,7 @@
 #define PS_LIB_RELOAD_H
 
 #include <stdbool.h>
+#include <time.h>
 
 struct ps_err;
 struct ps_snapshot;
@@ -41,6 +42,12 @@ struct ps_snapshot *ps_reload_acquire(struct ps_reload *r);
 struct ps_reload_stats {
     unsigned long loads, failures;
     bool have_rules;
+    /* Stale rules: how long the DB has been failing to load since a check first saw it changed
+     * (or missing, or broken), in ms of the monotonic clock; 0 when the last check loaded it or
+     * found it unchanged since a load. An edit that a trigger let through but the loader refused
+     * shows here while the last good rules stay in force. */
+    unsigned long long stale_ms;
+    time_t loaded_at; /* wall-clock time of the last successful load; 0: never */
 };
 void ps_reload_stats(struct ps_reload *r, struct ps_reload_stats *out);
 

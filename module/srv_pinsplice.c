@@ -23,6 +23,7 @@
 #include "config.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@
 #include "decide.h"
 #include "err.h"
 #include "icapreq.h"
+#include "metrics.h"
 #include "reload.h"
 #include "snapshot.h"
 
@@ -66,6 +68,8 @@ static struct {
     char user_header[PS_ICAPREQ_HEADER_NAME_MAX + 1];
     int user_base64;
     int fail_open;
+    char metrics[DB_PATH_MAX + 1]; /* "" : off */
+    unsigned metrics_ms;
 } cfg;
 
 static void
@@ -78,6 +82,8 @@ cfg_defaults(void)
     snprintf(cfg.user_header, sizeof(cfg.user_header), "X-Client-Username");
     cfg.user_base64 = 0;
     cfg.fail_open = 0;
+    cfg.metrics[0] = '\0';
+    cfg.metrics_ms = 5000;
 }
 
 /* c-icap setters return non-zero on success; zero makes c-icap refuse the configuration. */
@@ -127,6 +133,37 @@ set_seconds(const char *directive, const char **argv, void *setdata)
     return 1;
 }
 
+/* MetricsFile: a path with %p (each child writes its own file, lib/metrics.h). */
+static int
+set_metrics(const char *directive, const char **argv, void *setdata)
+{
+    struct ps_err err = {0};
+
+    if (argv == NULL || argv[0] == NULL || argv[1] != NULL) {
+        ci_debug_printf(1, "pinsplice: %s takes one path\n", directive);
+        return 0;
+    }
+    if (strlen(argv[0]) > DB_PATH_MAX || ps_metrics_path_check(argv[0], &err) < 0) {
+        ci_debug_printf(1, "pinsplice: %s: %s\n", directive,
+                        err.msg[0] != '\0' ? err.msg : "path too long");
+        return 0;
+    }
+    snprintf(setdata, DB_PATH_MAX + 1, "%s", argv[0]);
+    return 1;
+}
+
+static int
+set_metrics_interval(const char *directive, const char **argv, void *setdata)
+{
+    if (!set_seconds(directive, argv, setdata))
+        return 0;
+    if (*(unsigned *)setdata < 1000) {
+        ci_debug_printf(1, "pinsplice: %s takes seconds, 1..%d\n", directive, RELOAD_MAX_S);
+        return 0;
+    }
+    return 1;
+}
+
 static struct ci_conf_entry conf_table[] = {
     {"Database", cfg.db, set_db, "the rules DB (absolute path)"},
     {"ReloadInterval", &cfg.reload_ms, set_seconds, "seconds between checks of the DB; 0: never"},
@@ -135,6 +172,8 @@ static struct ci_conf_entry conf_table[] = {
     {"UserHeader", cfg.user_header, set_header, "ICAP header carrying the proxy user"},
     {"UserHeaderBase64", &cfg.user_base64, ci_cfg_onoff, "on: UserHeader is base64"},
     {"FailOpen", &cfg.fail_open, ci_cfg_onoff, "on: splice while no rules are loaded"},
+    {"MetricsFile", cfg.metrics, set_metrics, "Prometheus metrics file per child (%p: PID)"},
+    {"MetricsInterval", &cfg.metrics_ms, set_metrics_interval, "seconds between writes"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -177,6 +216,7 @@ stat_add(int which, unsigned long n)
 /* ---- per-child rule holder ---------------------------------------------------------------- */
 
 static struct ps_reload *child_reload; /* set in CHILD_START, read by worker threads */
+static struct ps_metrics *child_metrics; /* MetricsFile: set in CHILD_START (NULL: off) */
 static unsigned long seen_loads, seen_failures;
 static time_t last_sync;
 
@@ -184,6 +224,40 @@ static struct ps_reload *
 reload_get(void)
 {
     return __atomic_load_n(&child_reload, __ATOMIC_ACQUIRE);
+}
+
+static struct ps_metrics *
+metrics_get(void)
+{
+    return __atomic_load_n(&child_metrics, __ATOMIC_ACQUIRE);
+}
+
+/* This child's metrics file (lib/metrics.h: its own thread writes it; a failure is logged once
+ * and never changes an answer). */
+static void
+metrics_start(struct ps_reload *r)
+{
+    struct ps_err err = {0};
+    struct ps_metrics *m;
+
+    if (cfg.metrics[0] == '\0')
+        return;
+    m = ps_metrics_new(cfg.metrics, "srv_pinsplice", &err);
+    if (m == NULL) {
+        ci_debug_printf(1, "pinsplice: MetricsFile: %s: no metrics\n", err.msg);
+        return;
+    }
+    ps_metrics_set_reload(m, r);
+    if (ps_metrics_start(m, cfg.metrics_ms / 1000) < 0)
+        ci_debug_printf(1, "pinsplice: cannot start the metrics thread: %s is not written\n",
+                        ps_metrics_path(m));
+    __atomic_store_n(&child_metrics, m, __ATOMIC_RELEASE);
+}
+
+static void
+metrics_stop(void)
+{
+    ps_metrics_free(__atomic_exchange_n(&child_metrics, NULL, __ATOMIC_ACQ_REL));
 }
 
 /* Move the lib's load counters into c-icap's statistics (deltas since the last call). */
@@ -234,13 +308,16 @@ child_start(const char *name, int type, void *data)
     }
     __atomic_store_n(&child_reload, r, __ATOMIC_RELEASE);
     sync_reload_stats();
+    metrics_start(r);
 }
 
 static void
 child_stop(const char *name, int type, void *data)
 {
-    struct ps_reload *r = __atomic_exchange_n(&child_reload, NULL, __ATOMIC_ACQ_REL);
+    struct ps_reload *r;
 
+    metrics_stop(); /* first: it reads the reload's statistics */
+    r = __atomic_exchange_n(&child_reload, NULL, __ATOMIC_ACQ_REL);
     ps_reload_free(r);
 }
 
@@ -446,7 +523,8 @@ deliver(ci_request_t *req, ci_headers_list_t *http, enum ps_action action)
 
 /* Decide a well-formed CONNECT to target and announce it; returns the action to deliver. */
 static enum ps_action
-decide_connect(ci_request_t *req, ci_headers_list_t *http, const char *target)
+decide_connect(ci_request_t *req, ci_headers_list_t *http, const char *target,
+               uint64_t started_ns)
 {
     char user[PS_ICAPREQ_USER_MAX + 1], rule[PS_ICAPREQ_VALUE_MAX], name[PS_ICAPREQ_VALUE_MAX];
     char mon_rule[PS_ICAPREQ_VALUE_MAX];
@@ -471,6 +549,8 @@ decide_connect(ci_request_t *req, ci_headers_list_t *http, const char *target)
             snprintf(mon_rule, sizeof(mon_rule), "(label-too-long)");
     }
     action = ps_decide_fail_open(&d, cfg.fail_open != 0);
+    d.action = action;
+    ps_metrics_answer(metrics_get(), &d, started_ns); /* before the rule name is released */
     ps_snapshot_release(snap);
     announce(req, action, rule, ps_reason_str(d.reason), name, mon_action, mon_rule);
     return action;
@@ -492,6 +572,7 @@ check_preview(char *preview_data, int preview_data_len, ci_request_t *req)
     enum ps_action action;
     time_t now;
     int rc, removed;
+    uint64_t started_ns = metrics_get() != NULL ? ps_metrics_now_ns() : 0;
 
     stat_add(ST_REQUESTS, 1);
     now = time(NULL);
@@ -503,6 +584,7 @@ check_preview(char *preview_data, int preview_data_len, ci_request_t *req)
     rc = ps_icapreq_connect_target(http != NULL ? ci_http_request(req) : NULL, target, NULL);
     if (rc == 0) {
         stat_add(ST_OTHER, 1);
+        ps_metrics_answered(metrics_get(), started_ns);
         return CI_MOD_ALLOW204;
     }
     removed = strip_header(req, http, cfg.decision_header);
@@ -516,10 +598,13 @@ check_preview(char *preview_data, int preview_data_len, ci_request_t *req)
     }
     if (rc < 0 || removed < 0) {
         stat_add(ST_MALFORMED, rc < 0 ? 1 : 0);
+        struct ps_decision bad = {.action = PS_ACTION_BUMP, .reason = PS_REASON_BAD_INPUT};
+
         action = PS_ACTION_BUMP;
         announce(req, action, "(bad-input)", "bad-input", "", NULL, NULL);
+        ps_metrics_answer(metrics_get(), &bad, started_ns);
     } else {
-        action = decide_connect(req, http, target);
+        action = decide_connect(req, http, target, started_ns);
     }
     if (!ps_icapreq_needs_header(action, removed))
         return CI_MOD_ALLOW204;
@@ -611,7 +696,10 @@ post_init_service(ci_service_xdata_t *srv_xdata, struct ci_server_conf *server_c
 static void
 close_service(void)
 {
-    struct ps_reload *r = __atomic_exchange_n(&child_reload, NULL, __ATOMIC_ACQ_REL);
+    struct ps_reload *r;
+
+    metrics_stop();
+    r = __atomic_exchange_n(&child_reload, NULL, __ATOMIC_ACQ_REL);
 
     ps_reload_free(r);
 }

@@ -7,6 +7,7 @@
 # Squid here is a private instance (own pid/log/port on loopback); the system squid service is
 # not started. The test refuses to run when pinsplice is already installed or enabled.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-deb.sh"
 e2e_init t62-debian-package
 # After removal Squid has no ssl_bump rules left and says so (expected: it falls back to tunnel).
 E2E_LOG_ALLOW='WARNING: No ssl_bump configured\. Disabling ssl-bump on http_port '
@@ -17,6 +18,7 @@ AA_LOCAL=/etc/apparmor.d/local/usr.sbin.squid
 CICAP_CONF=/etc/c-icap/c-icap.conf
 INCLUDE_LINE='Include /usr/share/pinsplice/c-icap/srv_pinsplice.conf'
 
+deb_system_lock
 installed() { dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null; }
 for p in pinsplice libc-icap-mod-pinsplice; do
     case $(installed "$p") in
@@ -44,6 +46,7 @@ pkg_cleanup() {
         esac
     done
     rm -f "$LINK" "$LINK.removed"
+    rm -rf /var/lib/pinsplice   # absent when t62 started (it refuses otherwise)
     for f in access pinsplice; do
         if [ -e "$save/$f.size" ]; then truncate -s "$(cat "$save/$f.size")" /var/log/squid/$f.log
         else rm -f /var/log/squid/$f.log; fi
@@ -52,15 +55,12 @@ pkg_cleanup() {
     if [ "$aa_had" = 1 ]; then cp -a "$save/aa-local" "$AA_LOCAL"; fi
 }
 trap '_rc=$?; pkg_cleanup; (exit $_rc); e2e_cleanup' EXIT
+deb_busy_marker
 
-# 1. Build (a copy of the source tree: dh configures in the source dir) and install.
-src=$E2E_DIR/src/pinsplice
-mkdir -p "$src"
-tar -C "$PS_SRCDIR" --exclude=./_build --exclude=./.git --exclude='./autom4te.cache' -cf - . |
-    tar -C "$src" -xf - || e2e_die "copy of $PS_SRCDIR failed"
-(cd "$src" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b) >"$E2E_DIR/build.log" 2>&1 ||
-    e2e_die "dpkg-buildpackage failed: $(tail -n 20 "$E2E_DIR/build.log")"
-debs=("$E2E_DIR"/src/pinsplice_*.deb "$E2E_DIR"/src/libc-icap-mod-pinsplice_*.deb)
+# 1. Build (a copy of the source tree: dh configures in the source dir; once per tree content,
+# kept for t63) and install.
+deb_build
+debs=("$DEB_DIR"/pinsplice_*.deb "$DEB_DIR"/libc-icap-mod-pinsplice_*.deb)
 e2e_expect "two binary packages built" 2 "$(ls "${debs[@]}" 2>/dev/null | wc -l)"
 DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${debs[@]}" \
     >"$E2E_DIR/apt.log" 2>&1
@@ -77,7 +77,7 @@ e2e_expect "AppArmor local include added" 1 \
 e2e_expect "install enabled nothing in Squid" "" "$(ls /etc/squid/conf.d | grep pinsplice)"
 sqlite3 "$db" "INSERT INTO add_domain(rule, domain) VALUES ('Bypass Zoom - Pre-configured', 'local-edit.test');" \
     2>"$E2E_DIR/sqlite.err" || e2e_die "local edit: $(cat "$E2E_DIR/sqlite.err")"
-DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --reinstall "$E2E_DIR"/src/pinsplice_*.deb \
+DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --reinstall "$DEB_DIR"/pinsplice_*.deb \
     >>"$E2E_DIR/apt.log" 2>&1
 e2e_expect "upgrade path (reinstall) ran db update without error" 0 "$(grep -c 'run it by hand' "$E2E_DIR/apt.log")"
 e2e_expect "upgrade keeps a local edit" 1 \

@@ -75,12 +75,30 @@ test_addr_bad(void **state)
     assert_true(a.v4);
 }
 
+/* The whole given length is the address: a NUL inside it is an error, not the end (fuzz_addr
+ * found "::\0..." and "10.0.0.1\0junk" accepted: inet_pton stopped at the NUL). */
+static void
+test_addr_nul(void **state)
+{
+    struct ps_addr a;
+    struct ps_cidr c;
+    struct ps_err err = {0, ""};
+
+    (void)state;
+    assert_int_equal(ps_addr_parse("10.0.0.1\0junk", 13, &a, &err), PS_EINVAL);
+    assert_non_null(strstr(err.msg, "NUL"));
+    assert_int_equal(ps_addr_parse("::\0" "9", 4, &a, NULL), PS_EINVAL);
+    assert_int_equal(ps_cidr_parse("10.0.0.0\0/8", 11, &c, NULL), PS_EINVAL);
+    assert_int_equal(ps_addr_parse("10.0.0.1", 8, &a, NULL), 0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cidr_table),
         cmocka_unit_test(test_addr_bad),
+        cmocka_unit_test(test_addr_nul),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
