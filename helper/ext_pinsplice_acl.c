@@ -44,7 +44,7 @@ struct pending {
     enum ps_action asked;
     struct ps_decision d;     /* its pointers point into snap */
     struct ps_snapshot *snap; /* a reference, released when answered */
-    char target[80];          /* "ADDR:PORT NAME", for the log */
+    char target[PS_VERIFY_TARGET_ADDR + 300]; /* "ADDR:PORT NAME", for the log */
     enum ps_verify_verdict verdict;
     char detail[160];
     uint64_t started_ns; /* for the latency metric */

@@ -5,6 +5,7 @@
 #include "verify.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -395,11 +396,13 @@ ps_verify_run(const char *addr, unsigned port, const char *sni, struct ps_verify
     memset(out, 0, sizeof *out);
     long start = now_ms(), deadline = start + (long)timeout_ms;
     enum ps_verify_verdict v;
-    struct sockaddr_storage ss;
-    socklen_t sslen;
-    memset(&ss, 0, sizeof ss);
-    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    /* where to connect: one address for a literal, up to 8 a name resolves to */
+    struct sockaddr_storage cand[8];
+    socklen_t clen[8];
+    size_t nc = 0;
+    memset(cand, 0, sizeof cand);
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&cand[0];
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&cand[0];
     if (!sni || !valid_sni(sni))
         return set(out, PS_VERIFY_ERROR, "bad name to verify");
     if (!port || port > 65535)
@@ -407,23 +410,59 @@ ps_verify_run(const char *addr, unsigned port, const char *sni, struct ps_verify
     if (addr && inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
         s4->sin_family = AF_INET;
         s4->sin_port = htons((uint16_t)port);
-        sslen = sizeof *s4;
+        clen[nc++] = sizeof *s4;
     } else if (addr && inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
         s6->sin6_family = AF_INET6;
         s6->sin6_port = htons((uint16_t)port);
-        sslen = sizeof *s6;
+        clen[nc++] = sizeof *s6;
+    } else if (addr && valid_sni(addr)) {
+        /* A name (a rule with verify 'always' and a CONNECT by name): resolved here, on the
+         * checking thread; its addresses are tried in the resolver's order until one accepts
+         * the TCP connection, as Squid tries them. The resolver's own timeout bounds this step;
+         * the deadline is checked after it. */
+        struct addrinfo hints, *ai = NULL, *p;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_socktype = SOCK_STREAM; /* no AI_ADDRCONFIG: it drops loopback-only hosts */
+        int gr = getaddrinfo(addr, NULL, &hints, &ai);
+        for (p = gr == 0 ? ai : NULL; p != NULL && nc < 8; p = p->ai_next) {
+            if ((p->ai_family != AF_INET && p->ai_family != AF_INET6) ||
+                p->ai_addrlen > sizeof cand[0])
+                continue;
+            memcpy(&cand[nc], p->ai_addr, p->ai_addrlen);
+            if (p->ai_family == AF_INET)
+                ((struct sockaddr_in *)&cand[nc])->sin_port = htons((uint16_t)port);
+            else
+                ((struct sockaddr_in6 *)&cand[nc])->sin6_port = htons((uint16_t)port);
+            clen[nc++] = (socklen_t)p->ai_addrlen;
+        }
+        if (ai)
+            freeaddrinfo(ai);
+        if (nc == 0)
+            return set(out, PS_VERIFY_CONNECT, "cannot resolve %.64s: %s", addr,
+                       gr ? gai_strerror(gr) : "no address");
+        if (now_ms() >= deadline)
+            return set(out, PS_VERIFY_TIMEOUT, "resolving %.64s took over %u ms", addr, timeout_ms);
     } else {
-        return set(out, PS_VERIFY_ERROR, "'%.64s' is not an IP address", addr ? addr : "");
+        return set(out, PS_VERIFY_ERROR, "'%.64s' is not an IP address or a host name",
+                   addr ? addr : "");
     }
 
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return set(out, PS_VERIFY_ERROR, "socket: %s", strerror(errno));
+    int fd = -1;
     SSL *ssl = NULL;
-    if (connect(fd, (struct sockaddr *)&ss, sslen) != 0) {
+    v = PS_VERIFY_CONNECT;
+    for (size_t i = 0; i < nc; i++) {
+        fd = socket(cand[i].ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            v = set(out, PS_VERIFY_ERROR, "socket: %s", strerror(errno));
+            goto done;
+        }
+        if (connect(fd, (struct sockaddr *)&cand[i], clen[i]) == 0)
+            break;
         if (errno != EINPROGRESS) {
             v = set(out, PS_VERIFY_CONNECT, "connect: %s", strerror(errno));
-            goto done;
+            close(fd);
+            fd = -1;
+            continue;
         }
         int w = wait_fd(fd, POLLOUT, deadline);
         if (w == 0) {
@@ -434,9 +473,14 @@ ps_verify_run(const char *addr, unsigned port, const char *sni, struct ps_verify
         socklen_t l = sizeof soerr;
         if (w < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &l) != 0 || soerr) {
             v = set(out, PS_VERIFY_CONNECT, "connect: %s", strerror(soerr ? soerr : errno));
-            goto done;
+            close(fd);
+            fd = -1;
+            continue;
         }
+        break;
     }
+    if (fd < 0)
+        goto done;
     ssl = SSL_new(t->ctx);
     if (!ssl || SSL_set_fd(ssl, fd) != 1 || SSL_set_tlsext_host_name(ssl, sni) != 1 ||
         SSL_set1_host(ssl, sni) != 1) {
@@ -475,7 +519,8 @@ ps_verify_run(const char *addr, unsigned port, const char *sni, struct ps_verify
     SSL_shutdown(ssl); /* one close_notify, not waited for */
 done:
     SSL_free(ssl);
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     ERR_clear_error();
     out->elapsed_ms = now_ms() - start;
     return v;
@@ -499,7 +544,7 @@ struct entry {
     struct entry *lru_prev, *lru_next; /* finished entries only, most recent first */
     struct entry *q_next;              /* the job queue */
     /* the job */
-    char addr[64];
+    char addr[PS_VERIFY_MAX_NAME + 1]; /* an IP literal, or a name to resolve ('always') */
     unsigned port;
     char sni[PS_VERIFY_MAX_NAME + 1];
     unsigned timeout_ms;
@@ -795,7 +840,7 @@ ps_verifier_submit(struct ps_verifier *v, const char *addr, unsigned port, const
                    void *ud, struct ps_verify_result *out)
 {
     if (!v || !addr || !sni || !t || !done || strlen(addr) >= sizeof((struct entry *)0)->addr ||
-        !valid_sni(sni) || !port || port > 65535 || !is_ip_literal(addr))
+        !valid_sni(sni) || !port || port > 65535 || !(is_ip_literal(addr) || valid_sni(addr)))
         return refuse(out, PS_VERIFY_ERROR, "bad verification request");
     const char *tk = ps_verify_trust_key(t);
     size_t klen = strlen(addr) + 6 + strlen(sni) + strlen(tk) + 4;

@@ -1,6 +1,6 @@
 -- pinsplice management interface for the sqlite3 CLI (loaded by `pinsplice db init` right after
--- schema.sql, before vendor.sql and defaults.sql). Schema version stays 1: this file adds views,
--- triggers and the audit table; it changes no table the matcher reads.
+-- schema.sql, before vendor.sql and defaults.sql). It changes no table the matcher reads: it adds
+-- views, triggers and the audit table (schema version 2: sql/schema.sql).
 --
 -- What it gives an admin (README.md, "Managing rules", has one example of each):
 --   add_domain, add_program, add_source, add_category   one-statement INSERTs by rule NAME
@@ -115,7 +115,9 @@ BEGIN
                         'position', coalesce(NEW.position,
                             (SELECT position FROM rules WHERE id = NEW.id),
                             (SELECT coalesce(max(position), 0) + 10 FROM rules)),
-                        'expires_at', NEW.expires_at, 'origin', NEW.origin, 'comment', NEW.comment),
+                        'expires_at', NEW.expires_at, 'origin', NEW.origin, 'comment', NEW.comment,
+                        'mode', NEW.mode, 'verify', NEW.verify,
+                        'verify_ca_file', NEW.verify_ca_file),
             (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
 END;
 DROP TRIGGER IF EXISTS audit_rules_update;
@@ -123,11 +125,13 @@ CREATE TRIGGER audit_rules_update AFTER UPDATE ON rules
 WHEN (OLD.id IS NOT NEW.id OR OLD.name IS NOT NEW.name OR OLD.action IS NOT NEW.action OR
       OLD.enabled IS NOT NEW.enabled OR OLD.position IS NOT NEW.position OR
       OLD.expires_at IS NOT NEW.expires_at OR OLD.origin IS NOT NEW.origin OR
-      OLD.comment IS NOT NEW.comment)
+      OLD.comment IS NOT NEW.comment OR OLD.mode IS NOT NEW.mode OR
+      OLD.verify IS NOT NEW.verify OR OLD.verify_ca_file IS NOT NEW.verify_ca_file)
  AND NOT (OLD.position IS NULL AND NEW.position IS NOT NULL AND OLD.id IS NEW.id AND
           OLD.name IS NEW.name AND OLD.action IS NEW.action AND OLD.enabled IS NEW.enabled AND
           OLD.expires_at IS NEW.expires_at AND OLD.origin IS NEW.origin AND
-          OLD.comment IS NEW.comment AND
+          OLD.comment IS NEW.comment AND OLD.mode IS NEW.mode AND OLD.verify IS NEW.verify AND
+          OLD.verify_ca_file IS NEW.verify_ca_file AND
           EXISTS (SELECT 1 FROM audit WHERE id = (SELECT max(id) FROM audit) AND tbl = 'rules' AND
           op = 'INSERT' AND row_id = NEW.id))
 BEGIN
@@ -135,10 +139,14 @@ BEGIN
     VALUES ('rules', 'UPDATE', NEW.id,
             json_object('id', OLD.id, 'name', OLD.name, 'action', OLD.action,
                         'enabled', OLD.enabled, 'position', OLD.position,
-                        'expires_at', OLD.expires_at, 'origin', OLD.origin, 'comment', OLD.comment),
+                        'expires_at', OLD.expires_at, 'origin', OLD.origin, 'comment', OLD.comment,
+                        'mode', OLD.mode, 'verify', OLD.verify,
+                        'verify_ca_file', OLD.verify_ca_file),
             json_object('id', NEW.id, 'name', NEW.name, 'action', NEW.action,
                         'enabled', NEW.enabled, 'position', NEW.position,
-                        'expires_at', NEW.expires_at, 'origin', NEW.origin, 'comment', NEW.comment),
+                        'expires_at', NEW.expires_at, 'origin', NEW.origin, 'comment', NEW.comment,
+                        'mode', NEW.mode, 'verify', NEW.verify,
+                        'verify_ca_file', NEW.verify_ca_file),
             (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
 END;
 DROP TRIGGER IF EXISTS audit_rules_delete;
@@ -148,7 +156,9 @@ BEGIN
     VALUES ('rules', 'DELETE', OLD.id,
             json_object('id', OLD.id, 'name', OLD.name, 'action', OLD.action,
                         'enabled', OLD.enabled, 'position', OLD.position,
-                        'expires_at', OLD.expires_at, 'origin', OLD.origin, 'comment', OLD.comment),
+                        'expires_at', OLD.expires_at, 'origin', OLD.origin, 'comment', OLD.comment,
+                        'mode', OLD.mode, 'verify', OLD.verify,
+                        'verify_ca_file', OLD.verify_ca_file),
             NULL,
             (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
 END;
@@ -300,6 +310,105 @@ BEGIN
             json_object('id', OLD.id, 'rule_id', OLD.rule_id, 'source', OLD.source,
                         'comment', OLD.comment,
                         'rule', (SELECT name FROM rules WHERE id = OLD.rule_id)),
+            NULL,
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+
+-- rule_destinations (v2; row_id is the rowid: the key is (rule_id, cidr))
+DROP TRIGGER IF EXISTS audit_rule_destinations_insert;
+CREATE TRIGGER audit_rule_destinations_insert AFTER INSERT ON rule_destinations
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_destinations', 'INSERT', NEW.rowid, NULL,
+            json_object('rule_id', NEW.rule_id, 'cidr', NEW.cidr, 'comment', NEW.comment,
+                        'rule', (SELECT name FROM rules WHERE id = NEW.rule_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_rule_destinations_update;
+CREATE TRIGGER audit_rule_destinations_update AFTER UPDATE ON rule_destinations
+WHEN OLD.rule_id IS NOT NEW.rule_id OR OLD.cidr IS NOT NEW.cidr OR OLD.comment IS NOT NEW.comment
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_destinations', 'UPDATE', NEW.rowid,
+            json_object('rule_id', OLD.rule_id, 'cidr', OLD.cidr, 'comment', OLD.comment,
+                        'rule', (SELECT name FROM rules WHERE id = OLD.rule_id)),
+            json_object('rule_id', NEW.rule_id, 'cidr', NEW.cidr, 'comment', NEW.comment,
+                        'rule', (SELECT name FROM rules WHERE id = NEW.rule_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_rule_destinations_delete;
+CREATE TRIGGER audit_rule_destinations_delete AFTER DELETE ON rule_destinations
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_destinations', 'DELETE', OLD.rowid,
+            json_object('rule_id', OLD.rule_id, 'cidr', OLD.cidr, 'comment', OLD.comment,
+                        'rule', (SELECT name FROM rules WHERE id = OLD.rule_id)),
+            NULL,
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+
+-- rule_pins (v2; row_id is the rowid: the key is (rule_id, spki_sha256))
+DROP TRIGGER IF EXISTS audit_rule_pins_insert;
+CREATE TRIGGER audit_rule_pins_insert AFTER INSERT ON rule_pins
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_pins', 'INSERT', NEW.rowid, NULL,
+            json_object('rule_id', NEW.rule_id, 'spki_sha256', NEW.spki_sha256, 'comment', NEW.comment,
+                        'rule', (SELECT name FROM rules WHERE id = NEW.rule_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_rule_pins_update;
+CREATE TRIGGER audit_rule_pins_update AFTER UPDATE ON rule_pins
+WHEN OLD.rule_id IS NOT NEW.rule_id OR OLD.spki_sha256 IS NOT NEW.spki_sha256 OR OLD.comment IS NOT NEW.comment
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_pins', 'UPDATE', NEW.rowid,
+            json_object('rule_id', OLD.rule_id, 'spki_sha256', OLD.spki_sha256, 'comment', OLD.comment,
+                        'rule', (SELECT name FROM rules WHERE id = OLD.rule_id)),
+            json_object('rule_id', NEW.rule_id, 'spki_sha256', NEW.spki_sha256, 'comment', NEW.comment,
+                        'rule', (SELECT name FROM rules WHERE id = NEW.rule_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_rule_pins_delete;
+CREATE TRIGGER audit_rule_pins_delete AFTER DELETE ON rule_pins
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_pins', 'DELETE', OLD.rowid,
+            json_object('rule_id', OLD.rule_id, 'spki_sha256', OLD.spki_sha256, 'comment', OLD.comment,
+                        'rule', (SELECT name FROM rules WHERE id = OLD.rule_id)),
+            NULL,
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+
+-- app_destinations (v2; row_id is the rowid: the key is (app_id, cidr))
+DROP TRIGGER IF EXISTS audit_app_destinations_insert;
+CREATE TRIGGER audit_app_destinations_insert AFTER INSERT ON app_destinations
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('app_destinations', 'INSERT', NEW.rowid, NULL,
+            json_object('app_id', NEW.app_id, 'cidr', NEW.cidr, 'note', NEW.note,
+                        'app', (SELECT name FROM apps WHERE id = NEW.app_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_app_destinations_update;
+CREATE TRIGGER audit_app_destinations_update AFTER UPDATE ON app_destinations
+WHEN OLD.app_id IS NOT NEW.app_id OR OLD.cidr IS NOT NEW.cidr OR OLD.note IS NOT NEW.note
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('app_destinations', 'UPDATE', NEW.rowid,
+            json_object('app_id', OLD.app_id, 'cidr', OLD.cidr, 'note', OLD.note,
+                        'app', (SELECT name FROM apps WHERE id = OLD.app_id)),
+            json_object('app_id', NEW.app_id, 'cidr', NEW.cidr, 'note', NEW.note,
+                        'app', (SELECT name FROM apps WHERE id = NEW.app_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_app_destinations_delete;
+CREATE TRIGGER audit_app_destinations_delete AFTER DELETE ON app_destinations
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('app_destinations', 'DELETE', OLD.rowid,
+            json_object('app_id', OLD.app_id, 'cidr', OLD.cidr, 'note', OLD.note,
+                        'app', (SELECT name FROM apps WHERE id = OLD.app_id)),
             NULL,
             (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
 END;
@@ -513,14 +622,20 @@ END;
 -- normalised to UTC; expired = 1 once it has passed (the rule then matches nothing, by itself).
 -- state: active | disabled | expired | no entries (a rule without entries matches nothing).
 -- Programs show as os:program (just the program for os 'any'); exact domains as "name (exact)".
+-- v2 columns, at the end: mode (enforce | monitor), verify (inherit | off | ip | always),
+-- verify_ca_file (NULL: the global trust), destinations, pins (the count of rule_pins; add_pin
+-- lists and edits them). A monitor rule shows state 'monitor' where it would be 'active'.
 DROP VIEW IF EXISTS rule_overview;
 CREATE VIEW rule_overview AS
 SELECT position, id, name, action, enabled,
        CASE WHEN enabled = 0 THEN 'disabled'
             WHEN expired = 1 THEN 'expired'
-            WHEN coalesce(domains, programs, categories, sources) IS NULL THEN 'no entries'
+            WHEN coalesce(domains, programs, categories, sources, destinations) IS NULL
+                THEN 'no entries'
+            WHEN mode = 'monitor' THEN 'monitor'
             ELSE 'active' END AS state,
-       expires_at, expired, domains, programs, categories, sources, origin
+       expires_at, expired, domains, programs, categories, sources, origin,
+       mode, verify, verify_ca_file, destinations, pins
 FROM (
     SELECT r.position, r.id, r.name, r.action, r.enabled,
            datetime(r.expires_at) AS expires_at,
@@ -537,7 +652,11 @@ FROM (
            (SELECT group_concat(e, ', ') FROM (
                 SELECT source AS e FROM rule_sources WHERE rule_id = r.id
                 ORDER BY source)) AS sources,
-           r.origin
+           r.origin, r.mode, r.verify, r.verify_ca_file,
+           (SELECT group_concat(e, ', ') FROM (
+                SELECT cidr AS e FROM rule_destinations WHERE rule_id = r.id
+                ORDER BY cidr)) AS destinations,
+           (SELECT count(*) FROM rule_pins WHERE rule_id = r.id) AS pins
     FROM rules r
 )
 ORDER BY CAST(coalesce(position, id) AS INTEGER), id;
@@ -562,27 +681,53 @@ BEGIN
                   WHERE lower(name) = lower(NEW.rule) ORDER BY id LIMIT 1), '')));
 END;
 
+-- check_ca_file: INSERT INTO check_ca_file (path, what) stores nothing and fails naming `what`
+-- and the path when it is not an absolute path the loader takes (rules.verify_ca_file).
+DROP VIEW IF EXISTS check_ca_file;
+CREATE VIEW check_ca_file (path, what) AS SELECT NULL, NULL WHERE 0;
+CREATE TRIGGER check_ca_file_insert INSTEAD OF INSERT ON check_ca_file
+BEGIN
+    SELECT json_extract('{}', printf('%s "%s": an absolute path to a PEM bundle (e.g. /etc/pinsplice/app-ca.pem), readable by the user Squid runs helpers as; NULL for the global trust', NEW.what, NEW.path))
+    WHERE NEW.path IS NOT NULL
+      AND (typeof(NEW.path) <> 'text' OR instr(CAST(NEW.path AS BLOB), x'00') > 0
+           OR NOT NEW.path GLOB '/?*' OR length(NEW.path) > 4095
+           OR NEW.path GLOB ('*[' || char(1) || '-' || char(31) || char(127) || ']*'));
+END;
+
 -- ---- edit_rule -----------------------------------------------------------------------------------
 -- INSERT INTO edit_rule (rule, field, value) VALUES ('Bypass Dropbox - Pre-configured', 'enabled', 0)
--- field: name | action | enabled | position | expires_at (NULL value: no expiry). Several rows
--- are one statement (all or nothing), applied in order. SELECT * FROM edit_rule WHERE rule = ...
--- shows the current values.
+-- field: name | action | enabled | position | expires_at (NULL value: no expiry), and (schema
+-- v2) mode (enforce | monitor), verify (inherit | off | ip | always), verify_ca_file (an absolute
+-- path; NULL: the global trust). Several rows are one statement (all or nothing), applied in
+-- order. SELECT * FROM edit_rule WHERE rule = ... shows the current values.
 DROP VIEW IF EXISTS edit_rule;
 CREATE VIEW edit_rule (rule, field, value) AS
 SELECT r.name, f.field,
        CASE f.field WHEN 'name' THEN r.name WHEN 'action' THEN r.action
                     WHEN 'enabled' THEN r.enabled WHEN 'position' THEN r.position
-                    WHEN 'expires_at' THEN datetime(r.expires_at) END
+                    WHEN 'expires_at' THEN datetime(r.expires_at) WHEN 'mode' THEN r.mode
+                    WHEN 'verify' THEN r.verify WHEN 'verify_ca_file' THEN r.verify_ca_file END
 FROM rules r JOIN (SELECT 1 AS o, 'name' AS field UNION ALL SELECT 2, 'action'
                    UNION ALL SELECT 3, 'enabled' UNION ALL SELECT 4, 'position'
-                   UNION ALL SELECT 5, 'expires_at') f
+                   UNION ALL SELECT 5, 'expires_at' UNION ALL SELECT 6, 'mode'
+                   UNION ALL SELECT 7, 'verify' UNION ALL SELECT 8, 'verify_ca_file') f
 ORDER BY CAST(coalesce(r.position, r.id) AS INTEGER), r.id, f.o;
 
 CREATE TRIGGER edit_rule_insert INSTEAD OF INSERT ON edit_rule
 BEGIN
     INSERT INTO check_rule (rule, what) VALUES (NEW.rule, 'edit_rule');
-    SELECT json_extract('{}', printf('edit_rule: rule "%s": field "%s": use name, action, enabled, position or expires_at (entries: add_domain, add_program, add_source, add_category; removal: remove_entry, remove_rule)', NEW.rule, NEW.field))
-    WHERE NEW.field IS NULL OR NEW.field NOT IN ('name', 'action', 'enabled', 'position', 'expires_at');
+    SELECT json_extract('{}', printf('edit_rule: rule "%s": field "%s": use name, action, enabled, position, expires_at, mode, verify or verify_ca_file (entries: add_domain, add_program, add_source, add_category, add_destination; pins: add_pin; removal: remove_entry, remove_rule)', NEW.rule, NEW.field))
+    WHERE NEW.field IS NULL OR NEW.field NOT IN ('name', 'action', 'enabled', 'position', 'expires_at',
+                                                 'mode', 'verify', 'verify_ca_file');
+    SELECT json_extract('{}', printf('edit_rule: rule "%s": mode "%s": use enforce (the rule decides) or monitor (it only reports what it would do)', NEW.rule, NEW.value))
+    WHERE NEW.field = 'mode' AND (NEW.value IS NULL OR typeof(NEW.value) <> 'text'
+                                  OR NEW.value NOT IN ('enforce', 'monitor'));
+    SELECT json_extract('{}', printf('edit_rule: rule "%s": verify "%s": use inherit (settings.splice_verify), off, ip or always', NEW.rule, NEW.value))
+    WHERE NEW.field = 'verify' AND (NEW.value IS NULL OR typeof(NEW.value) <> 'text'
+                                    OR NEW.value NOT IN ('inherit', 'off', 'ip', 'always'));
+    INSERT INTO check_ca_file (path, what)
+    SELECT NEW.value, printf('edit_rule: rule "%s": verify_ca_file', NEW.rule)
+    WHERE NEW.field = 'verify_ca_file' AND NEW.value IS NOT NULL;
     SELECT json_extract('{}', printf('edit_rule: rule "%s": action "%s": use splice, bump or terminate', NEW.rule, NEW.value))
     WHERE NEW.field = 'action' AND (NEW.value IS NULL OR NEW.value NOT IN ('splice', 'bump', 'terminate'));
     SELECT json_extract('{}', printf('edit_rule: rule "%s": enabled "%s": use 1 (on) or 0 (off)', NEW.rule, NEW.value))
@@ -607,6 +752,9 @@ BEGIN
     UPDATE rules SET enabled = CAST(NEW.value AS INTEGER) WHERE NEW.field = 'enabled' AND name = NEW.rule;
     UPDATE rules SET position = CAST(NEW.value AS INTEGER) WHERE NEW.field = 'position' AND name = NEW.rule;
     UPDATE rules SET expires_at = datetime(NEW.value) WHERE NEW.field = 'expires_at' AND name = NEW.rule;
+    UPDATE rules SET mode = NEW.value WHERE NEW.field = 'mode' AND name = NEW.rule;
+    UPDATE rules SET verify = NEW.value WHERE NEW.field = 'verify' AND name = NEW.rule;
+    UPDATE rules SET verify_ca_file = NEW.value WHERE NEW.field = 'verify_ca_file' AND name = NEW.rule;
 END;
 
 -- ---- remove_rule ---------------------------------------------------------------------------------
@@ -620,8 +768,10 @@ BEGIN
 END;
 
 -- ---- rule_entries --------------------------------------------------------------------------------
--- Every entry of every rule, one row each: kind domain | program | category | source. value is
--- the domain, program, category or source; os only for programs, exact only for domains.
+-- Every entry of every rule, one row each: kind domain | program | category | source |
+-- destination | pin. value is the domain, program, category, source, destination range or pin;
+-- os only for programs, exact only for domains. (A pin is no match condition: it says which
+-- server certificates the rule's server check accepts.)
 -- Read-only: INSERT INTO remove_entry (below) removes an entry.
 DROP VIEW IF EXISTS rule_entries;
 CREATE VIEW rule_entries (rule, kind, value, os, exact, comment, rule_id, entry_id) AS
@@ -632,6 +782,9 @@ FROM rules r JOIN (
     UNION ALL SELECT rule_id, 'program', program, os, NULL, comment, id FROM rule_programs
     UNION ALL SELECT rule_id, 'category', category, NULL, NULL, NULL, id FROM rule_categories
     UNION ALL SELECT rule_id, 'source', source, NULL, NULL, comment, id FROM rule_sources
+    UNION ALL SELECT rule_id, 'destination', cidr, NULL, NULL, comment, rowid
+    FROM rule_destinations
+    UNION ALL SELECT rule_id, 'pin', spki_sha256, NULL, NULL, comment, rowid FROM rule_pins
 ) e ON e.rule_id = r.id
 ORDER BY CAST(coalesce(r.position, r.id) AS INTEGER), r.id, e.kind, e.value;
 
@@ -645,8 +798,8 @@ CREATE VIEW remove_entry (rule, value, kind, os) AS SELECT NULL, NULL, NULL, NUL
 CREATE TRIGGER remove_entry_insert INSTEAD OF INSERT ON remove_entry
 BEGIN
     INSERT INTO check_rule (rule, what) VALUES (NEW.rule, 'remove_entry');
-    SELECT json_extract('{}', printf('remove_entry: rule "%s": kind "%s": use domain, program, category or source', NEW.rule, NEW.kind))
-    WHERE NEW.kind IS NOT NULL AND NEW.kind NOT IN ('domain', 'program', 'category', 'source');
+    SELECT json_extract('{}', printf('remove_entry: rule "%s": kind "%s": use domain, program, category, source, destination or pin', NEW.rule, NEW.kind))
+    WHERE NEW.kind IS NOT NULL AND NEW.kind NOT IN ('domain', 'program', 'category', 'source', 'destination', 'pin');
     SELECT json_extract('{}', printf('remove_entry: rule "%s" has no %s "%s"%s (SELECT kind, value, os FROM rule_entries WHERE rule = ... lists them)', NEW.rule, coalesce(NEW.kind, 'entry'), NEW.value, coalesce(' for os ' || NEW.os, '')))
     WHERE NOT EXISTS (SELECT 1 FROM rule_entries WHERE rule = NEW.rule AND value = NEW.value
                       AND (NEW.kind IS NULL OR kind = NEW.kind) AND (NEW.os IS NULL OR os = NEW.os));
@@ -663,6 +816,10 @@ BEGIN
         WHERE rule = NEW.rule AND value = NEW.value AND kind = 'category' AND coalesce(NEW.kind, kind) = kind AND NEW.os IS NULL);
     DELETE FROM rule_sources WHERE id IN (SELECT entry_id FROM rule_entries
         WHERE rule = NEW.rule AND value = NEW.value AND kind = 'source' AND coalesce(NEW.kind, kind) = kind AND NEW.os IS NULL);
+    DELETE FROM rule_destinations WHERE rowid IN (SELECT entry_id FROM rule_entries
+        WHERE rule = NEW.rule AND value = NEW.value AND kind = 'destination' AND coalesce(NEW.kind, kind) = kind AND NEW.os IS NULL);
+    DELETE FROM rule_pins WHERE rowid IN (SELECT entry_id FROM rule_entries
+        WHERE rule = NEW.rule AND value = NEW.value AND kind = 'pin' AND coalesce(NEW.kind, kind) = kind AND NEW.os IS NULL);
 END;
 
 -- ---- add_domain ----------------------------------------------------------------------------------
@@ -1063,6 +1220,139 @@ BEGIN
     WHERE value <> '';
 END;
 
+-- ---- add_destination (v2) ------------------------------------------------------------------------
+-- INSERT INTO add_destination (rule, cidr [, comment]) VALUES ('AnyDesk', '195.181.174.0/23'):
+-- an IPv4 or IPv6 network or address (an address is stored as ADDR/32 or ADDR/128), host bits
+-- zero, checked as add_source checks a source. The rule must exist (a misspelt name is an error
+-- naming it; INSERT INTO rules (name) VALUES (...) makes an empty rule; a destination restricts a
+-- rule, so a typo must not land it in a new one). A destination matches only a CONNECT to an IP literal (or an intercepted
+-- connection's address), never a CONNECT by name; it is ANDed with the rule's other entries.
+DROP VIEW IF EXISTS add_destination;
+CREATE VIEW add_destination (rule, cidr, comment) AS
+SELECT r.name, d.cidr, d.comment
+FROM rule_destinations d JOIN rules r ON r.id = d.rule_id
+ORDER BY CAST(coalesce(r.position, r.id) AS INTEGER), r.id, d.cidr;
+
+CREATE TRIGGER add_destination_insert INSTEAD OF INSERT ON add_destination
+BEGIN
+    INSERT INTO check_rule (rule, what) VALUES (NEW.rule, 'add_destination');
+    SELECT json_extract('{}', printf('add_destination: rule "%s": destination missing', NEW.rule))
+    WHERE NEW.cidr IS NULL OR NEW.cidr = '';
+    INSERT INTO rule_destinations (rule_id, cidr, comment)
+    SELECT id, CASE WHEN typeof(NEW.cidr) <> 'text' OR instr(NEW.cidr, '/') > 0
+                    THEN lower(NEW.cidr)
+                    WHEN instr(NEW.cidr, ':') > 0 THEN lower(NEW.cidr) || '/128'
+                    ELSE NEW.cidr || '/32' END,
+           NEW.comment
+    FROM rules WHERE name = NEW.rule
+    ON CONFLICT (rule_id, cidr) DO UPDATE SET comment = excluded.comment
+    WHERE excluded.comment IS NOT NULL AND comment IS NOT excluded.comment;
+END;
+
+-- check_destination: INSERT INTO check_destination (cidr, what) stores nothing and fails naming
+-- `what` and the value when the loader would refuse it (rule_destinations, app_destinations).
+DROP VIEW IF EXISTS check_destination;
+CREATE VIEW check_destination (cidr, what) AS SELECT NULL, NULL WHERE 0;
+CREATE TRIGGER check_destination_insert INSTEAD OF INSERT ON check_destination
+BEGIN
+    SELECT json_extract('{}', printf('%s "%s": not an IPv4 or IPv6 network in lower case (ADDR/BITS, e.g. 195.181.174.0/23, 2001:db8::/32)', NEW.what, NEW.cidr))
+    WHERE typeof(NEW.cidr) <> 'text' OR instr(CAST(NEW.cidr AS BLOB), x'00') > 0
+       OR NEW.cidr GLOB 'user:*' OR NEW.cidr GLOB '*[^0-9a-f.:/]*';
+    SELECT json_extract('{}', printf('%s "%s": no prefix length: write ADDR/BITS (ADDR/32 or ADDR/128 for one address)', NEW.what, NEW.cidr))
+    WHERE instr(NEW.cidr, '/') = 0;
+    INSERT INTO check_source (source, what) VALUES (NEW.cidr, NEW.what);
+END;
+DROP TRIGGER IF EXISTS rule_destinations_check_insert;
+CREATE TRIGGER rule_destinations_check_insert BEFORE INSERT ON rule_destinations
+BEGIN
+    INSERT INTO check_destination (cidr, what) VALUES (NEW.cidr, 'destination');
+END;
+DROP TRIGGER IF EXISTS rule_destinations_check_update;
+CREATE TRIGGER rule_destinations_check_update BEFORE UPDATE OF cidr, rule_id ON rule_destinations
+WHEN NEW.cidr IS NOT OLD.cidr OR NEW.rule_id IS NOT OLD.rule_id
+BEGIN
+    SELECT raise(ABORT, 'rule_destinations: a destination cannot be changed in place: DELETE it and INSERT the new one (or use add_destination)');
+END;
+DROP TRIGGER IF EXISTS app_destinations_check_insert;
+CREATE TRIGGER app_destinations_check_insert BEFORE INSERT ON app_destinations
+BEGIN
+    INSERT INTO check_destination (cidr, what) VALUES (NEW.cidr, 'app_destinations: destination');
+END;
+DROP TRIGGER IF EXISTS app_destinations_check_update;
+CREATE TRIGGER app_destinations_check_update BEFORE UPDATE OF cidr, app_id ON app_destinations
+WHEN NEW.cidr IS NOT OLD.cidr OR NEW.app_id IS NOT OLD.app_id
+BEGIN
+    SELECT raise(ABORT, 'app_destinations: a destination cannot be changed in place: DELETE it and INSERT the new one');
+END;
+
+-- ---- add_pin (v2) --------------------------------------------------------------------------------
+-- INSERT INTO add_pin (rule, spki_sha256 [, comment]) VALUES ('Private app', 'sha256//BASE64='):
+-- the base64 SHA-256 of a server certificate's public key (SubjectPublicKeyInfo), with or without
+-- curl's 'sha256//' prefix; `openssl x509 -pubkey -noout -in cert.pem | openssl pkey -pubin
+-- -outform der | openssl dgst -sha256 -binary | base64` prints it. With pins, the rule's server
+-- check accepts a server whose chain holds a certificate with one of these keys (the chain need
+-- not lead to a trusted CA: an app's private CA), whose leaf names the SNI and is valid now.
+-- At most 16 pins per rule. INSERT INTO remove_entry (rule, value, kind) VALUES (..., ..., 'pin')
+-- removes one.
+DROP VIEW IF EXISTS add_pin;
+CREATE VIEW add_pin (rule, spki_sha256, comment) AS
+SELECT r.name, p.spki_sha256, p.comment
+FROM rule_pins p JOIN rules r ON r.id = p.rule_id
+ORDER BY CAST(coalesce(r.position, r.id) AS INTEGER), r.id, p.spki_sha256;
+
+CREATE TRIGGER add_pin_insert INSTEAD OF INSERT ON add_pin
+BEGIN
+    INSERT INTO check_rule (rule, what) VALUES (NEW.rule, 'add_pin');
+    SELECT json_extract('{}', printf('add_pin: rule "%s": pin missing', NEW.rule))
+    WHERE NEW.spki_sha256 IS NULL OR NEW.spki_sha256 = '';
+    INSERT INTO rule_pins (rule_id, spki_sha256, comment)
+    SELECT id, CASE WHEN typeof(NEW.spki_sha256) = 'text' AND NEW.spki_sha256 GLOB 'sha256//*'
+                    THEN substr(NEW.spki_sha256, 9) ELSE NEW.spki_sha256 END,
+           NEW.comment
+    FROM rules WHERE name = NEW.rule
+    ON CONFLICT (rule_id, spki_sha256) DO UPDATE SET comment = excluded.comment
+    WHERE excluded.comment IS NOT NULL AND comment IS NOT excluded.comment;
+END;
+
+DROP TRIGGER IF EXISTS rule_pins_check_insert;
+CREATE TRIGGER rule_pins_check_insert BEFORE INSERT ON rule_pins
+BEGIN
+    SELECT json_extract('{}', printf('pin "%s": not the base64 of a SHA-256 (44 characters of A-Z a-z 0-9 + / ending in one "=", as curl --pinnedpubkey sha256//... takes it)', NEW.spki_sha256))
+    WHERE typeof(NEW.spki_sha256) <> 'text' OR instr(CAST(NEW.spki_sha256 AS BLOB), x'00') > 0
+       OR length(NEW.spki_sha256) <> 44 OR NOT NEW.spki_sha256 GLOB '*[^=]='
+       OR NEW.spki_sha256 GLOB '*[^A-Za-z0-9+/=]*' OR substr(NEW.spki_sha256, 1, 43) GLOB '*=*';
+    SELECT json_extract('{}', printf('pin "%s": rule "%s" has 16 pins already (the most one rule can have)', NEW.spki_sha256, (SELECT name FROM rules WHERE id = NEW.rule_id)))
+    WHERE (SELECT count(*) FROM rule_pins WHERE rule_id = NEW.rule_id) >= 16
+      AND NOT EXISTS (SELECT 1 FROM rule_pins WHERE rule_id = NEW.rule_id
+                      AND spki_sha256 = NEW.spki_sha256);
+END;
+DROP TRIGGER IF EXISTS rule_pins_check_update;
+CREATE TRIGGER rule_pins_check_update BEFORE UPDATE OF spki_sha256, rule_id ON rule_pins
+WHEN NEW.spki_sha256 IS NOT OLD.spki_sha256 OR NEW.rule_id IS NOT OLD.rule_id
+BEGIN
+    SELECT raise(ABORT, 'rule_pins: a pin cannot be changed in place: DELETE it and INSERT the new one (or use add_pin)');
+END;
+
+-- ---- per-rule mode and verification (v2) ---------------------------------------------------------
+-- rules.mode / rules.verify are CHECKed in schema.sql; verify_ca_file is checked here as well, so
+-- that a NUL byte or a relative path is refused with its value named (INSERT INTO edit_rule (rule,
+-- field, value) VALUES (..., 'verify_ca_file', '/etc/pinsplice/app-ca.pem'); NULL: the global
+-- trust).
+DROP TRIGGER IF EXISTS rules_check_v2_insert;
+CREATE TRIGGER rules_check_v2_insert BEFORE INSERT ON rules
+WHEN NEW.verify_ca_file IS NOT NULL
+BEGIN
+    INSERT INTO check_ca_file (path, what)
+    VALUES (NEW.verify_ca_file, printf('rules: rule "%s": verify_ca_file', NEW.name));
+END;
+DROP TRIGGER IF EXISTS rules_check_v2_update;
+CREATE TRIGGER rules_check_v2_update BEFORE UPDATE OF verify_ca_file ON rules
+WHEN NEW.verify_ca_file IS NOT OLD.verify_ca_file AND NEW.verify_ca_file IS NOT NULL
+BEGIN
+    INSERT INTO check_ca_file (path, what)
+    VALUES (NEW.verify_ca_file, printf('rules: rule "%s": verify_ca_file', NEW.name));
+END;
+
 -- ---- set_setting ---------------------------------------------------------------------------------
 -- INSERT INTO set_setting (key, value) VALUES ('program_trusted_sources', '10.20.0.0/16'): a
 -- misspelt key is an error naming it (UPDATE settings ... WHERE key = 'typo' changes nothing and
@@ -1102,6 +1392,11 @@ END;
 -- catalogue domains (by 'domain'), programs (by 'program') or both (by 'both': the rule then
 -- needs BOTH to match, i.e. the app's own program talking to the app's own domains). An app
 -- without what `by` asks for is refused (an empty dimension would change what the rule means).
+-- Destinations (v2): an app's destination ranges go with its domains (by 'domain' or 'both'),
+-- into a rule of their own, 'App: <app> (destinations)': entries of one rule are ANDed, and a
+-- destination matches only an IP-literal CONNECT, so in the domains' rule they would stop it
+-- from ever matching a CONNECT by name. An app with destinations and no domains gets only that
+-- rule.
 -- Entries another rule already splices (app_coverage: e.g. zoom.us, which the default rule
 -- "Bypass Zoom - Pre-configured" holds) are left out, and named in the new rule's comment: the
 -- copy would never decide (`pinsplice db check` calls it shadowed). When nothing is left to add
@@ -1121,8 +1416,9 @@ WITH alone (id, name, position, dims) AS (
            + 2 * (EXISTS (SELECT 1 FROM rule_programs WHERE rule_id = r.id))
            + 4 * (EXISTS (SELECT 1 FROM rule_categories WHERE rule_id = r.id))
            + 8 * (EXISTS (SELECT 1 FROM rule_sources WHERE rule_id = r.id))
+           + 16 * (EXISTS (SELECT 1 FROM rule_destinations WHERE rule_id = r.id))
     FROM rules r
-    WHERE r.enabled = 1 AND r.action = 'splice'
+    WHERE r.enabled = 1 AND r.action = 'splice' AND r.mode = 'enforce'
       AND (r.expires_at IS NULL OR julianday(r.expires_at) > julianday('now')))
 SELECT d.app_id, 'domain', d.domain, r.id, r.name
 FROM app_domains d JOIN rule_domains rd
@@ -1138,7 +1434,8 @@ CREATE VIEW enable_app (app, by) AS
 SELECT a.name, b.by
 FROM apps a JOIN (SELECT 1 AS o, 'domain' AS by UNION ALL SELECT 2, 'program'
                   UNION ALL SELECT 3, 'both') b
-WHERE (b.by <> 'program' AND EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id)
+WHERE (b.by <> 'program' AND (EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id)
+                              OR EXISTS (SELECT 1 FROM app_destinations WHERE app_id = a.id))
        OR b.by = 'program')
   AND (b.by <> 'domain' AND EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id)
        OR b.by = 'domain')
@@ -1150,34 +1447,42 @@ BEGIN
     WHERE NOT EXISTS (SELECT 1 FROM apps WHERE name = NEW.app);
     SELECT json_extract('{}', printf('enable_app: app "%s": by "%s": use domain, program or both', NEW.app, NEW.by))
     WHERE NEW.by IS NULL OR NEW.by NOT IN ('domain', 'program', 'both');
-    SELECT json_extract('{}', printf('enable_app: app "%s" has no domains and no programs in the catalogue (see SELECT note FROM apps WHERE name = ...): nothing to make a rule from', NEW.app))
+    SELECT json_extract('{}', printf('enable_app: app "%s" has no domains, destinations or programs in the catalogue (see SELECT note FROM apps WHERE name = ...): nothing to make a rule from', NEW.app))
     FROM apps a WHERE a.name = NEW.app
       AND NOT EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id)
+      AND NOT EXISTS (SELECT 1 FROM app_destinations WHERE app_id = a.id)
       AND NOT EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id);
     SELECT json_extract('{}', printf('enable_app: app "%s" has no programs in the catalogue: by "%s" is refused (use by = ''domain'')', NEW.app, NEW.by))
     FROM apps a WHERE a.name = NEW.app AND NEW.by IN ('program', 'both')
       AND NOT EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id);
     SELECT json_extract('{}', printf('enable_app: app "%s" has no domains in the catalogue: by "%s" is refused (use by = ''program'')', NEW.app, NEW.by))
     FROM apps a WHERE a.name = NEW.app AND NEW.by IN ('domain', 'both')
-      AND NOT EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id);
-    SELECT json_extract('{}', printf('enable_app: a rule "App: %s" already exists (see rule_overview; delete it first to make it again)', NEW.app))
-    WHERE EXISTS (SELECT 1 FROM rules WHERE name = 'App: ' || NEW.app);
-    -- Nothing left to add: every domain (by domain), every program (by program), or either all
-    -- its domains or all its programs (by both: those are spliced whatever the other is).
+      AND NOT EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id)
+      AND NOT EXISTS (SELECT 1 FROM app_destinations WHERE app_id = a.id);
+    SELECT json_extract('{}', printf('enable_app: a rule "%s" already exists (see rule_overview; delete it first to make it again)', r.name))
+    FROM rules r
+    WHERE r.name = 'App: ' || NEW.app
+       OR (r.name = 'App: ' || NEW.app || ' (destinations)' AND NEW.by IN ('domain', 'both'));
+    -- Nothing left to add: every domain (by domain, and no destinations), every program (by
+    -- program), or either all its domains (and no destinations) or all its programs (by both:
+    -- those are spliced whatever the other is).
     SELECT json_extract('{}', printf('enable_app: app "%s": by "%s": nothing to add: its %s already spliced by %s (see app_overview)', NEW.app, NEW.by,
-        CASE WHEN NOT uncovered_d THEN 'domains are' ELSE 'programs are' END,
+        CASE WHEN NOT uncovered_d AND NOT has_dest THEN 'domains are' ELSE 'programs are' END,
         (SELECT group_concat('"' || rule || '"', ', ') FROM (SELECT DISTINCT c.rule FROM app_coverage c
-         WHERE c.app_id = a.id AND c.kind = CASE WHEN NOT uncovered_d THEN 'domain' ELSE 'program' END))))
+         WHERE c.app_id = a.id AND c.kind = CASE WHEN NOT uncovered_d AND NOT has_dest THEN 'domain' ELSE 'program' END))))
     FROM (SELECT a.id,
                  EXISTS (SELECT 1 FROM app_domains d WHERE d.app_id = a.id AND NOT EXISTS
                          (SELECT 1 FROM app_coverage c WHERE c.app_id = a.id AND c.kind = 'domain'
                           AND c.value = d.domain)) AS uncovered_d,
                  EXISTS (SELECT 1 FROM app_programs p WHERE p.app_id = a.id AND NOT EXISTS
                          (SELECT 1 FROM app_coverage c WHERE c.app_id = a.id AND c.kind = 'program'
-                          AND c.value = p.program)) AS uncovered_p
+                          AND c.value = p.program)) AS uncovered_p,
+                 EXISTS (SELECT 1 FROM app_destinations WHERE app_id = a.id) AS has_dest
           FROM apps a WHERE a.name = NEW.app) a
-    WHERE (NEW.by = 'domain' AND NOT uncovered_d) OR (NEW.by = 'program' AND NOT uncovered_p)
-       OR (NEW.by = 'both' AND (NOT uncovered_d OR NOT uncovered_p));
+    WHERE (NEW.by = 'domain' AND NOT uncovered_d AND NOT has_dest)
+       OR (NEW.by = 'program' AND NOT uncovered_p)
+       OR (NEW.by = 'both' AND ((NOT uncovered_d AND NOT has_dest) OR NOT uncovered_p));
+    -- the rule of the domains (or programs): made when it gets an entry
     INSERT INTO rules (name, action, enabled, origin, comment)
     SELECT 'App: ' || a.name, 'splice', 1, 'local',
            printf('made by enable_app from catalogue app %d "%s", by %s', a.id, a.name, NEW.by)
@@ -1188,7 +1493,11 @@ BEGIN
                                 AND (c.kind = 'domain' AND NEW.by IN ('domain', 'both')
                                      OR c.kind = 'program' AND NEW.by IN ('program', 'both'))
                               ORDER BY c.kind, c.value)), '')
-    FROM apps a WHERE a.name = NEW.app;
+    FROM apps a WHERE a.name = NEW.app
+      AND (NEW.by = 'program'
+           OR EXISTS (SELECT 1 FROM app_domains d WHERE d.app_id = a.id AND NOT EXISTS
+                      (SELECT 1 FROM app_coverage c WHERE c.app_id = a.id AND c.kind = 'domain'
+                       AND c.value = d.domain)));
     INSERT INTO rule_domains (rule_id, domain, exact, comment)
     SELECT r.id, d.domain, 0, d.note
     FROM rules r, apps a JOIN app_domains d ON d.app_id = a.id
@@ -1201,15 +1510,33 @@ BEGIN
     WHERE r.name = 'App: ' || NEW.app AND a.name = NEW.app AND NEW.by IN ('program', 'both')
       AND NOT EXISTS (SELECT 1 FROM app_coverage c WHERE c.app_id = a.id AND c.kind = 'program'
                       AND c.value = p.program AND c.rule_id <> r.id);
+    -- the rule of the destinations (v2)
+    INSERT INTO rules (name, action, enabled, origin, comment)
+    SELECT 'App: ' || a.name || ' (destinations)', 'splice', 1, 'local',
+           printf('made by enable_app from catalogue app %d "%s", by %s: its destinations', a.id,
+                  a.name, NEW.by)
+    FROM apps a WHERE a.name = NEW.app AND NEW.by IN ('domain', 'both')
+      AND EXISTS (SELECT 1 FROM app_destinations WHERE app_id = a.id);
+    INSERT INTO rule_destinations (rule_id, cidr, comment)
+    SELECT r.id, d.cidr, d.note
+    FROM rules r, apps a JOIN app_destinations d ON d.app_id = a.id
+    WHERE r.name = 'App: ' || NEW.app || ' (destinations)' AND a.name = NEW.app
+      AND NEW.by IN ('domain', 'both');
+    INSERT INTO rule_programs (rule_id, os, program, comment)
+    SELECT r.id, p.os, p.program, p.note
+    FROM rules r, apps a JOIN app_programs p ON p.app_id = a.id
+    WHERE r.name = 'App: ' || NEW.app || ' (destinations)' AND a.name = NEW.app
+      AND NEW.by = 'both';
 END;
 
 -- app_overview: one row per catalogue app, its domains and programs aggregated, the `by` values
--- enable_app accepts for it, and the rules that take its traffic: the rule made from it
--- ('App: <app>'), then every rule that already splices some of its entries (app_coverage), in
--- evaluation order; covered: how many of its domains and programs those rules splice.
+-- enable_app accepts for it, and the rules that take its traffic: the rules made from it
+-- ('App: <app>', 'App: <app> (destinations)'), then every rule that already splices some of its
+-- entries (app_coverage), in evaluation order; covered: how many of its domains and programs
+-- those rules splice; destinations (v2, at the end): its destination ranges.
 DROP VIEW IF EXISTS app_overview;
 CREATE VIEW app_overview AS
-SELECT id, name AS app, enable_by, rule, covered, domains, programs, origin
+SELECT id, name AS app, enable_by, rule, covered, domains, programs, origin, destinations
 FROM (
     SELECT a.id, a.name, a.origin,
            (SELECT group_concat(domain, ', ') FROM (
@@ -1217,7 +1544,11 @@ FROM (
            (SELECT group_concat(e, ', ') FROM (
                 SELECT CASE os WHEN 'any' THEN '' ELSE os || ':' END || program AS e
                 FROM app_programs WHERE app_id = a.id ORDER BY os, program)) AS programs,
-           CASE WHEN EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id) THEN
+           (SELECT group_concat(cidr, ', ') FROM (
+                SELECT cidr FROM app_destinations WHERE app_id = a.id ORDER BY cidr))
+               AS destinations,
+           CASE WHEN EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id)
+                  OR EXISTS (SELECT 1 FROM app_destinations WHERE app_id = a.id) THEN
                      CASE WHEN EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id)
                           THEN 'domain, program, both' ELSE 'domain' END
                 WHEN EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id) THEN 'program'
@@ -1225,9 +1556,12 @@ FROM (
            (SELECT group_concat(name, ', ') FROM (
                 SELECT name FROM rules WHERE name = 'App: ' || a.name
                 UNION ALL
+                SELECT name FROM rules WHERE name = 'App: ' || a.name || ' (destinations)'
+                UNION ALL
                 SELECT name FROM (SELECT DISTINCT r.name, r.position, r.id
                                   FROM app_coverage c JOIN rules r ON r.id = c.rule_id
                                   WHERE c.app_id = a.id AND r.name <> 'App: ' || a.name
+                                    AND r.name <> 'App: ' || a.name || ' (destinations)'
                                   ORDER BY CAST(coalesce(r.position, r.id) AS INTEGER), r.id))) AS rule,
            CASE WHEN EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id)
                   OR EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id) THEN

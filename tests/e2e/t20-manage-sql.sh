@@ -2,7 +2,7 @@
 # t20-manage-sql: the admin's sqlite3 interface (sql/manage.sql) works as README.md documents it.
 #
 #  1. A database built as `pinsplice db init` builds it (schema, manage, vendor, defaults, one
-#     transaction) keeps schema version 1, and manage.sql can be applied again without harm.
+#     transaction) is at schema version 2, and manage.sql can be applied again without harm.
 #  2. Every ```sql block of README.md's "Managing rules" section runs, literally and in order,
 #     without an error; then the effects are asserted: overview rows, entries, audit rows, who.
 #  3. Every error the section documents (its ```console block) is produced by the statement shown,
@@ -83,7 +83,7 @@ if ! out=$({ echo 'BEGIN;'; cat "$sqldir/schema.sql" "$sqldir/manage.sql" "$sqld
     exit 1
 fi
 pass "schema.sql, manage.sql, vendor.sql, defaults.sql load in one transaction"
-check "schema version stays 1" 1 "$(q 'PRAGMA user_version')"
+check "schema version is 2" 2 "$(q 'PRAGMA user_version')"
 check "the seed load is audited (rules inserted by defaults.sql)" 16 \
     "$(q "SELECT count(*) FROM audit WHERE tbl = 'rules' AND op = 'INSERT'")"
 check "no persistent 'who' setting (audit_who is gone)" "0" "$(q "SELECT count(*) FROM settings WHERE key = 'audit_who'")"
@@ -357,7 +357,7 @@ refused "enable_app: by program for an app without programs" \
 refused "enable_app: by both for an app without programs" \
     "INSERT INTO enable_app (app, by) VALUES ('Spotify', 'both')" 'by "both" is refused'
 refused "enable_app: app with no entries at all" \
-    "INSERT INTO enable_app (app, by) VALUES ('Microsoft Defender', 'domain')" 'has no domains and no programs'
+    "INSERT INTO enable_app (app, by) VALUES ('Microsoft Defender', 'domain')" 'has no domains, destinations or programs'
 refused "enable_app: bad by" "INSERT INTO enable_app (app, by) VALUES ('Zoom', 'all')" 'by "all"'
 refused "enable_app: the rule exists already" "INSERT INTO enable_app (app, by) VALUES ('Evernote', 'domain')" \
     'a rule "App: Evernote" already exists'
@@ -395,7 +395,7 @@ refused "edit_rule: one misspelt row refuses the whole statement" \
     'no rule named "Bypass bnak app"'
 refused "edit_rule: NULL rule" "INSERT INTO edit_rule (field, value) VALUES ('enabled', 0)" 'no rule named ""'
 refused "edit_rule: unknown field" "INSERT INTO edit_rule (rule, field, value) VALUES ($r, 'domains', 'x')" \
-    'field "domains": use name, action, enabled, position or expires_at'
+    'field "domains": use name, action, enabled, position, expires_at, mode, verify or verify_ca_file'
 refused "edit_rule: enabled 2" "INSERT INTO edit_rule (rule, field, value) VALUES ($r, 'enabled', 2)" 'enabled "2"'
 refused "edit_rule: position as text" "INSERT INTO edit_rule (rule, field, value) VALUES ($r, 'position', 'first')" \
     'position "first"'
@@ -419,7 +419,7 @@ refused "remove_entry: value of another kind" \
     "INSERT INTO remove_entry (rule, value, kind) VALUES ($r, 'api.bank.example', 'source')" \
     'has no source "api.bank.example"'
 refused "remove_entry: bad kind" "INSERT INTO remove_entry (rule, value, kind) VALUES ($r, 'api.bank.example', 'domains')" \
-    'kind "domains": use domain, program, category or source'
+    'kind "domains": use domain, program, category, source, destination or pin'
 q "INSERT INTO add_program (rule, os, program) VALUES ('Bypass payroll client', 'macos', 'payroll.exe')" >/dev/null
 refused "remove_entry: two entries with the value, no os" \
     "INSERT INTO remove_entry (rule, value) VALUES ('Bypass payroll client', 'payroll.exe')" \

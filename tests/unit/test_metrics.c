@@ -563,10 +563,37 @@ test_thread_and_sweep(void **state)
     ps_metrics_free(NULL);
 }
 
+/* A decision that carries a monitor match (schema v2) counts it for that rule, with no other
+ * call; the decision itself is counted as usual. */
+static void
+test_monitor_from_decision(void **state)
+{
+    struct ps_metrics *m = new_metrics();
+    struct ps_decision d = decision(PS_ACTION_BUMP, PS_REASON_DEFAULT, 0, NULL);
+    char *text;
+
+    (void)state;
+    d.monitor_rule = "Watch Teams";
+    d.monitor_rule_id = 4;
+    d.monitor_action = PS_ACTION_SPLICE;
+    ps_metrics_answer(m, &d, 0);
+    ps_metrics_answer(m, &d, 0);
+    d.monitor_rule = NULL;
+    ps_metrics_answer(m, &d, 0);
+    text = format(m);
+    assert_int_equal(value(text, "pinsplice_monitor_matches_total", ",rule=\"Watch Teams\""), 2);
+    assert_int_equal(value(text, "pinsplice_rule_matches_total", ",rule=\"Watch Teams\""), 0);
+    assert_int_equal(
+        value(text, "pinsplice_decisions_total", ",action=\"bump\",reason=\"default\""), 3);
+    free(text);
+    ps_metrics_free(m);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_monitor_from_decision),
         cmocka_unit_test(test_path_check),
         cmocka_unit_test(test_path_expand),
         cmocka_unit_test(test_escape),
