@@ -450,8 +450,9 @@ m365_entry(struct ctx *c, json_t *e, size_t idx)
     }
     if (tcp == NULL) {
         c->f->n_udp_only++;
-        return add_skip(c, udp != NULL ? udp : "",
-                        "no tcpPorts (UDP only: Squid never sees it); not imported");
+        char ports[80];
+        snprintf(ports, sizeof(ports), "udpPorts %.60s", udp != NULL ? udp : "none");
+        return add_skip(c, ports, "no tcpPorts (UDP only: Squid never sees it); not imported");
     }
     if (json_array_size(urls) == 0 && json_array_size(ips) == 0)
         return 0;

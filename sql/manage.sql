@@ -67,7 +67,7 @@ INSERT OR IGNORE INTO settings (key, value, comment) VALUES
 DROP VIEW IF EXISTS audit_import;
 CREATE VIEW audit_import (at, who, list, category, removed, added) AS
     SELECT at, who, new ->> 'list', new ->> 'category', old ->> 'rows', new ->> 'rows'
-    FROM audit WHERE op = 'IMPORT' ORDER BY id;
+    FROM audit WHERE op = 'IMPORT' AND tbl = 'category_domains' ORDER BY id;
 CREATE TRIGGER audit_import_insert INSTEAD OF INSERT ON audit_import
 BEGIN
     SELECT raise(ABORT, 'audit_import: list, category, removed and added are required')
@@ -1043,7 +1043,7 @@ BEGIN
            printf('made by enable_app from catalogue app %d "%s", by %s', a.id, a.name, NEW.by)
     FROM apps a WHERE a.name = NEW.app;
     INSERT INTO rule_domains (rule_id, domain, exact, comment)
-    SELECT r.id, d.domain, 0, d.note
+    SELECT r.id, d.domain, d.exact, d.note
     FROM rules r, apps a JOIN app_domains d ON d.app_id = a.id
     WHERE r.name = 'App: ' || NEW.app AND a.name = NEW.app AND NEW.by IN ('domain', 'both');
     INSERT INTO rule_programs (rule_id, os, program, comment)
@@ -1051,6 +1051,23 @@ BEGIN
     FROM rules r, apps a JOIN app_programs p ON p.app_id = a.id
     WHERE r.name = 'App: ' || NEW.app AND a.name = NEW.app AND NEW.by IN ('program', 'both');
 END;
+
+-- feed_overview: one row per imported vendor feed (`pinsplice feed import`), its provenance as of
+-- the last import and how many catalogue apps it holds. DELETE FROM feeds WHERE name = ... removes
+-- a feed and its apps (rules enable_app made from them stay: they are yours).
+-- audit_feed: every import of a feed, with what it changed.
+DROP VIEW IF EXISTS feed_overview;
+CREATE VIEW feed_overview AS
+SELECT f.name AS feed, f.format, f.source, f.version, f.imported_at,
+       (SELECT count(*) FROM apps WHERE feed = f.name) AS apps
+FROM feeds f ORDER BY f.name;
+DROP VIEW IF EXISTS audit_feed;
+CREATE VIEW audit_feed AS
+SELECT at, who, new ->> 'feed' AS feed, new ->> 'format' AS format, new ->> 'source' AS source,
+       new ->> 'version' AS version, old ->> 'version' AS previous_version, new ->> 'apps' AS apps,
+       new ->> 'added' AS added, new ->> 'removed' AS removed, new ->> 'updated' AS updated,
+       new ->> 'kept' AS kept, new ->> 'conflicts' AS conflicts, new ->> 'skipped' AS skipped
+FROM audit WHERE tbl = 'feeds' AND op = 'IMPORT' ORDER BY id;
 
 -- app_overview: one row per catalogue app, its domains and programs aggregated, the `by` values
 -- enable_app accepts for it, and the rule made from it, if any.

@@ -99,6 +99,8 @@ static const struct command commands[] = {
      "(copy beside, then rename). SRC is only read; DST is untouched on error.\n"},
     {"categories", "import", ps_cmd_categories_import, "DIR [--map FILE] [--db PATH]",
      "import squidGuard / UT1 category lists into category_domains", NULL},
+    {"feed", "import", ps_cmd_feed_import, "FILE --format m365|json [--dry-run] [--db PATH]",
+     "turn a vendor's endpoint list (JSON) into catalogue apps", NULL},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
