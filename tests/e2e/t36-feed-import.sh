@@ -8,18 +8,17 @@
 # wrong type, a public suffix, a missing file) get an error naming the file and the entry and leave
 # the DB byte-for-byte unchanged; the audit records every import with its provenance.
 #
-# Environment: PS_BUILDDIR, PS_SQLDIR, PS_SRCDIR. Needs sqlite3; no Squid, no root.
+# Last, the same feed app through real Squid: a pinning client to a covered name is spliced, one
+# to a name below an exact feed entry is bumped.
+#
+# Environment: PS_BUILDDIR, PS_SQLDIR, PS_SRCDIR. Needs root, Squid, sqlite3, curl.
 . "$(dirname "$0")/lib.sh"
 
-E2E_NAME=t36-feed-import
-SECONDS=0
-e2e_require sqlite3 timeout
+e2e_init t36-feed-import
+e2e_require md5sum
 PS=$PS_BUILDDIR/tools/pinsplice
 [ -x "$PS" ] || e2e_die "$PS not built"
 [ -x "$PS_HELPER" ] || e2e_die "helper not built: $PS_HELPER"
-E2E_DIR=$(mktemp -d /tmp/pinsplice-t36.XXXXXX) || e2e_die "mktemp failed"
-trap e2e_cleanup EXIT
-trap 'exit 1' INT TERM HUP
 unset PINSPLICE_DB
 export PINSPLICE_SQLDIR=$PS_SQLDIR
 DB=$E2E_DIR/rules.db
@@ -214,4 +213,17 @@ e2e_expect "no --format" "2|pinsplice feed import: --format missing: use m365 or
 e2e_expect "bad files: the DB is unchanged (dump)" "$BEFORE" "$(dump)"
 
 e2e_expect "the helper logged no error" "" "$(grep -E 'ERROR|WARNING|FATAL' "$E2E_DIR/helper.err")"
+
+# ---- through real Squid ---------------------------------------------------------------------------
+E2E_NAMES+=" outlook.office.com x.outlook.office.com"
+e2e_pki
+e2e_origin_start
+e2e_db_create
+cp "$FX/m365-worldwide.json" "$M365"
+"$PS" feed import "$M365" --format m365 --db "$E2E_DB" >/dev/null 2>&1 || e2e_die "feed import into $E2E_DB"
+e2e_sql "INSERT INTO enable_app (app, by) VALUES ('$EXO', 'domain')"
+e2e_squid_start
+e2e_check_spliced "squid: a feed name" outlook.office.com "App: $EXO"
+e2e_check_bumped "squid: below an exact feed name" x.outlook.office.com
+e2e_check_squid_healthy "after t36"
 e2e_finish
