@@ -43,7 +43,7 @@ struct pending {
     enum ps_action asked;
     struct ps_decision d;     /* its pointers point into snap */
     struct ps_snapshot *snap; /* a reference, released when answered */
-    char target[80];          /* "ADDR:PORT NAME", for the log */
+    char target[PS_VERIFY_TARGET_ADDR + 300]; /* "ADDR:PORT NAME", for the log */
     enum ps_verify_verdict verdict;
     char detail[160];
 };

@@ -23,6 +23,64 @@
 /* ---- migrations -------------------------------------------------------------------------------
  */
 
+/* Schema 1 -> 2: what sql/schema.sql's "v2." parts create, for a database made at version 1.
+ * Kept equal to schema.sql (tests/unit/test_admin.c compares a migrated DB's tables, columns and
+ * triggers with a fresh one's). Existing rules get mode 'enforce' and verify 'inherit': they mean
+ * what they meant. */
+static const char step_1_2[] =
+    "ALTER TABLE rules ADD COLUMN mode TEXT NOT NULL DEFAULT 'enforce'"
+    " CHECK (mode IN ('enforce', 'monitor'));"
+    "ALTER TABLE rules ADD COLUMN verify TEXT NOT NULL DEFAULT 'inherit'"
+    " CHECK (verify IN ('inherit', 'off', 'ip', 'always'));"
+    "ALTER TABLE rules ADD COLUMN verify_ca_file TEXT CHECK (verify_ca_file IS NULL OR"
+    " (typeof(verify_ca_file) = 'text' AND verify_ca_file GLOB '/?*' AND"
+    " length(verify_ca_file) <= 4095));"
+    "CREATE TABLE rule_destinations ("
+    " rule_id INTEGER NOT NULL,"
+    " cidr TEXT NOT NULL CHECK (length(cidr) BETWEEN 4 AND 43 AND cidr GLOB '*?/[0-9]*'"
+    "  AND NOT cidr GLOB '*[^0-9a-f.:/]*'),"
+    " comment TEXT,"
+    " PRIMARY KEY (rule_id, cidr));"
+    "CREATE TABLE rule_pins ("
+    " rule_id INTEGER NOT NULL,"
+    " spki_sha256 TEXT NOT NULL CHECK (length(spki_sha256) = 44 AND spki_sha256 GLOB '*[^=]='"
+    "  AND NOT spki_sha256 GLOB '*[^A-Za-z0-9+/=]*'"
+    "  AND NOT substr(spki_sha256, 1, 43) GLOB '*=*'),"
+    " comment TEXT,"
+    " PRIMARY KEY (rule_id, spki_sha256));"
+    "CREATE TABLE app_destinations ("
+    " app_id INTEGER NOT NULL,"
+    " cidr TEXT NOT NULL CHECK (length(cidr) BETWEEN 4 AND 43 AND cidr GLOB '*?/[0-9]*'"
+    "  AND NOT cidr GLOB '*[^0-9a-f.:/]*'),"
+    " note TEXT,"
+    " PRIMARY KEY (app_id, cidr));"
+    "CREATE TRIGGER rule_destinations_rule BEFORE INSERT ON rule_destinations"
+    " WHEN NOT EXISTS (SELECT 1 FROM rules WHERE id = NEW.rule_id)"
+    " BEGIN SELECT raise(ABORT, 'rule_destinations: no rule with this rule_id'); END;"
+    "CREATE TRIGGER rule_pins_rule BEFORE INSERT ON rule_pins"
+    " WHEN NOT EXISTS (SELECT 1 FROM rules WHERE id = NEW.rule_id)"
+    " BEGIN SELECT raise(ABORT, 'rule_pins: no rule with this rule_id'); END;"
+    "CREATE TRIGGER app_destinations_app BEFORE INSERT ON app_destinations"
+    " WHEN NOT EXISTS (SELECT 1 FROM apps WHERE id = NEW.app_id)"
+    " BEGIN SELECT raise(ABORT, 'app_destinations: no app with this app_id'); END;"
+    "DROP TRIGGER rules_delete;"
+    "CREATE TRIGGER rules_delete AFTER DELETE ON rules"
+    " BEGIN"
+    " DELETE FROM rule_domains WHERE rule_id = OLD.id;"
+    " DELETE FROM rule_programs WHERE rule_id = OLD.id;"
+    " DELETE FROM rule_categories WHERE rule_id = OLD.id;"
+    " DELETE FROM rule_sources WHERE rule_id = OLD.id;"
+    " DELETE FROM rule_destinations WHERE rule_id = OLD.id;"
+    " DELETE FROM rule_pins WHERE rule_id = OLD.id;"
+    " END;"
+    "DROP TRIGGER apps_delete;"
+    "CREATE TRIGGER apps_delete AFTER DELETE ON apps"
+    " BEGIN"
+    " DELETE FROM app_domains WHERE app_id = OLD.id;"
+    " DELETE FROM app_programs WHERE app_id = OLD.id;"
+    " DELETE FROM app_destinations WHERE app_id = OLD.id;"
+    " END;";
+
 /* Schema 2 -> 3: what sql/schema.sql's "v3." parts create (vendor feeds: `pinsplice feed import`),
  * kept equal to schema.sql. Existing apps get feed NULL (not from a feed) and their domains
  * exact 0 (what they meant: a catalogue domain covered its subtree). */
@@ -54,9 +112,10 @@ static const char step_2_3[] =
 
 /* {from, what, sql}: one step per version, in order. */
 static const struct ps_admin_step steps_v[] = {
+    {1, "rule mode, per-rule verify, destinations, pins", step_1_2},
     {2, "vendor feeds: feeds, feed_base, apps.feed, app_domains.exact", step_2_3},
 };
-#define N_STEPS_V 1
+#define N_STEPS_V 2
 
 const struct ps_admin_step *
 ps_admin_steps(size_t *n)

@@ -29,8 +29,8 @@ struct facts {
     const struct ps_snapshot *snap;
     struct sname name, second; /* second: the CONNECT host when it differs from the SNI */
     bool have_name, have_second;
-    struct ps_addr client;
-    bool have_client, trusted;
+    struct ps_addr client, dest;
+    bool have_client, trusted, have_dest;
     const char *user;
     char program[PS_PROGRAM_MAX + 1];
     bool have_program;
@@ -155,7 +155,7 @@ static bool
 rule_matches(const struct facts *f, uint32_t idx, struct ps_decision *out)
 {
     const struct ps_rule *r = ps_snapshot_rule(f->snap, idx);
-    const char *d = NULL, *p = NULL, *c = NULL, *s = NULL;
+    const char *d = NULL, *p = NULL, *c = NULL, *s = NULL, *t = NULL;
 
     if (r->dims == 0 || (r->expires_at != 0 && f->now >= r->expires_at))
         return false;
@@ -185,10 +185,38 @@ rule_matches(const struct facts *f, uint32_t idx, struct ps_decision *out)
         if (s == NULL)
             return false;
     }
+    /* Destinations: only a CONNECT to an IP literal has one (never a name: Squid resolves it). */
+    if (r->dims & PS_DIM_DEST) {
+        if (!f->have_dest || (t = ps_snapshot_destination_match(f->snap, idx, &f->dest)) == NULL)
+            return false;
+    }
     out->m_domain = d;
     out->m_program = p;
     out->m_category = c;
     out->m_source = s;
+    out->m_destination = t;
+    return true;
+}
+
+/* Rule idx matched: true when it decides; a monitor rule is noted (the first one only) and
+ * evaluation goes on. */
+static bool
+take(const struct facts *f, uint32_t idx, struct ps_decision *out)
+{
+    const struct ps_rule *r = ps_snapshot_rule(f->snap, idx);
+
+    if (r->monitor) {
+        if (out->monitor_rule == NULL) {
+            out->monitor_rule = r->name;
+            out->monitor_rule_id = r->id;
+            out->monitor_action = r->action;
+        }
+        return false;
+    }
+    out->rule_id = r->id;
+    out->rule_name = r->name;
+    out->action = r->action;
+    out->rule = r;
     return true;
 }
 
@@ -242,7 +270,7 @@ gather(const struct facts *f, struct lists *ls)
     if (f->trusted && f->have_program && (dims & PS_DIM_PROGRAM) &&
         ps_snapshot_program(f->snap, f->program, strlen(f->program), &p))
         lists_add(ls, p.v, p.n);
-    if (dims & PS_DIM_SOURCE) {
+    if (dims & (PS_DIM_SOURCE | PS_DIM_DEST)) {
         ps_snapshot_source_only_rules(f->snap, &p);
         lists_add(ls, p.v, p.n);
     }
@@ -259,12 +287,8 @@ first_match(const struct facts *f, struct ps_decision *out)
     gather(f, &ls);
     if (ls.overflow) {
         for (i = 0; i < nrules; i++)
-            if (rule_matches(f, (uint32_t)i, out)) {
-                out->rule_id = ps_snapshot_rule(f->snap, i)->id;
-                out->rule_name = ps_snapshot_rule(f->snap, i)->name;
-                out->action = ps_snapshot_rule(f->snap, i)->action;
+            if (rule_matches(f, (uint32_t)i, out) && take(f, (uint32_t)i, out))
                 return true;
-            }
         return false;
     }
     for (;;) {
@@ -274,13 +298,8 @@ first_match(const struct facts *f, struct ps_decision *out)
                 best = ls.l[i].v[ls.pos[i]] >> 1;
         if (best == UINT32_MAX)
             return false;
-        if (rule_matches(f, best, out)) {
-            const struct ps_rule *r = ps_snapshot_rule(f->snap, best);
-            out->rule_id = r->id;
-            out->rule_name = r->name;
-            out->action = r->action;
+        if (rule_matches(f, best, out) && take(f, best, out))
             return true;
-        }
         for (i = 0; i < ls.n; i++)
             while (ls.pos[i] < ls.l[i].n && (ls.l[i].v[ls.pos[i]] >> 1) <= best)
                 ls.pos[i]++;
@@ -361,11 +380,17 @@ ps_decide(const struct ps_snapshot *snap, const struct ps_query *q, struct ps_de
     out->rule_id = 0;
     out->rule_name = NULL;
     out->m_domain = out->m_program = out->m_category = out->m_source = NULL;
+    out->m_destination = NULL;
     out->detail = NULL;
+    out->rule = NULL;
+    out->monitor_rule = NULL;
+    out->monitor_rule_id = 0;
+    out->monitor_action = PS_ACTION_BUMP;
     out->server_name[0] = '\0';
     /* facts is large (per-suffix caches); set its fields, do not clear it all. */
     f.snap = snap;
     f.have_name = f.have_second = f.have_client = f.trusted = f.have_program = false;
+    f.have_dest = false;
     f.user = NULL;
     /* Malformed input is bumped whatever the rules say, and before "no rules": fail-open
      * (ps_decide_fail_open) must never splice it. */
@@ -425,6 +450,10 @@ ps_decide(const struct ps_snapshot *snap, const struct ps_query *q, struct ps_de
     }
     if (f.have_name)
         memcpy(out->server_name, f.name.s, f.name.len + 1);
+    /* The destination address: the CONNECT host when it is an IP literal. */
+    if (q->host != NULL && (hk == PS_NAME_IPV4 || hk == PS_NAME_IPV6) &&
+        (ps_snapshot_dims(snap) & PS_DIM_DEST))
+        f.have_dest = ps_addr_parse(host, strlen(host), &f.dest, NULL) == 0;
     /* The client address matters only to source entries and trusted program sources. */
     if (f.have_client && (ps_snapshot_dims(snap) & (PS_DIM_SOURCE | PS_DIM_PROGRAM)))
         f.trusted = ps_snapshot_program_trusted(snap, &f.client);
@@ -434,6 +463,7 @@ ps_decide(const struct ps_snapshot *snap, const struct ps_query *q, struct ps_de
         return;
     }
     out->m_domain = out->m_program = out->m_category = out->m_source = NULL;
+    out->m_destination = NULL;
     out->action = ps_snapshot_default_action(snap);
     out->reason = PS_REASON_DEFAULT;
     /* Say why when two names were in play: a rule for one of them does not count alone. */
@@ -450,19 +480,25 @@ ps_decide_verify_target(const struct ps_snapshot *snap, const struct ps_query *q
     unsigned port = 0;
     char buf[PS_NAME_MAX + 1];
     enum ps_name_kind kind;
+    enum ps_rule_verify mode;
 
     /* Only a splice that a name justified: a source-only or program rule, or the default
-     * action, did not take the client's name for it. */
+     * action, did not take the client's name for it. A destination rule did take the address
+     * from the admin, but a connection that also names a server (an SNI) is checked against
+     * that name too when the mode asks for it: the address range may be wider than the app. */
     if (snap == NULL || d->action != PS_ACTION_SPLICE || d->reason != PS_REASON_RULE ||
-        (d->m_domain == NULL && d->m_category == NULL) || d->server_name[0] == '\0' ||
-        q->host == NULL)
+        (d->m_domain == NULL && d->m_category == NULL && d->m_destination == NULL) ||
+        d->server_name[0] == '\0' || q->host == NULL)
         return false;
-    if (ps_snapshot_verify(snap, &t->trust, &t->timeout_ms) == PS_SPLICE_VERIFY_OFF)
+    mode = ps_snapshot_rule_verify(snap, d->rule, &t->trust, &t->timeout_ms);
+    if (mode == PS_RULE_VERIFY_OFF)
         return false;
     if (ps_name_split_hostport(q->host, strlen(q->host), &h, &hlen, &port, NULL) < 0 ||
-        ps_name_normalize_ascii(h, hlen, buf, &kind, NULL) < 0 || kind == PS_NAME_DOMAIN ||
-        strlen(buf) >= sizeof(t->addr))
-        return false; /* a name CONNECT: Squid resolves it itself */
+        ps_name_normalize_ascii(h, hlen, buf, &kind, NULL) < 0 || strlen(buf) >= sizeof(t->addr))
+        return false;
+    /* A name CONNECT: Squid resolves it itself; only 'always' checks what the name resolves to. */
+    if (kind == PS_NAME_DOMAIN && mode != PS_RULE_VERIFY_ALWAYS)
+        return false;
     memcpy(t->addr, buf, strlen(buf) + 1);
     t->port = port ? port : 443;
     t->sni = d->server_name;

@@ -57,7 +57,15 @@ struct ps_decision {
     const char *m_program;
     const char *m_category;
     const char *m_source;
+    const char *m_destination;
     const char *detail;     /* static text for BAD_NAME / BAD_INPUT / NO_RULES, else NULL */
+    const struct ps_rule *rule; /* the rule that decided (in the snapshot), or NULL */
+    /* Monitor mode (rules.mode = 'monitor'): the first monitor rule that matched before the
+     * decision was made (a monitor rule never decides), and the action it would have taken.
+     * monitor_rule NULL: none matched. */
+    const char *monitor_rule;
+    int64_t monitor_rule_id;
+    enum ps_action monitor_action;
     char server_name[254];  /* the normalised name decided on ("" when none) */
 };
 
@@ -87,8 +95,11 @@ enum ps_action ps_decide_fail_open(const struct ps_decision *d, bool fail_open);
  * gives the verdict to ps_decide_verified(), which turns any failure into bump.
  */
 struct ps_verify_trust;
+#define PS_VERIFY_TARGET_ADDR 254
 struct ps_verify_target {
-    char addr[46];                 /* the IP literal, brackets removed */
+    char addr[PS_VERIFY_TARGET_ADDR]; /* the IP literal, brackets removed; or, for a rule with
+                                       * verify 'always', the CONNECT host name (resolved by the
+                                       * check, as Squid would) */
     unsigned port;                 /* the CONNECT port (443 when none was given) */
     const char *sni;               /* the name to verify: d->server_name */
     struct ps_verify_trust *trust; /* borrowed from the snapshot; NULL: the bundle could not be

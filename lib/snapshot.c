@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,11 @@ struct src_entry {
     struct ps_cidr cidr;
 };
 
+struct dst_entry {
+    uint32_t text_off;
+    struct ps_cidr cidr;
+};
+
 struct ps_snapshot {
     int refs;
     char *arena;
@@ -56,6 +62,8 @@ struct ps_snapshot {
     uint32_t *srconly, nsrconly; /* rules whose only dimension is the source (rule << 1) */
     uint32_t *rsrc_off;         /* rule -> its sources: src[rsrc_off[r] .. rsrc_off[r+1]) */
     struct src_entry *src;
+    uint32_t *rdst_off;         /* rule -> its destinations: dst[rdst_off[r] .. rdst_off[r+1]) */
+    struct dst_entry *dst;
     struct ps_cidr *trusted;
     uint32_t ntrusted;
     enum ps_splice_verify verify_mode;
@@ -63,7 +71,8 @@ struct ps_snapshot {
     enum ps_ip_sni ip_sni;
     unsigned verify_timeout_ms;
     struct ps_verify_trust *verify_trust; /* NULL when verify_mode is OFF */
-    size_t counts[6];           /* rules, domains, programs, categories, catdomains, sources */
+    size_t counts[8];           /* rules, domains, programs, categories, catdomains, sources,
+                                 * destinations, pins */
     size_t bytes;
 };
 
@@ -72,7 +81,10 @@ struct ps_snapshot {
 struct b_rule {
     int64_t id, position, expires_at;
     uint32_t name_off;
+    uint32_t ca_off; /* verify_ca_file in the arena, or UINT32_MAX */
     enum ps_action action;
+    bool monitor;
+    enum ps_rule_verify verify;
 };
 
 struct b_row {
@@ -90,7 +102,7 @@ struct vec {
 struct ps_builder {
     char *arena;
     size_t arena_len, arena_cap;
-    struct vec rules, domains, programs, rcats, sources, catdomains, catnames, trusted;
+    struct vec rules, domains, programs, rcats, sources, catdomains, catnames, trusted, dests, pins;
     enum ps_action default_action;
     enum ps_splice_verify verify_mode;
     enum ps_no_sni no_sni;
@@ -148,6 +160,7 @@ ps_builder_new(void)
         return NULL;
     b->rules.size = sizeof(struct b_rule);
     b->domains.size = b->programs.size = b->rcats.size = b->sources.size = sizeof(struct b_row);
+    b->dests.size = b->pins.size = sizeof(struct b_row);
     b->catdomains.size = sizeof(struct b_row);
     b->catnames.size = sizeof(uint32_t);
     b->trusted.size = sizeof(struct ps_cidr);
@@ -171,6 +184,8 @@ ps_builder_free(struct ps_builder *b)
     free(b->catdomains.p);
     free(b->catnames.p);
     free(b->trusted.p);
+    free(b->dests.p);
+    free(b->pins.p);
     free(b->verify_ca_file);
     free(b);
 }
@@ -266,8 +281,44 @@ ps_builder_rule(struct ps_builder *b, int64_t id, const char *name, enum ps_acti
     r.position = position;
     r.expires_at = expires_at;
     r.action = action;
+    r.ca_off = UINT32_MAX;
     if (arena_add(b, name, strlen(name), &r.name_off) < 0 || vec_push(&b->rules, &r) < 0)
         return oom(b, err);
+    return 0;
+}
+
+int
+ps_builder_rule_opts(struct ps_builder *b, int64_t id, bool monitor, const char *verify,
+                     const char *verify_ca_file, struct ps_err *err)
+{
+    static const char *const modes[] = {"inherit", "off", "ip", "always"};
+    struct b_rule *r = NULL;
+    size_t i;
+
+    for (i = b->rules.n; i > 0 && r == NULL; i--)
+        if (((struct b_rule *)b->rules.p)[i - 1].id == id)
+            r = &((struct b_rule *)b->rules.p)[i - 1];
+    if (r == NULL)
+        return ps_err_set(err, PS_EINVAL, "rule id %lld: options for an unknown rule",
+                          (long long)id);
+    for (i = 0; i < 4 && (verify == NULL || strcmp(verify, modes[i]) != 0); i++)
+        ;
+    if (i == 4)
+        return ps_err_set(err, PS_EINVAL,
+                          "rule '%.80s': bad verify '%.20s' (inherit, off, ip or always)",
+                          b->arena + r->name_off, verify ? verify : "");
+    r->verify = (enum ps_rule_verify)i;
+    r->monitor = monitor;
+    if (verify_ca_file != NULL && *verify_ca_file != '\0') {
+        uint32_t off;
+        if (*verify_ca_file != '/')
+            return ps_err_set(err, PS_EINVAL,
+                              "rule '%.80s': verify_ca_file '%.80s' is not an absolute path",
+                              b->arena + r->name_off, verify_ca_file);
+        if (arena_add(b, verify_ca_file, strlen(verify_ca_file), &off) < 0)
+            return oom(b, err);
+        r->ca_off = off;
+    }
     return 0;
 }
 
@@ -330,6 +381,39 @@ ps_builder_source(struct ps_builder *b, int64_t rule_id, const char *source, str
     if (ps_cidr_parse(source, len, &c, err) < 0)
         return ps_err_prefix(err, "rule id %lld: source", (long long)rule_id);
     return add_row(b, &b->sources, rule_id, source, len, 0, &c, err);
+}
+
+int
+ps_builder_destination(struct ps_builder *b, int64_t rule_id, const char *cidr, struct ps_err *err)
+{
+    struct ps_cidr c;
+    size_t len = cidr ? strlen(cidr) : 0;
+
+    if (ps_cidr_parse(cidr ? cidr : "", len, &c, err) < 0)
+        return ps_err_prefix(err, "rule id %lld: destination", (long long)rule_id);
+    return add_row(b, &b->dests, rule_id, cidr, len, 0, &c, err);
+}
+
+int
+ps_builder_pin(struct ps_builder *b, int64_t rule_id, const char *pin, struct ps_err *err)
+{
+    size_t len, i;
+
+    if (pin != NULL && strncmp(pin, "sha256//", 8) == 0)
+        pin += 8;
+    len = pin ? strlen(pin) : 0;
+    /* base64 of 32 bytes: 43 characters and one '=' (lib/verify.c decodes it) */
+    for (i = 0; i < len && i < 43 && (strchr("+/", pin[i]) != NULL ||
+                                      (pin[i] >= 'A' && pin[i] <= 'Z') ||
+                                      (pin[i] >= 'a' && pin[i] <= 'z') ||
+                                      (pin[i] >= '0' && pin[i] <= '9'));
+         i++)
+        ;
+    if (len != 44 || i != 43 || pin[43] != '=')
+        return ps_err_set(err, PS_EINVAL,
+                          "rule id %lld: pin '%.60s': not the base64 of a SHA-256 (44 characters)",
+                          (long long)rule_id, pin ? pin : "");
+    return add_row(b, &b->pins, rule_id, pin, len, 0, NULL, err);
 }
 
 int
@@ -710,20 +794,119 @@ done:
     return rc;
 }
 
+static int
+build_dests(struct ps_snapshot *s, struct ps_builder *b, const struct idmap *map, size_t nmap)
+{
+    const struct b_row *r = b->dests.p;
+    uint32_t *cnt = calloc(s->nrules + 1, sizeof(uint32_t));
+    size_t i;
+    int rc = PS_ENOMEM;
+
+    s->rdst_off = calloc(s->nrules + 1, sizeof(uint32_t));
+    s->dst = calloc(b->dests.n ? b->dests.n : 1, sizeof(*s->dst));
+    if (cnt == NULL || s->rdst_off == NULL || s->dst == NULL)
+        goto done;
+    for (i = 0; i < b->dests.n; i++) {
+        int64_t idx = rule_index(map, nmap, r[i].rule_id);
+        if (idx >= 0)
+            cnt[idx + 1]++;
+    }
+    for (i = 0; i < s->nrules; i++)
+        s->rdst_off[i + 1] = s->rdst_off[i] + cnt[i + 1];
+    memset(cnt, 0, (s->nrules + 1) * sizeof(uint32_t));
+    for (i = 0; i < b->dests.n; i++) {
+        int64_t idx = rule_index(map, nmap, r[i].rule_id);
+        struct dst_entry *e;
+        if (idx < 0)
+            continue;
+        e = &s->dst[s->rdst_off[idx] + cnt[idx]++];
+        e->text_off = r[i].off;
+        e->cidr = r[i].cidr;
+        s->rules[idx].dims |= PS_DIM_DEST;
+        s->counts[6]++;
+    }
+    rc = 0;
+done:
+    free(cnt);
+    return rc;
+}
+
+/* The trusts of rules with their own CA file or pins (read now, at load time). A trust that
+ * cannot be built does not stop the load: that rule's checks fail (verify-error), as for the
+ * global bundle. Returns 0 or PS_ENOMEM. */
+static int
+build_trusts(struct ps_snapshot *s, struct ps_builder *b, const struct b_rule *br,
+             const struct idmap *map, size_t nmap)
+{
+    const struct b_row *p = b->pins.p;
+    size_t i, j;
+    char **pins = calloc(s->nrules ? s->nrules : 1, sizeof(char *));
+
+    if (pins == NULL)
+        return PS_ENOMEM;
+    for (i = 0; i < b->pins.n; i++) {
+        int64_t idx = rule_index(map, nmap, p[i].rule_id);
+        const char *pin = s->arena + p[i].off;
+        size_t old, need;
+        char *np;
+        if (idx < 0)
+            continue;
+        old = pins[idx] ? strlen(pins[idx]) : 0;
+        need = old + 1 + 8 + strlen(pin) + 1;
+        if ((np = realloc(pins[idx], need)) == NULL)
+            goto oom;
+        snprintf(np + old, need - old, "%ssha256//%s", old ? "," : "", pin);
+        pins[idx] = np;
+        s->counts[7]++;
+    }
+    for (i = 0; i < s->nrules; i++) {
+        struct ps_rule *r = &s->rules[i];
+        const char *ca = br[i].ca_off != UINT32_MAX ? s->arena + br[i].ca_off : NULL;
+        enum ps_rule_verify mode = r->verify != PS_RULE_VERIFY_INHERIT ? r->verify
+                                   : s->verify_mode == PS_SPLICE_VERIFY_OFF ? PS_RULE_VERIFY_OFF
+                                                                            : PS_RULE_VERIFY_IP;
+        struct ps_err terr = {0, ""};
+        if (ca == NULL && pins[i] == NULL)
+            continue;
+        r->own_trust = true;
+        if (mode == PS_RULE_VERIFY_OFF)
+            continue;
+        r->trust = ps_verify_trust_get(ca != NULL ? ca : b->verify_ca_file, pins[i], &terr);
+        if (r->trust == NULL)
+            ps_log(PS_LOG_ERROR, "rule '%.80s': %s%s: splices that need a server check are bumped",
+                   r->name, ca != NULL ? "verify_ca_file: " : "pins: ", terr.msg);
+    }
+    for (j = 0; j < s->nrules; j++)
+        free(pins[j]);
+    free(pins);
+    return 0;
+oom:
+    for (j = 0; j < s->nrules; j++)
+        free(pins[j]);
+    free(pins);
+    return PS_ENOMEM;
+}
+
 static void
 snapshot_free(struct ps_snapshot *s)
 {
+    size_t i;
+
     if (s == NULL)
         return;
     nt_free(&s->domains);
     nt_free(&s->catdomains);
     nt_free(&s->programs);
+    for (i = 0; s->rules != NULL && i < s->nrules; i++)
+        ps_verify_trust_unref(s->rules[i].trust);
     free(s->rules);
     free(s->cat_names);
     free(s->rcat_off);
     free(s->rcat);
     free(s->rsrc_off);
     free(s->src);
+    free(s->rdst_off);
+    free(s->dst);
     free(s->crule_off);
     free(s->crule);
     free(s->srconly);
@@ -765,7 +948,13 @@ ps_builder_finish(struct ps_builder *b, struct ps_snapshot **out, struct ps_err 
     s->no_sni = b->no_sni;
     s->ip_sni = b->ip_sni;
     s->verify_timeout_ms = b->verify_timeout_ms;
-    if (s->verify_mode != PS_SPLICE_VERIFY_OFF) {
+    /* The global trust serves the rules that inherit it: needed when the setting checks, or
+     * when a rule without a trust of its own turns checks on. */
+    for (i = 0; i < n && s->verify_mode == PS_SPLICE_VERIFY_OFF; i++)
+        if ((br[i].verify == PS_RULE_VERIFY_IP || br[i].verify == PS_RULE_VERIFY_ALWAYS) &&
+            br[i].ca_off == UINT32_MAX)
+            break;
+    if (s->verify_mode != PS_SPLICE_VERIFY_OFF || i < n) {
         /* Reads the bundle now, at load time: never on an answering thread. */
         /* A bundle that cannot be read is not a reason to keep old rules: the snapshot loads,
          * and every splice that needs a check is bumped (verify-error) until the bundle is
@@ -788,6 +977,8 @@ ps_builder_finish(struct ps_builder *b, struct ps_snapshot **out, struct ps_err 
         s->rules[i].name = s->arena + br[i].name_off;
         s->rules[i].expires_at = br[i].expires_at;
         s->rules[i].action = br[i].action;
+        s->rules[i].monitor = br[i].monitor;
+        s->rules[i].verify = br[i].verify;
         map[i].id = br[i].id;
         map[i].idx = (uint32_t)i;
     }
@@ -800,7 +991,8 @@ ps_builder_finish(struct ps_builder *b, struct ps_snapshot **out, struct ps_err 
         }
     if (build_rule_table(s, &s->domains, &b->domains, map, n, PS_DIM_DOMAIN, &s->counts[1]) < 0 ||
         build_rule_table(s, &s->programs, &b->programs, map, n, PS_DIM_PROGRAM, &s->counts[2]) < 0 ||
-        build_categories(s, b, map, n) < 0 || build_sources(s, b, map, n) < 0)
+        build_categories(s, b, map, n) < 0 || build_sources(s, b, map, n) < 0 ||
+        build_dests(s, b, map, n) < 0 || build_trusts(s, b, br, map, n) < 0)
         goto oom;
     if (b->trusted.n > 0) {
         s->trusted = b->trusted.p;
@@ -812,14 +1004,15 @@ ps_builder_finish(struct ps_builder *b, struct ps_snapshot **out, struct ps_err 
         goto oom;
     for (i = 0; i < n; i++) {
         s->dims |= s->rules[i].dims;
-        if (s->rules[i].dims == PS_DIM_SOURCE)
+        if (s->rules[i].dims != 0 && (s->rules[i].dims & ~(PS_DIM_SOURCE | PS_DIM_DEST)) == 0)
             s->srconly[s->nsrconly++] = (uint32_t)i << 1;
     }
     s->counts[0] = n;
     s->bytes = sizeof(*s) + s->arena_len + n * sizeof(*s->rules) +
                nt_bytes(&s->domains, s->counts[1]) + nt_bytes(&s->programs, s->counts[2]) +
                nt_bytes(&s->catdomains, s->counts[4]) + (s->nrules + 1) * 8 +
-               b->rcats.n * 4 + s->counts[5] * sizeof(*s->src) + s->ntrusted * sizeof(*s->trusted);
+               b->rcats.n * 4 + s->counts[5] * sizeof(*s->src) + s->ntrusted * sizeof(*s->trusted) +
+               (s->nrules + 1) * 4 + s->counts[6] * sizeof(*s->dst);
     *out = s;
     s = NULL;
     rc = 0;
@@ -862,6 +1055,8 @@ ps_snapshot_stats(const struct ps_snapshot *s, struct ps_snapshot_stats *out)
     out->categories = s->counts[3];
     out->category_domains = s->counts[4];
     out->sources = s->counts[5];
+    out->destinations = s->counts[6];
+    out->pins = s->counts[7];
     out->bytes = s->bytes;
 }
 
@@ -1047,4 +1242,31 @@ ps_snapshot_source_only_rules(const struct ps_snapshot *s, struct ps_postings *o
     out->v = s->srconly;
     out->n = s->nsrconly;
     out->key = NULL;
+}
+
+const char *
+ps_snapshot_destination_match(const struct ps_snapshot *s, uint32_t rule,
+                              const struct ps_addr *dest)
+{
+    uint32_t i;
+
+    if (rule >= s->nrules || dest == NULL)
+        return NULL;
+    for (i = s->rdst_off[rule]; i < s->rdst_off[rule + 1]; i++)
+        if (ps_cidr_contains(&s->dst[i].cidr, dest))
+            return s->arena + s->dst[i].text_off;
+    return NULL;
+}
+
+enum ps_rule_verify
+ps_snapshot_rule_verify(const struct ps_snapshot *s, const struct ps_rule *r,
+                        struct ps_verify_trust **trust, unsigned *timeout_ms)
+{
+    enum ps_rule_verify mode = r != NULL && r->verify != PS_RULE_VERIFY_INHERIT ? r->verify
+                               : s->verify_mode == PS_SPLICE_VERIFY_OFF   ? PS_RULE_VERIFY_OFF
+                                                                          : PS_RULE_VERIFY_IP;
+
+    *trust = r != NULL && r->own_trust ? r->trust : s->verify_trust;
+    *timeout_ms = s->verify_timeout_ms;
+    return mode;
 }

@@ -58,6 +58,21 @@ int ps_builder_setting(struct ps_builder *b, const char *key, const char *value,
 int ps_builder_rule(struct ps_builder *b, int64_t id, const char *name, enum ps_action action,
                     int64_t position, int64_t expires_at, struct ps_err *err);
 
+/* rules.verify: the rule's own server-check mode (schema v2). */
+enum ps_rule_verify {
+    PS_RULE_VERIFY_INHERIT = 0, /* settings.splice_verify */
+    PS_RULE_VERIFY_OFF = 1,
+    PS_RULE_VERIFY_IP = 2,
+    PS_RULE_VERIFY_ALWAYS = 3 /* name CONNECTs too (resolved as Squid would) */
+};
+
+/* The v2 columns of the rule added last with this id: mode (monitor: the rule never decides, a
+ * match is reported beside the decision), verify ("inherit", "off", "ip" or "always") and
+ * verify_ca_file (NULL or "": the global trust; else an absolute path, read when the snapshot is
+ * finished). Returns 0 or PS_EINVAL naming the rule and the value. */
+int ps_builder_rule_opts(struct ps_builder *b, int64_t id, bool monitor, const char *verify,
+                         const char *verify_ca_file, struct ps_err *err);
+
 /* Entries of a rule added earlier (an unknown rule_id is ignored: its rule is disabled). Each value
  * is validated; errors name the rule and the value. */
 int ps_builder_domain(struct ps_builder *b, int64_t rule_id, const char *domain, bool exact,
@@ -69,6 +84,12 @@ int ps_builder_category(struct ps_builder *b, int64_t rule_id, const char *categ
 /* source: "ADDR[/BITS]" or "user:NAME". */
 int ps_builder_source(struct ps_builder *b, int64_t rule_id, const char *source,
                       struct ps_err *err);
+/* destination: "ADDR/BITS" (or a bare address), matched against an IP-literal CONNECT host. */
+int ps_builder_destination(struct ps_builder *b, int64_t rule_id, const char *cidr,
+                           struct ps_err *err);
+/* An SPKI pin of a rule: base64 of a SHA-256, 44 characters (with or without "sha256//"). */
+int ps_builder_pin(struct ps_builder *b, int64_t rule_id, const char *spki_sha256,
+                   struct ps_err *err);
 /* A domain of a category (the whole subtree belongs to it). */
 int ps_builder_category_domain(struct ps_builder *b, const char *category, const char *domain,
                                struct ps_err *err);
@@ -83,7 +104,7 @@ void ps_snapshot_release(struct ps_snapshot *s);
 
 /* Figures for tools and benchmarks. */
 struct ps_snapshot_stats {
-    size_t rules, domains, programs, categories, category_domains, sources;
+    size_t rules, domains, programs, categories, category_domains, sources, destinations, pins;
     size_t bytes; /* heap bytes held by the snapshot */
 };
 void ps_snapshot_stats(const struct ps_snapshot *s, struct ps_snapshot_stats *out);
@@ -97,11 +118,17 @@ struct ps_rule {
     int64_t expires_at;
     enum ps_action action;
     uint8_t dims; /* PS_DIM_* bits: which dimensions have entries */
+    bool monitor; /* rules.mode = 'monitor' */
+    enum ps_rule_verify verify;
+    bool own_trust;               /* verify_ca_file or pins: trust below is the rule's own */
+    struct ps_verify_trust *trust; /* own_trust: the rule's (NULL when it could not be built:
+                                    * its checks fail, verify-error) */
 };
 #define PS_DIM_DOMAIN 0x1
 #define PS_DIM_PROGRAM 0x2
 #define PS_DIM_CATEGORY 0x4
 #define PS_DIM_SOURCE 0x8
+#define PS_DIM_DEST 0x10
 
 /* A posting list: rule (or category) indexes, ascending, with a per-entry flag bit 0 = exact. The
  * value is (index << 1) | exact. The key is the entry's text (stable in the snapshot). */
@@ -136,7 +163,7 @@ bool ps_snapshot_program(const struct ps_snapshot *s, const char *basename, size
 
 /* The rules that have category cat, as a posting list (rule << 1, ascending). */
 void ps_snapshot_category_rules(const struct ps_snapshot *s, uint32_t cat, struct ps_postings *out);
-/* The rules whose only dimension is the source (they are reachable through no name). */
+/* The rules whose only dimensions are sources and destinations (reachable through no name). */
 void ps_snapshot_source_only_rules(const struct ps_snapshot *s, struct ps_postings *out);
 
 /* The hashes of every suffix of a normalised name at a label boundary, the whole name first
@@ -163,5 +190,14 @@ bool ps_snapshot_program_trusted(const struct ps_snapshot *s, const struct ps_ad
  * entry's text or NULL. */
 const char *ps_snapshot_source_match(const struct ps_snapshot *s, uint32_t rule,
                                      const struct ps_addr *client, const char *user);
+
+/* Destination entries of rule idx that contain dest; returns the matching entry's text or NULL. */
+const char *ps_snapshot_destination_match(const struct ps_snapshot *s, uint32_t rule,
+                                          const struct ps_addr *dest);
+
+/* The server-check mode and trust for a decision by rule r (NULL: no rule): the rule's verify
+ * unless inherit, then the setting; the rule's own trust, else the global one. */
+enum ps_rule_verify ps_snapshot_rule_verify(const struct ps_snapshot *s, const struct ps_rule *r,
+                                            struct ps_verify_trust **trust, unsigned *timeout_ms);
 
 #endif /* PS_LIB_SNAPSHOT_H */

@@ -28,7 +28,8 @@ static const char sql_rules[] =
     "SELECT id, name, action, CAST(coalesce(position, id) AS INTEGER), "
     "CASE WHEN expires_at IS NULL THEN 0 ELSE max(1, coalesce("
     "CAST(strftime('%s', expires_at) AS INTEGER) + (CAST(strftime('%f', expires_at) AS REAL) > "
-    "CAST(strftime('%S', expires_at) AS INTEGER)), 1)) END FROM rules WHERE enabled = 1";
+    "CAST(strftime('%S', expires_at) AS INTEGER)), 1)) END, "
+    "mode = 'monitor', verify, verify_ca_file FROM rules WHERE enabled = 1";
 /* Entries of disabled rules are not read: a bad entry in a rule that is off must not stop the
  * rules that are on from loading (`pinsplice db check` still reports it). */
 /* "+rule_id" keeps SQLite from walking the UNIQUE(rule_id, domain) index, which reads the rows
@@ -38,6 +39,10 @@ static const char sql_domains[] = "SELECT rule_id, domain, exact FROM rule_domai
 static const char sql_programs[] = "SELECT rule_id, program FROM rule_programs" ENABLED_ONLY;
 static const char sql_categories[] = "SELECT rule_id, category FROM rule_categories" ENABLED_ONLY;
 static const char sql_sources[] = "SELECT rule_id, source FROM rule_sources" ENABLED_ONLY;
+static const char sql_destinations[] =
+    "SELECT rule_id, cidr FROM rule_destinations" ENABLED_ONLY;
+static const char sql_pins[] =
+    "SELECT rule_id, spki_sha256 FROM rule_pins" ENABLED_ONLY " ORDER BY rule_id, spki_sha256";
 static const char sql_catdomains[] = "SELECT category, domain FROM category_domains";
 
 static const char *
@@ -318,8 +323,19 @@ row_rule(sqlite3_stmt *st, struct ps_builder *b, struct ps_err *err)
     if (ps_action_parse(text(st, 2), &a) < 0)
         return ps_err_set(err, PS_EINVAL, "rule '%.80s': bad action '%.20s'", text(st, 1),
                           text(st, 2));
-    return ps_builder_rule(b, sqlite3_column_int64(st, 0), text(st, 1), a,
-                           sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4), err);
+    if (ps_builder_rule(b, sqlite3_column_int64(st, 0), text(st, 1), a,
+                        sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4), err) < 0)
+        return PS_EINVAL;
+    /* A NUL inside the path would name another file than the one stored: refused (the
+     * management triggers refuse it too). */
+    if (sqlite3_column_type(st, 7) != SQLITE_NULL &&
+        (size_t)sqlite3_column_bytes(st, 7) != strlen(text(st, 7)))
+        return ps_err_set(err, PS_EINVAL, "rule '%.80s': verify_ca_file holds a NUL byte",
+                          text(st, 1));
+    return ps_builder_rule_opts(b, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 5) != 0,
+                                text(st, 6),
+                                sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : text(st, 7),
+                                err);
 }
 
 static int
@@ -348,6 +364,18 @@ row_source(sqlite3_stmt *st, struct ps_builder *b, struct ps_err *err)
 }
 
 static int
+row_destination(sqlite3_stmt *st, struct ps_builder *b, struct ps_err *err)
+{
+    return ps_builder_destination(b, sqlite3_column_int64(st, 0), text(st, 1), err);
+}
+
+static int
+row_pin(sqlite3_stmt *st, struct ps_builder *b, struct ps_err *err)
+{
+    return ps_builder_pin(b, sqlite3_column_int64(st, 0), text(st, 1), err);
+}
+
+static int
 row_catdomain(sqlite3_stmt *st, struct ps_builder *b, struct ps_err *err)
 {
     return ps_builder_category_domain(b, text(st, 0), text(st, 1), err);
@@ -363,6 +391,7 @@ ps_store_load(const char *path, int busy_ms, struct ps_snapshot **out, struct ps
         {sql_settings, row_setting},     {sql_rules, row_rule},
         {sql_domains, row_domain},       {sql_programs, row_program},
         {sql_categories, row_category},  {sql_sources, row_source},
+        {sql_destinations, row_destination}, {sql_pins, row_pin},
         {sql_catdomains, row_catdomain},
     };
     struct ro_db ro = {NULL, false, {0}};
@@ -498,6 +527,8 @@ ps_store_foreach(const char *path, ps_store_entry_fn *fn, void *ud, struct ps_er
         " FROM rule_categories e JOIN rules r ON r.id = e.rule_id"
         " UNION ALL SELECT 'source', r.id, r.name, r.enabled, e.source, 0, NULL, coalesce(r.position, r.id)"
         " FROM rule_sources e JOIN rules r ON r.id = e.rule_id"
+        " UNION ALL SELECT 'destination', r.id, r.name, r.enabled, e.cidr, 0, NULL, coalesce(r.position, r.id)"
+        " FROM rule_destinations e JOIN rules r ON r.id = e.rule_id"
         " UNION ALL SELECT 'known-category', 0, NULL, 1, name, 0, NULL, NULL FROM categories"
         " ORDER BY 8, 2, 1, 5";
     struct ro_db ro = {NULL, false, {0}};

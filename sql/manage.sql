@@ -1,6 +1,6 @@
 -- pinsplice management interface for the sqlite3 CLI (loaded by `pinsplice db init` right after
--- schema.sql, before vendor.sql and defaults.sql). Schema version stays 1: this file adds views,
--- triggers and the audit table; it changes no table the matcher reads.
+-- schema.sql, before vendor.sql and defaults.sql). It changes no table the matcher reads: it adds
+-- views, triggers and the audit table (schema version 2: sql/schema.sql).
 --
 -- What it gives an admin (README.md, "Managing rules", has one example of each):
 --   add_domain, add_program, add_source, add_category   one-statement INSERTs by rule NAME
@@ -95,7 +95,9 @@ BEGIN
                         'position', coalesce(NEW.position,
                             (SELECT position FROM rules WHERE id = NEW.id),
                             (SELECT coalesce(max(position), 0) + 10 FROM rules)),
-                        'expires_at', NEW.expires_at, 'origin', NEW.origin, 'comment', NEW.comment),
+                        'expires_at', NEW.expires_at, 'origin', NEW.origin, 'comment', NEW.comment,
+                        'mode', NEW.mode, 'verify', NEW.verify,
+                        'verify_ca_file', NEW.verify_ca_file),
             (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
 END;
 DROP TRIGGER IF EXISTS audit_rules_update;
@@ -103,11 +105,13 @@ CREATE TRIGGER audit_rules_update AFTER UPDATE ON rules
 WHEN (OLD.id IS NOT NEW.id OR OLD.name IS NOT NEW.name OR OLD.action IS NOT NEW.action OR
       OLD.enabled IS NOT NEW.enabled OR OLD.position IS NOT NEW.position OR
       OLD.expires_at IS NOT NEW.expires_at OR OLD.origin IS NOT NEW.origin OR
-      OLD.comment IS NOT NEW.comment)
+      OLD.comment IS NOT NEW.comment OR OLD.mode IS NOT NEW.mode OR
+      OLD.verify IS NOT NEW.verify OR OLD.verify_ca_file IS NOT NEW.verify_ca_file)
  AND NOT (OLD.position IS NULL AND NEW.position IS NOT NULL AND OLD.id IS NEW.id AND
           OLD.name IS NEW.name AND OLD.action IS NEW.action AND OLD.enabled IS NEW.enabled AND
           OLD.expires_at IS NEW.expires_at AND OLD.origin IS NEW.origin AND
-          OLD.comment IS NEW.comment AND
+          OLD.comment IS NEW.comment AND OLD.mode IS NEW.mode AND OLD.verify IS NEW.verify AND
+          OLD.verify_ca_file IS NEW.verify_ca_file AND
           EXISTS (SELECT 1 FROM audit WHERE id = (SELECT max(id) FROM audit) AND tbl = 'rules' AND
           op = 'INSERT' AND row_id = NEW.id))
 BEGIN
@@ -115,10 +119,14 @@ BEGIN
     VALUES ('rules', 'UPDATE', NEW.id,
             json_object('id', OLD.id, 'name', OLD.name, 'action', OLD.action,
                         'enabled', OLD.enabled, 'position', OLD.position,
-                        'expires_at', OLD.expires_at, 'origin', OLD.origin, 'comment', OLD.comment),
+                        'expires_at', OLD.expires_at, 'origin', OLD.origin, 'comment', OLD.comment,
+                        'mode', OLD.mode, 'verify', OLD.verify,
+                        'verify_ca_file', OLD.verify_ca_file),
             json_object('id', NEW.id, 'name', NEW.name, 'action', NEW.action,
                         'enabled', NEW.enabled, 'position', NEW.position,
-                        'expires_at', NEW.expires_at, 'origin', NEW.origin, 'comment', NEW.comment),
+                        'expires_at', NEW.expires_at, 'origin', NEW.origin, 'comment', NEW.comment,
+                        'mode', NEW.mode, 'verify', NEW.verify,
+                        'verify_ca_file', NEW.verify_ca_file),
             (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
 END;
 DROP TRIGGER IF EXISTS audit_rules_delete;
@@ -128,7 +136,9 @@ BEGIN
     VALUES ('rules', 'DELETE', OLD.id,
             json_object('id', OLD.id, 'name', OLD.name, 'action', OLD.action,
                         'enabled', OLD.enabled, 'position', OLD.position,
-                        'expires_at', OLD.expires_at, 'origin', OLD.origin, 'comment', OLD.comment),
+                        'expires_at', OLD.expires_at, 'origin', OLD.origin, 'comment', OLD.comment,
+                        'mode', OLD.mode, 'verify', OLD.verify,
+                        'verify_ca_file', OLD.verify_ca_file),
             NULL,
             (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
 END;
@@ -280,6 +290,105 @@ BEGIN
             json_object('id', OLD.id, 'rule_id', OLD.rule_id, 'source', OLD.source,
                         'comment', OLD.comment,
                         'rule', (SELECT name FROM rules WHERE id = OLD.rule_id)),
+            NULL,
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+
+-- rule_destinations (v2; row_id is the rowid: the key is (rule_id, cidr))
+DROP TRIGGER IF EXISTS audit_rule_destinations_insert;
+CREATE TRIGGER audit_rule_destinations_insert AFTER INSERT ON rule_destinations
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_destinations', 'INSERT', NEW.rowid, NULL,
+            json_object('rule_id', NEW.rule_id, 'cidr', NEW.cidr, 'comment', NEW.comment,
+                        'rule', (SELECT name FROM rules WHERE id = NEW.rule_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_rule_destinations_update;
+CREATE TRIGGER audit_rule_destinations_update AFTER UPDATE ON rule_destinations
+WHEN OLD.rule_id IS NOT NEW.rule_id OR OLD.cidr IS NOT NEW.cidr OR OLD.comment IS NOT NEW.comment
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_destinations', 'UPDATE', NEW.rowid,
+            json_object('rule_id', OLD.rule_id, 'cidr', OLD.cidr, 'comment', OLD.comment,
+                        'rule', (SELECT name FROM rules WHERE id = OLD.rule_id)),
+            json_object('rule_id', NEW.rule_id, 'cidr', NEW.cidr, 'comment', NEW.comment,
+                        'rule', (SELECT name FROM rules WHERE id = NEW.rule_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_rule_destinations_delete;
+CREATE TRIGGER audit_rule_destinations_delete AFTER DELETE ON rule_destinations
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_destinations', 'DELETE', OLD.rowid,
+            json_object('rule_id', OLD.rule_id, 'cidr', OLD.cidr, 'comment', OLD.comment,
+                        'rule', (SELECT name FROM rules WHERE id = OLD.rule_id)),
+            NULL,
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+
+-- rule_pins (v2; row_id is the rowid: the key is (rule_id, spki_sha256))
+DROP TRIGGER IF EXISTS audit_rule_pins_insert;
+CREATE TRIGGER audit_rule_pins_insert AFTER INSERT ON rule_pins
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_pins', 'INSERT', NEW.rowid, NULL,
+            json_object('rule_id', NEW.rule_id, 'spki_sha256', NEW.spki_sha256, 'comment', NEW.comment,
+                        'rule', (SELECT name FROM rules WHERE id = NEW.rule_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_rule_pins_update;
+CREATE TRIGGER audit_rule_pins_update AFTER UPDATE ON rule_pins
+WHEN OLD.rule_id IS NOT NEW.rule_id OR OLD.spki_sha256 IS NOT NEW.spki_sha256 OR OLD.comment IS NOT NEW.comment
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_pins', 'UPDATE', NEW.rowid,
+            json_object('rule_id', OLD.rule_id, 'spki_sha256', OLD.spki_sha256, 'comment', OLD.comment,
+                        'rule', (SELECT name FROM rules WHERE id = OLD.rule_id)),
+            json_object('rule_id', NEW.rule_id, 'spki_sha256', NEW.spki_sha256, 'comment', NEW.comment,
+                        'rule', (SELECT name FROM rules WHERE id = NEW.rule_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_rule_pins_delete;
+CREATE TRIGGER audit_rule_pins_delete AFTER DELETE ON rule_pins
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('rule_pins', 'DELETE', OLD.rowid,
+            json_object('rule_id', OLD.rule_id, 'spki_sha256', OLD.spki_sha256, 'comment', OLD.comment,
+                        'rule', (SELECT name FROM rules WHERE id = OLD.rule_id)),
+            NULL,
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+
+-- app_destinations (v2; row_id is the rowid: the key is (app_id, cidr))
+DROP TRIGGER IF EXISTS audit_app_destinations_insert;
+CREATE TRIGGER audit_app_destinations_insert AFTER INSERT ON app_destinations
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('app_destinations', 'INSERT', NEW.rowid, NULL,
+            json_object('app_id', NEW.app_id, 'cidr', NEW.cidr, 'note', NEW.note,
+                        'app', (SELECT name FROM apps WHERE id = NEW.app_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_app_destinations_update;
+CREATE TRIGGER audit_app_destinations_update AFTER UPDATE ON app_destinations
+WHEN OLD.app_id IS NOT NEW.app_id OR OLD.cidr IS NOT NEW.cidr OR OLD.note IS NOT NEW.note
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('app_destinations', 'UPDATE', NEW.rowid,
+            json_object('app_id', OLD.app_id, 'cidr', OLD.cidr, 'note', OLD.note,
+                        'app', (SELECT name FROM apps WHERE id = OLD.app_id)),
+            json_object('app_id', NEW.app_id, 'cidr', NEW.cidr, 'note', NEW.note,
+                        'app', (SELECT name FROM apps WHERE id = NEW.app_id)),
+            (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
+END;
+DROP TRIGGER IF EXISTS audit_app_destinations_delete;
+CREATE TRIGGER audit_app_destinations_delete AFTER DELETE ON app_destinations
+BEGIN
+    INSERT INTO audit (tbl, op, row_id, old, new, who)
+    VALUES ('app_destinations', 'DELETE', OLD.rowid,
+            json_object('app_id', OLD.app_id, 'cidr', OLD.cidr, 'note', OLD.note,
+                        'app', (SELECT name FROM apps WHERE id = OLD.app_id)),
             NULL,
             (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
 END;
@@ -493,14 +602,20 @@ END;
 -- normalised to UTC; expired = 1 once it has passed (the rule then matches nothing, by itself).
 -- state: active | disabled | expired | no entries (a rule without entries matches nothing).
 -- Programs show as os:program (just the program for os 'any'); exact domains as "name (exact)".
+-- v2 columns, at the end: mode (enforce | monitor), verify (inherit | off | ip | always),
+-- verify_ca_file (NULL: the global trust), destinations, pins (the count of rule_pins; add_pin
+-- lists and edits them). A monitor rule shows state 'monitor' where it would be 'active'.
 DROP VIEW IF EXISTS rule_overview;
 CREATE VIEW rule_overview AS
 SELECT position, id, name, action, enabled,
        CASE WHEN enabled = 0 THEN 'disabled'
             WHEN expired = 1 THEN 'expired'
-            WHEN coalesce(domains, programs, categories, sources) IS NULL THEN 'no entries'
+            WHEN coalesce(domains, programs, categories, sources, destinations) IS NULL
+                THEN 'no entries'
+            WHEN mode = 'monitor' THEN 'monitor'
             ELSE 'active' END AS state,
-       expires_at, expired, domains, programs, categories, sources, origin
+       expires_at, expired, domains, programs, categories, sources, origin,
+       mode, verify, verify_ca_file, destinations, pins
 FROM (
     SELECT r.position, r.id, r.name, r.action, r.enabled,
            datetime(r.expires_at) AS expires_at,
@@ -517,19 +632,35 @@ FROM (
            (SELECT group_concat(e, ', ') FROM (
                 SELECT source AS e FROM rule_sources WHERE rule_id = r.id
                 ORDER BY source)) AS sources,
-           r.origin
+           r.origin, r.mode, r.verify, r.verify_ca_file,
+           (SELECT group_concat(e, ', ') FROM (
+                SELECT cidr AS e FROM rule_destinations WHERE rule_id = r.id
+                ORDER BY cidr)) AS destinations,
+           (SELECT count(*) FROM rule_pins WHERE rule_id = r.id) AS pins
     FROM rules r
 )
 ORDER BY CAST(coalesce(position, id) AS INTEGER), id;
 
--- UPDATE rule_overview SET enabled | action | position | expires_at | name = ... WHERE name = ...
+-- UPDATE rule_overview SET enabled | action | position | expires_at | name | mode | verify |
+-- verify_ca_file = ... WHERE name = ...
 CREATE TRIGGER rule_overview_update INSTEAD OF UPDATE ON rule_overview
 BEGIN
-    SELECT raise(ABORT, 'rule_overview: only name, action, enabled, position and expires_at can be set (entries: add_domain, add_program, add_source, add_category; removal: rule_entries)')
+    SELECT raise(ABORT, 'rule_overview: only name, action, enabled, position, expires_at, mode, verify and verify_ca_file can be set (entries: add_domain, add_program, add_source, add_category, add_destination; pins: add_pin; removal: rule_entries)')
     WHERE NEW.id IS NOT OLD.id OR NEW.state IS NOT OLD.state OR NEW.expired IS NOT OLD.expired
        OR NEW.domains IS NOT OLD.domains OR NEW.programs IS NOT OLD.programs
        OR NEW.categories IS NOT OLD.categories OR NEW.sources IS NOT OLD.sources
-       OR NEW.origin IS NOT OLD.origin;
+       OR NEW.origin IS NOT OLD.origin OR NEW.destinations IS NOT OLD.destinations
+       OR NEW.pins IS NOT OLD.pins;
+    SELECT json_extract('{}', printf('rule_overview: rule "%s": mode "%s": use enforce (the rule decides) or monitor (it only reports what it would do)', OLD.name, NEW.mode))
+    WHERE NEW.mode IS NOT OLD.mode
+      AND (NEW.mode IS NULL OR typeof(NEW.mode) <> 'text' OR NEW.mode NOT IN ('enforce', 'monitor'));
+    SELECT json_extract('{}', printf('rule_overview: rule "%s": verify "%s": use inherit (settings.splice_verify), off, ip or always', OLD.name, NEW.verify))
+    WHERE NEW.verify IS NOT OLD.verify
+      AND (NEW.verify IS NULL OR typeof(NEW.verify) <> 'text'
+           OR NEW.verify NOT IN ('inherit', 'off', 'ip', 'always'));
+    INSERT INTO check_ca_file (path, what)
+    SELECT NEW.verify_ca_file, printf('rule_overview: rule "%s": verify_ca_file', OLD.name)
+    WHERE NEW.verify_ca_file IS NOT OLD.verify_ca_file AND NEW.verify_ca_file IS NOT NULL;
     SELECT json_extract('{}', printf('rule_overview: rule "%s": action "%s": use splice, bump or terminate', OLD.name, NEW.action))
     WHERE NEW.action IS NOT OLD.action
       AND (NEW.action IS NULL OR NEW.action NOT IN ('splice', 'bump', 'terminate'));
@@ -550,7 +681,8 @@ BEGIN
     UPDATE rules
     SET name = NEW.name, action = NEW.action, enabled = NEW.enabled, position = NEW.position,
         expires_at = CASE WHEN NEW.expires_at IS OLD.expires_at THEN expires_at
-                          ELSE datetime(NEW.expires_at) END
+                          ELSE datetime(NEW.expires_at) END,
+        mode = NEW.mode, verify = NEW.verify, verify_ca_file = NEW.verify_ca_file
     WHERE id = OLD.id;
 END;
 
@@ -561,8 +693,10 @@ BEGIN
 END;
 
 -- ---- rule_entries --------------------------------------------------------------------------------
--- Every entry of every rule, one row each: kind domain | program | category | source. value is
--- the domain, program, category or source; os only for programs, exact only for domains.
+-- Every entry of every rule, one row each: kind domain | program | category | source |
+-- destination | pin. value is the domain, program, category, source, destination range or pin;
+-- os only for programs, exact only for domains. (A pin is no match condition: it says which
+-- server certificates the rule's server check accepts.)
 -- DELETE FROM rule_entries WHERE rule = ... AND value = ... removes entries.
 DROP VIEW IF EXISTS rule_entries;
 CREATE VIEW rule_entries (rule, kind, value, os, exact, comment, rule_id, entry_id) AS
@@ -573,6 +707,9 @@ FROM rules r JOIN (
     UNION ALL SELECT rule_id, 'program', program, os, NULL, comment, id FROM rule_programs
     UNION ALL SELECT rule_id, 'category', category, NULL, NULL, NULL, id FROM rule_categories
     UNION ALL SELECT rule_id, 'source', source, NULL, NULL, comment, id FROM rule_sources
+    UNION ALL SELECT rule_id, 'destination', cidr, NULL, NULL, comment, rowid
+    FROM rule_destinations
+    UNION ALL SELECT rule_id, 'pin', spki_sha256, NULL, NULL, comment, rowid FROM rule_pins
 ) e ON e.rule_id = r.id
 ORDER BY CAST(coalesce(r.position, r.id) AS INTEGER), r.id, e.kind, e.value;
 
@@ -582,6 +719,8 @@ BEGIN
     DELETE FROM rule_programs WHERE OLD.kind = 'program' AND id = OLD.entry_id;
     DELETE FROM rule_categories WHERE OLD.kind = 'category' AND id = OLD.entry_id;
     DELETE FROM rule_sources WHERE OLD.kind = 'source' AND id = OLD.entry_id;
+    DELETE FROM rule_destinations WHERE OLD.kind = 'destination' AND rowid = OLD.entry_id;
+    DELETE FROM rule_pins WHERE OLD.kind = 'pin' AND rowid = OLD.entry_id;
 END;
 
 -- ---- add_domain ----------------------------------------------------------------------------------
@@ -982,6 +1121,154 @@ BEGIN
     WHERE value <> '';
 END;
 
+-- ---- add_destination (v2) ------------------------------------------------------------------------
+-- INSERT INTO add_destination (rule, cidr [, comment]) VALUES ('AnyDesk', '195.181.174.0/23'):
+-- an IPv4 or IPv6 network or address (an address is stored as ADDR/32 or ADDR/128), host bits
+-- zero, checked as add_source checks a source. The rule must exist (INSERT INTO rules (name)
+-- VALUES (...) makes an empty one; a destination restricts a rule, so a typo must not land it in
+-- a new one). A destination matches only a CONNECT to an IP literal (or an intercepted
+-- connection's address), never a CONNECT by name; it is ANDed with the rule's other entries.
+DROP VIEW IF EXISTS add_destination;
+CREATE VIEW add_destination (rule, cidr, comment) AS
+SELECT r.name, d.cidr, d.comment
+FROM rule_destinations d JOIN rules r ON r.id = d.rule_id
+ORDER BY CAST(coalesce(r.position, r.id) AS INTEGER), r.id, d.cidr;
+
+CREATE TRIGGER add_destination_insert INSTEAD OF INSERT ON add_destination
+BEGIN
+    SELECT json_extract('{}', printf('add_destination: no rule named "%s" (see SELECT name FROM rule_overview; INSERT INTO rules (name) VALUES (...) creates one)', NEW.rule))
+    WHERE NOT EXISTS (SELECT 1 FROM rules WHERE name = NEW.rule);
+    SELECT json_extract('{}', printf('add_destination: rule "%s": destination missing', NEW.rule))
+    WHERE NEW.cidr IS NULL OR NEW.cidr = '';
+    INSERT INTO rule_destinations (rule_id, cidr, comment)
+    SELECT id, CASE WHEN typeof(NEW.cidr) <> 'text' OR instr(NEW.cidr, '/') > 0
+                    THEN lower(NEW.cidr)
+                    WHEN instr(NEW.cidr, ':') > 0 THEN lower(NEW.cidr) || '/128'
+                    ELSE NEW.cidr || '/32' END,
+           NEW.comment
+    FROM rules WHERE name = NEW.rule
+    ON CONFLICT (rule_id, cidr) DO UPDATE SET comment = excluded.comment
+    WHERE excluded.comment IS NOT NULL AND comment IS NOT excluded.comment;
+END;
+
+-- check_destination: INSERT INTO check_destination (cidr, what) stores nothing and fails naming
+-- `what` and the value when the loader would refuse it (rule_destinations, app_destinations).
+DROP VIEW IF EXISTS check_destination;
+CREATE VIEW check_destination (cidr, what) AS SELECT NULL, NULL WHERE 0;
+CREATE TRIGGER check_destination_insert INSTEAD OF INSERT ON check_destination
+BEGIN
+    SELECT json_extract('{}', printf('%s "%s": not an IPv4 or IPv6 network in lower case (ADDR/BITS, e.g. 195.181.174.0/23, 2001:db8::/32)', NEW.what, NEW.cidr))
+    WHERE typeof(NEW.cidr) <> 'text' OR instr(CAST(NEW.cidr AS BLOB), x'00') > 0
+       OR NEW.cidr GLOB 'user:*' OR NEW.cidr GLOB '*[^0-9a-f.:/]*';
+    SELECT json_extract('{}', printf('%s "%s": no prefix length: write ADDR/BITS (ADDR/32 or ADDR/128 for one address)', NEW.what, NEW.cidr))
+    WHERE instr(NEW.cidr, '/') = 0;
+    INSERT INTO check_source (source, what) VALUES (NEW.cidr, NEW.what);
+END;
+DROP TRIGGER IF EXISTS rule_destinations_check_insert;
+CREATE TRIGGER rule_destinations_check_insert BEFORE INSERT ON rule_destinations
+BEGIN
+    INSERT INTO check_destination (cidr, what) VALUES (NEW.cidr, 'destination');
+END;
+DROP TRIGGER IF EXISTS rule_destinations_check_update;
+CREATE TRIGGER rule_destinations_check_update BEFORE UPDATE OF cidr, rule_id ON rule_destinations
+WHEN NEW.cidr IS NOT OLD.cidr OR NEW.rule_id IS NOT OLD.rule_id
+BEGIN
+    SELECT raise(ABORT, 'rule_destinations: a destination cannot be changed in place: DELETE it and INSERT the new one (or use add_destination)');
+END;
+DROP TRIGGER IF EXISTS app_destinations_check_insert;
+CREATE TRIGGER app_destinations_check_insert BEFORE INSERT ON app_destinations
+BEGIN
+    INSERT INTO check_destination (cidr, what) VALUES (NEW.cidr, 'app_destinations: destination');
+END;
+DROP TRIGGER IF EXISTS app_destinations_check_update;
+CREATE TRIGGER app_destinations_check_update BEFORE UPDATE OF cidr, app_id ON app_destinations
+WHEN NEW.cidr IS NOT OLD.cidr OR NEW.app_id IS NOT OLD.app_id
+BEGIN
+    SELECT raise(ABORT, 'app_destinations: a destination cannot be changed in place: DELETE it and INSERT the new one');
+END;
+
+-- ---- add_pin (v2) --------------------------------------------------------------------------------
+-- INSERT INTO add_pin (rule, spki_sha256 [, comment]) VALUES ('Private app', 'sha256//BASE64='):
+-- the base64 SHA-256 of a server certificate's public key (SubjectPublicKeyInfo), with or without
+-- curl's 'sha256//' prefix; `openssl x509 -pubkey -noout -in cert.pem | openssl pkey -pubin
+-- -outform der | openssl dgst -sha256 -binary | base64` prints it. With pins, the rule's server
+-- check accepts a server whose chain holds a certificate with one of these keys (the chain need
+-- not lead to a trusted CA: an app's private CA), whose leaf names the SNI and is valid now.
+-- At most 16 pins per rule. DELETE FROM add_pin WHERE rule = ... AND spki_sha256 = ... removes one.
+DROP VIEW IF EXISTS add_pin;
+CREATE VIEW add_pin (rule, spki_sha256, comment) AS
+SELECT r.name, p.spki_sha256, p.comment
+FROM rule_pins p JOIN rules r ON r.id = p.rule_id
+ORDER BY CAST(coalesce(r.position, r.id) AS INTEGER), r.id, p.spki_sha256;
+
+CREATE TRIGGER add_pin_insert INSTEAD OF INSERT ON add_pin
+BEGIN
+    SELECT json_extract('{}', printf('add_pin: no rule named "%s" (see SELECT name FROM rule_overview)', NEW.rule))
+    WHERE NOT EXISTS (SELECT 1 FROM rules WHERE name = NEW.rule);
+    SELECT json_extract('{}', printf('add_pin: rule "%s": pin missing', NEW.rule))
+    WHERE NEW.spki_sha256 IS NULL OR NEW.spki_sha256 = '';
+    INSERT INTO rule_pins (rule_id, spki_sha256, comment)
+    SELECT id, CASE WHEN typeof(NEW.spki_sha256) = 'text' AND NEW.spki_sha256 GLOB 'sha256//*'
+                    THEN substr(NEW.spki_sha256, 9) ELSE NEW.spki_sha256 END,
+           NEW.comment
+    FROM rules WHERE name = NEW.rule
+    ON CONFLICT (rule_id, spki_sha256) DO UPDATE SET comment = excluded.comment
+    WHERE excluded.comment IS NOT NULL AND comment IS NOT excluded.comment;
+END;
+CREATE TRIGGER add_pin_delete INSTEAD OF DELETE ON add_pin
+BEGIN
+    DELETE FROM rule_pins WHERE spki_sha256 = OLD.spki_sha256
+      AND rule_id = (SELECT id FROM rules WHERE name = OLD.rule);
+END;
+
+DROP TRIGGER IF EXISTS rule_pins_check_insert;
+CREATE TRIGGER rule_pins_check_insert BEFORE INSERT ON rule_pins
+BEGIN
+    SELECT json_extract('{}', printf('pin "%s": not the base64 of a SHA-256 (44 characters of A-Z a-z 0-9 + / ending in one "=", as curl --pinnedpubkey sha256//... takes it)', NEW.spki_sha256))
+    WHERE typeof(NEW.spki_sha256) <> 'text' OR instr(CAST(NEW.spki_sha256 AS BLOB), x'00') > 0
+       OR length(NEW.spki_sha256) <> 44 OR NOT NEW.spki_sha256 GLOB '*[^=]='
+       OR NEW.spki_sha256 GLOB '*[^A-Za-z0-9+/=]*' OR substr(NEW.spki_sha256, 1, 43) GLOB '*=*';
+    SELECT json_extract('{}', printf('pin "%s": rule "%s" has 16 pins already (the most one rule can have)', NEW.spki_sha256, (SELECT name FROM rules WHERE id = NEW.rule_id)))
+    WHERE (SELECT count(*) FROM rule_pins WHERE rule_id = NEW.rule_id) >= 16
+      AND NOT EXISTS (SELECT 1 FROM rule_pins WHERE rule_id = NEW.rule_id
+                      AND spki_sha256 = NEW.spki_sha256);
+END;
+DROP TRIGGER IF EXISTS rule_pins_check_update;
+CREATE TRIGGER rule_pins_check_update BEFORE UPDATE OF spki_sha256, rule_id ON rule_pins
+WHEN NEW.spki_sha256 IS NOT OLD.spki_sha256 OR NEW.rule_id IS NOT OLD.rule_id
+BEGIN
+    SELECT raise(ABORT, 'rule_pins: a pin cannot be changed in place: DELETE it and INSERT the new one (or use add_pin)');
+END;
+
+-- ---- per-rule mode and verification (v2) ---------------------------------------------------------
+-- rules.mode / rules.verify are CHECKed in schema.sql; verify_ca_file is checked here as well, so
+-- that a NUL byte or a relative path is refused with its value named (UPDATE rule_overview SET
+-- verify_ca_file = '/etc/pinsplice/app-ca.pem' WHERE name = ...; NULL: the global trust).
+DROP VIEW IF EXISTS check_ca_file;
+CREATE VIEW check_ca_file (path, what) AS SELECT NULL, NULL WHERE 0;
+CREATE TRIGGER check_ca_file_insert INSTEAD OF INSERT ON check_ca_file
+BEGIN
+    SELECT json_extract('{}', printf('%s "%s": an absolute path to a PEM bundle (e.g. /etc/pinsplice/app-ca.pem), readable by the user Squid runs helpers as; NULL for the global trust', NEW.what, NEW.path))
+    WHERE NEW.path IS NOT NULL
+      AND (typeof(NEW.path) <> 'text' OR instr(CAST(NEW.path AS BLOB), x'00') > 0
+           OR NOT NEW.path GLOB '/?*' OR length(NEW.path) > 4095
+           OR NEW.path GLOB ('*[' || char(1) || '-' || char(31) || char(127) || ']*'));
+END;
+DROP TRIGGER IF EXISTS rules_check_v2_insert;
+CREATE TRIGGER rules_check_v2_insert BEFORE INSERT ON rules
+WHEN NEW.verify_ca_file IS NOT NULL
+BEGIN
+    INSERT INTO check_ca_file (path, what)
+    VALUES (NEW.verify_ca_file, printf('rules: rule "%s": verify_ca_file', NEW.name));
+END;
+DROP TRIGGER IF EXISTS rules_check_v2_update;
+CREATE TRIGGER rules_check_v2_update BEFORE UPDATE OF verify_ca_file ON rules
+WHEN NEW.verify_ca_file IS NOT OLD.verify_ca_file AND NEW.verify_ca_file IS NOT NULL
+BEGIN
+    INSERT INTO check_ca_file (path, what)
+    VALUES (NEW.verify_ca_file, printf('rules: rule "%s": verify_ca_file', NEW.name));
+END;
+
 -- ---- add_category --------------------------------------------------------------------------------
 -- INSERT INTO add_category (rule, category) VALUES (...): the category must exist in categories
 -- (its names come from category_domains, e.g. from `pinsplice categories import`); the rule too.
@@ -1008,13 +1295,19 @@ END;
 -- catalogue domains (by 'domain'), programs (by 'program') or both (by 'both': the rule then
 -- needs BOTH to match, i.e. the app's own program talking to the app's own domains). An app
 -- without what `by` asks for is refused (an empty dimension would change what the rule means).
+-- Destinations (v2): an app's destination ranges go with its domains (by 'domain' or 'both'),
+-- into a rule of their own, 'App: <app> (destinations)': entries of one rule are ANDed, and a
+-- destination matches only an IP-literal CONNECT, so in the domains' rule they would stop it
+-- from ever matching a CONNECT by name. An app with destinations and no domains gets only that
+-- rule.
 -- SELECT * FROM enable_app lists every (app, by) pair that is accepted.
 DROP VIEW IF EXISTS enable_app;
 CREATE VIEW enable_app (app, by) AS
 SELECT a.name, b.by
 FROM apps a JOIN (SELECT 1 AS o, 'domain' AS by UNION ALL SELECT 2, 'program'
                   UNION ALL SELECT 3, 'both') b
-WHERE (b.by <> 'program' AND EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id)
+WHERE (b.by <> 'program' AND (EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id)
+                              OR EXISTS (SELECT 1 FROM app_destinations WHERE app_id = a.id))
        OR b.by = 'program')
   AND (b.by <> 'domain' AND EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id)
        OR b.by = 'domain')
@@ -1026,22 +1319,28 @@ BEGIN
     WHERE NOT EXISTS (SELECT 1 FROM apps WHERE name = NEW.app);
     SELECT json_extract('{}', printf('enable_app: app "%s": by "%s": use domain, program or both', NEW.app, NEW.by))
     WHERE NEW.by IS NULL OR NEW.by NOT IN ('domain', 'program', 'both');
-    SELECT json_extract('{}', printf('enable_app: app "%s" has no domains and no programs in the catalogue (see SELECT note FROM apps WHERE name = ...): nothing to make a rule from', NEW.app))
+    SELECT json_extract('{}', printf('enable_app: app "%s" has no domains, destinations or programs in the catalogue (see SELECT note FROM apps WHERE name = ...): nothing to make a rule from', NEW.app))
     FROM apps a WHERE a.name = NEW.app
       AND NOT EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id)
+      AND NOT EXISTS (SELECT 1 FROM app_destinations WHERE app_id = a.id)
       AND NOT EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id);
     SELECT json_extract('{}', printf('enable_app: app "%s" has no programs in the catalogue: by "%s" is refused (use by = ''domain'')', NEW.app, NEW.by))
     FROM apps a WHERE a.name = NEW.app AND NEW.by IN ('program', 'both')
       AND NOT EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id);
     SELECT json_extract('{}', printf('enable_app: app "%s" has no domains in the catalogue: by "%s" is refused (use by = ''program'')', NEW.app, NEW.by))
     FROM apps a WHERE a.name = NEW.app AND NEW.by IN ('domain', 'both')
-      AND NOT EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id);
-    SELECT json_extract('{}', printf('enable_app: a rule "App: %s" already exists (see rule_overview; delete it first to make it again)', NEW.app))
-    WHERE EXISTS (SELECT 1 FROM rules WHERE name = 'App: ' || NEW.app);
+      AND NOT EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id)
+      AND NOT EXISTS (SELECT 1 FROM app_destinations WHERE app_id = a.id);
+    SELECT json_extract('{}', printf('enable_app: a rule "%s" already exists (see rule_overview; delete it first to make it again)', r.name))
+    FROM rules r
+    WHERE r.name = 'App: ' || NEW.app
+       OR (r.name = 'App: ' || NEW.app || ' (destinations)' AND NEW.by IN ('domain', 'both'));
+    -- the rule of the domains (or programs)
     INSERT INTO rules (name, action, enabled, origin, comment)
     SELECT 'App: ' || a.name, 'splice', 1, 'local',
            printf('made by enable_app from catalogue app %d "%s", by %s', a.id, a.name, NEW.by)
-    FROM apps a WHERE a.name = NEW.app;
+    FROM apps a WHERE a.name = NEW.app
+      AND (NEW.by = 'program' OR EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id));
     INSERT INTO rule_domains (rule_id, domain, exact, comment)
     SELECT r.id, d.domain, d.exact, d.note
     FROM rules r, apps a JOIN app_domains d ON d.app_id = a.id
@@ -1050,6 +1349,23 @@ BEGIN
     SELECT r.id, p.os, p.program, p.note
     FROM rules r, apps a JOIN app_programs p ON p.app_id = a.id
     WHERE r.name = 'App: ' || NEW.app AND a.name = NEW.app AND NEW.by IN ('program', 'both');
+    -- the rule of the destinations
+    INSERT INTO rules (name, action, enabled, origin, comment)
+    SELECT 'App: ' || a.name || ' (destinations)', 'splice', 1, 'local',
+           printf('made by enable_app from catalogue app %d "%s", by %s: its destinations', a.id,
+                  a.name, NEW.by)
+    FROM apps a WHERE a.name = NEW.app AND NEW.by IN ('domain', 'both')
+      AND EXISTS (SELECT 1 FROM app_destinations WHERE app_id = a.id);
+    INSERT INTO rule_destinations (rule_id, cidr, comment)
+    SELECT r.id, d.cidr, d.note
+    FROM rules r, apps a JOIN app_destinations d ON d.app_id = a.id
+    WHERE r.name = 'App: ' || NEW.app || ' (destinations)' AND a.name = NEW.app
+      AND NEW.by IN ('domain', 'both');
+    INSERT INTO rule_programs (rule_id, os, program, comment)
+    SELECT r.id, p.os, p.program, p.note
+    FROM rules r, apps a JOIN app_programs p ON p.app_id = a.id
+    WHERE r.name = 'App: ' || NEW.app || ' (destinations)' AND a.name = NEW.app
+      AND NEW.by = 'both';
 END;
 
 -- feed_overview: one row per imported vendor feed (`pinsplice feed import`), its provenance as of
@@ -1070,10 +1386,10 @@ SELECT at, who, new ->> 'feed' AS feed, new ->> 'format' AS format, new ->> 'sou
 FROM audit WHERE tbl = 'feeds' AND op = 'IMPORT' ORDER BY id;
 
 -- app_overview: one row per catalogue app, its domains and programs aggregated, the `by` values
--- enable_app accepts for it, and the rule made from it, if any.
+-- enable_app accepts for it, and the rules made from it, if any (v2: destinations at the end).
 DROP VIEW IF EXISTS app_overview;
 CREATE VIEW app_overview AS
-SELECT id, name AS app, enable_by, rule, domains, programs, origin
+SELECT id, name AS app, enable_by, rule, domains, programs, origin, destinations
 FROM (
     SELECT a.id, a.name, a.origin,
            (SELECT group_concat(domain, ', ') FROM (
@@ -1081,12 +1397,19 @@ FROM (
            (SELECT group_concat(e, ', ') FROM (
                 SELECT CASE os WHEN 'any' THEN '' ELSE os || ':' END || program AS e
                 FROM app_programs WHERE app_id = a.id ORDER BY os, program)) AS programs,
-           CASE WHEN EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id) THEN
+           (SELECT group_concat(cidr, ', ') FROM (
+                SELECT cidr FROM app_destinations WHERE app_id = a.id ORDER BY cidr))
+               AS destinations,
+           CASE WHEN EXISTS (SELECT 1 FROM app_domains WHERE app_id = a.id)
+                  OR EXISTS (SELECT 1 FROM app_destinations WHERE app_id = a.id) THEN
                      CASE WHEN EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id)
                           THEN 'domain, program, both' ELSE 'domain' END
                 WHEN EXISTS (SELECT 1 FROM app_programs WHERE app_id = a.id) THEN 'program'
            END AS enable_by,
-           (SELECT name FROM rules WHERE name = 'App: ' || a.name) AS rule
+           (SELECT group_concat(name, ', ') FROM (
+                SELECT name FROM rules
+                WHERE name IN ('App: ' || a.name, 'App: ' || a.name || ' (destinations)')
+                ORDER BY name)) AS rule
     FROM apps a
 )
 ORDER BY id;

@@ -1,4 +1,5 @@
--- pinsplice rule database, schema version 1.
+-- pinsplice rule database, schema version 3 (older databases are migrated by
+-- `pinsplice db update`: lib/admin_update.c, steps 1 -> 2 -> 3, add the v2 and v3 parts below).
 --
 -- This file is the admin's interface: rules are managed with the sqlite3 CLI. Every constraint
 -- here rejects something the matcher could never use, so a bad edit fails at once, names the
@@ -41,7 +42,17 @@ CREATE TABLE rules (
                                         -- UTC, ISO 8601 ('2026-12-31 18:00:00'); after it the
                                         -- rule stops matching by itself
     origin     TEXT NOT NULL DEFAULT 'local' CHECK (origin IN ('vendor', 'local')),
-    comment    TEXT
+    comment    TEXT,
+    -- v2. mode: enforce (the rule decides) or monitor (it never changes an answer: a match is
+    -- reported beside the decision, and evaluation goes on).
+    mode       TEXT NOT NULL DEFAULT 'enforce' CHECK (mode IN ('enforce', 'monitor')),
+    -- v2. verify: this rule's server check before a splice, overriding settings.splice_verify:
+    -- inherit (the setting), off, ip (IP-literal CONNECTs), always (name CONNECTs too).
+    verify     TEXT NOT NULL DEFAULT 'inherit' CHECK (verify IN ('inherit', 'off', 'ip', 'always')),
+    -- v2. A PEM bundle trusted for this rule's servers instead of settings.verify_ca_file
+    -- (NULL: the global trust). An absolute path.
+    verify_ca_file TEXT CHECK (verify_ca_file IS NULL OR (typeof(verify_ca_file) = 'text' AND
+                               verify_ca_file GLOB '/?*' AND length(verify_ca_file) <= 4095))
 );
 
 CREATE TRIGGER rules_position_last AFTER INSERT ON rules
@@ -103,6 +114,29 @@ CREATE TABLE rule_sources (
     UNIQUE (rule_id, source)
 );
 
+-- v2. Destination addresses: 'ADDR/BITS' (IPv4 or IPv6, host bits zero; a single address is
+-- ADDR/32 or ADDR/128). Matches the CONNECT destination only when the client connected to an IP
+-- literal: never a name CONNECT (Squid resolves names itself; a client must not steer that).
+CREATE TABLE rule_destinations (
+    rule_id INTEGER NOT NULL,
+    cidr    TEXT NOT NULL CHECK (length(cidr) BETWEEN 4 AND 43 AND cidr GLOB '*?/[0-9]*'
+                                 AND NOT cidr GLOB '*[^0-9a-f.:/]*'),
+    comment TEXT,
+    PRIMARY KEY (rule_id, cidr)
+);
+
+-- v2. SPKI pins: base64 of the SHA-256 of a certificate's SubjectPublicKeyInfo (as curl
+-- --pinnedpubkey 'sha256//...' takes it). A rule with pins accepts a server whose chain holds a
+-- certificate with one of these keys, instead of a chain to the trusted CAs (an app's private CA).
+CREATE TABLE rule_pins (
+    rule_id     INTEGER NOT NULL,
+    spki_sha256 TEXT NOT NULL CHECK (length(spki_sha256) = 44 AND spki_sha256 GLOB '*[^=]='
+                                     AND NOT spki_sha256 GLOB '*[^A-Za-z0-9+/=]*'
+                                     AND NOT substr(spki_sha256, 1, 43) GLOB '*=*'),
+    comment     TEXT,
+    PRIMARY KEY (rule_id, spki_sha256)
+);
+
 -- The vendor catalogue of apps known to pin certificates. Not matched by itself: a rule refers to
 -- what it needs (see the default rules).
 CREATE TABLE apps (
@@ -148,6 +182,16 @@ CREATE TABLE app_programs (
     note    TEXT,
     UNIQUE (app_id, os, program)
 );
+
+-- v2. An app's destination ranges ('ADDR/BITS', as rule_destinations).
+CREATE TABLE app_destinations (
+    app_id INTEGER NOT NULL,
+    cidr   TEXT NOT NULL CHECK (length(cidr) BETWEEN 4 AND 43 AND cidr GLOB '*?/[0-9]*'
+                                AND NOT cidr GLOB '*[^0-9a-f.:/]*'),
+    note   TEXT,
+    PRIMARY KEY (app_id, cidr)
+);
+
 
 -- v3. Vendor feeds imported by `pinsplice feed import`: one row per feed, its provenance as of the
 -- last import (the audit holds every import). Deleting a feed deletes its apps.
@@ -224,6 +268,16 @@ CREATE TRIGGER app_programs_app BEFORE INSERT ON app_programs
 WHEN NOT EXISTS (SELECT 1 FROM apps WHERE id = NEW.app_id)
 BEGIN SELECT raise(ABORT, 'app_programs: no app with this app_id'); END;
 
+CREATE TRIGGER rule_destinations_rule BEFORE INSERT ON rule_destinations
+WHEN NOT EXISTS (SELECT 1 FROM rules WHERE id = NEW.rule_id)
+BEGIN SELECT raise(ABORT, 'rule_destinations: no rule with this rule_id'); END;
+CREATE TRIGGER rule_pins_rule BEFORE INSERT ON rule_pins
+WHEN NOT EXISTS (SELECT 1 FROM rules WHERE id = NEW.rule_id)
+BEGIN SELECT raise(ABORT, 'rule_pins: no rule with this rule_id'); END;
+CREATE TRIGGER app_destinations_app BEFORE INSERT ON app_destinations
+WHEN NOT EXISTS (SELECT 1 FROM apps WHERE id = NEW.app_id)
+BEGIN SELECT raise(ABORT, 'app_destinations: no app with this app_id'); END;
+
 -- v3
 CREATE INDEX apps_feed ON apps (feed);
 CREATE TRIGGER apps_feed_insert BEFORE INSERT ON apps
@@ -246,11 +300,14 @@ BEGIN
     DELETE FROM rule_programs WHERE rule_id = OLD.id;
     DELETE FROM rule_categories WHERE rule_id = OLD.id;
     DELETE FROM rule_sources WHERE rule_id = OLD.id;
+    DELETE FROM rule_destinations WHERE rule_id = OLD.id;
+    DELETE FROM rule_pins WHERE rule_id = OLD.id;
 END;
 CREATE TRIGGER apps_delete AFTER DELETE ON apps
 BEGIN
     DELETE FROM app_domains WHERE app_id = OLD.id;
     DELETE FROM app_programs WHERE app_id = OLD.id;
+    DELETE FROM app_destinations WHERE app_id = OLD.id;
 END;
 CREATE TRIGGER categories_delete BEFORE DELETE ON categories
 WHEN EXISTS (SELECT 1 FROM rule_categories WHERE category = OLD.name)

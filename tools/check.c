@@ -64,7 +64,7 @@ print_verify_text(const struct vcheck *v)
 static void
 print_verify_json(const struct vcheck *v)
 {
-    char when[32], target[80];
+    char when[32], target[PS_VERIFY_TARGET_ADDR + 16];
 
     fputs(",\"check\":", stdout);
     if (!v->needed) {

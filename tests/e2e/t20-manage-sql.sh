@@ -2,7 +2,7 @@
 # t20-manage-sql: the admin's sqlite3 interface (sql/manage.sql) works as README.md documents it.
 #
 #  1. A database built as `pinsplice db init` builds it (schema, manage, vendor, defaults, one
-#     transaction) keeps schema version 1, and manage.sql can be applied again without harm.
+#     transaction) is at schema version 3, and manage.sql can be applied again without harm.
 #  2. Every ```sql block of README.md's "Managing rules" section runs, literally and in order,
 #     without an error; then the effects are asserted: overview rows, entries, audit rows, who.
 #  3. Every error the section documents (its ```console block) is produced by the statement shown,
@@ -83,7 +83,7 @@ if ! out=$({ echo 'BEGIN;'; cat "$sqldir/schema.sql" "$sqldir/manage.sql" "$sqld
     exit 1
 fi
 pass "schema.sql, manage.sql, vendor.sql, defaults.sql load in one transaction"
-check "schema version stays 1" 1 "$(q 'PRAGMA user_version')"
+check "schema version is 3" 3 "$(q 'PRAGMA user_version')"
 check "the seed load is audited (rules inserted by defaults.sql)" 16 \
     "$(q "SELECT count(*) FROM audit WHERE tbl = 'rules' AND op = 'INSERT'")"
 check "audit_who exists, empty" "|0" "$(q "SELECT value, count(*) - 1 FROM settings WHERE key = 'audit_who'")"
@@ -331,12 +331,12 @@ refused "enable_app: by program for an app without programs" \
 refused "enable_app: by both for an app without programs" \
     "INSERT INTO enable_app (app, by) VALUES ('Spotify', 'both')" 'by "both" is refused'
 refused "enable_app: app with no entries at all" \
-    "INSERT INTO enable_app (app, by) VALUES ('Microsoft Defender', 'domain')" 'has no domains and no programs'
+    "INSERT INTO enable_app (app, by) VALUES ('Microsoft Defender', 'domain')" 'has no domains, destinations or programs'
 refused "enable_app: bad by" "INSERT INTO enable_app (app, by) VALUES ('Zoom', 'all')" 'by "all"'
 refused "enable_app: the rule exists already" "INSERT INTO enable_app (app, by) VALUES ('Webex', 'domain')" \
     'a rule "App: Webex" already exists'
 refused "rule_overview: derived column" "UPDATE rule_overview SET domains = 'x' WHERE $bank" \
-    'only name, action, enabled, position and expires_at can be set'
+    'only name, action, enabled, position, expires_at, mode, verify and verify_ca_file can be set'
 refused "rule_overview: enabled 2" "UPDATE rule_overview SET enabled = 2 WHERE $bank" 'enabled "2"'
 refused "rule_overview: position as text" "UPDATE rule_overview SET position = 'first' WHERE $bank" \
     'position "first"'

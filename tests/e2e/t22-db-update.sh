@@ -174,6 +174,41 @@ has_line "plain DB: manage.sql applied" "$DB2: applied $PS_SQLDIR/manage.sql (vi
 e2e_expect "plain DB: one-statement views now work" 1 \
     "$(sqlite3 -bail "$DB2" "INSERT INTO add_domain (rule, domain) VALUES ('New bypass', 'x.test'); SELECT count(*) FROM rule_overview WHERE name = 'New bypass';")"
 
+# ---- a schema version 1 DB (as the last v1 release made it) migrates to 3 ----------------------
+# tests/fixtures/{schema,manage}-v1.sql are sql/schema.sql and sql/manage.sql of schema version 1;
+# the admin's edits are made through the v1 views, then the update migrates and keeps them.
+DB1=$E2E_DIR/v1.db
+{ echo 'BEGIN;'; cat "$PS_SRCDIR/tests/fixtures/schema-v1.sql" "$PS_SRCDIR/tests/fixtures/manage-v1.sql" \
+    "$PS_SQLDIR/vendor.sql" "$PS_SQLDIR/defaults.sql"; echo 'COMMIT;'; } | sqlite3 -bail "$DB1" ||
+    e2e_die "building $DB1"
+sqlite3 -bail "$DB1" "INSERT INTO add_domain (rule, domain) VALUES ('Local v1', 'v1.test');
+    INSERT INTO add_source (rule, source) VALUES ('Local v1', '10.1.0.0/16');
+    UPDATE rule_overview SET enabled = 0 WHERE name = '$DROPBOX';" || e2e_die "editing $DB1"
+e2e_expect "v1 DB: version" 1 "$(sqlite3 "$DB1" 'PRAGMA user_version')"
+v1_rules=$(sqlite3 "$DB1" "SELECT group_concat(id || ':' || name || ':' || action || ':' || enabled || ':' || position, '|') FROM (SELECT * FROM rules ORDER BY id)")
+v1_entries=$(sqlite3 "$DB1" "SELECT count(*) FROM rule_domains")+$(sqlite3 "$DB1" "SELECT count(*) FROM rule_sources")
+v1_audit=$(sqlite3 "$DB1" "SELECT count(*) FROM audit")
+t_run db update --db "$DB1"
+e2e_expect "v1 DB: update exit status" 0 "$RC"
+has_line "v1 DB: says it migrated" "$DB1: schema migrated from version 1 to 3"
+e2e_expect "v1 DB: now version 3" 3 "$(sqlite3 "$DB1" 'PRAGMA user_version')"
+e2e_expect "v1 DB: every rule kept (id, name, action, enabled, position)" "$v1_rules" \
+    "$(sqlite3 "$DB1" "SELECT group_concat(id || ':' || name || ':' || action || ':' || enabled || ':' || position, '|') FROM (SELECT * FROM rules ORDER BY id)")"
+e2e_expect "v1 DB: every entry kept" "$v1_entries" \
+    "$(sqlite3 "$DB1" "SELECT count(*) FROM rule_domains")+$(sqlite3 "$DB1" "SELECT count(*) FROM rule_sources")"
+e2e_expect "v1 DB: the audit trail kept (and grown by no migration row)" "$v1_audit" \
+    "$(sqlite3 "$DB1" "SELECT count(*) FROM audit WHERE id <= $v1_audit")"
+e2e_expect "v1 DB: old rules enforce and inherit the verification" "0" \
+    "$(sqlite3 "$DB1" "SELECT count(*) FROM rules WHERE mode <> 'enforce' OR verify <> 'inherit' OR verify_ca_file IS NOT NULL")"
+e2e_expect "v1 DB: the v2 views work on it" "monitor|192.0.2.0/24" \
+    "$(sqlite3 -bail "$DB1" "INSERT INTO add_destination (rule, cidr) VALUES ('Local v1', '192.0.2.0/24');
+        UPDATE rule_overview SET mode = 'monitor' WHERE name = 'Local v1';
+        SELECT mode || '|' || destinations FROM rule_overview WHERE name = 'Local v1'")"
+e2e_expect "v1 DB: the migrated rule, switched to monitor, no longer decides" "bump none (default action)" \
+    "$("$PS" check --db "$DB1" --sni v1.test | sed -n 's/^action: *//p; s/^rule: *//p' | paste -sd' ' | sed 's/ (id [0-9]*)$//')"
+t_run db update --db "$DB1"
+e2e_expect "v1 DB: a second update migrates nothing" "" "$(printf '%s\n' "$OUT" | grep 'schema migrated')"
+
 # ---- refusals: the DB is left byte-for-byte as it was --------------------------------------------
 sum=$(md5sum <"$DB")
 vendor_set "$E2E_DIR/broken" "INSERT INTO app_domains (app_id, domain) VALUES (2, 'Bad Name');" ""
@@ -185,11 +220,11 @@ e2e_expect "missing SQL dir: message" \
     "pinsplice db update: $E2E_DIR/nonexistent/schema.sql: No such file or directory (--from or PINSPLICE_SQLDIR names the SQL directory)" "$ERR"
 e2e_expect "refusals left the DB untouched" "$sum" "$(md5sum <"$DB")"
 cp "$DB" "$E2E_DIR/future.db"
-sqlite3 "$E2E_DIR/future.db" "PRAGMA user_version = 2"
+sqlite3 "$E2E_DIR/future.db" "PRAGMA user_version = 4"
 sum=$(md5sum <"$E2E_DIR/future.db")
 t_run db update --db "$E2E_DIR/future.db"
 e2e_expect "DB from the future: refused" \
-    "pinsplice db update: future.db: schema version 2 is newer than this build's 1 (nothing changed)" "$ERR"
+    "pinsplice db update: future.db: schema version 4 is newer than this build's 3 (nothing changed)" "$ERR"
 e2e_expect "DB from the future: untouched" "$sum" "$(md5sum <"$E2E_DIR/future.db")"
 sqlite3 "$E2E_DIR/other.db" "CREATE TABLE t (x)"
 t_run db update --db "$E2E_DIR/other.db"

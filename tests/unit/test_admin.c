@@ -392,14 +392,14 @@ static void
 test_migrate(void **state)
 {
     static const struct ps_admin_step steps[] = {
-        {1, "add rules.owner", "ALTER TABLE rules ADD COLUMN owner TEXT;"},
-        {2, "owner table",
+        {3, "add rules.owner", "ALTER TABLE rules ADD COLUMN owner TEXT;"},
+        {4, "owner table",
          "CREATE TABLE owners (name TEXT PRIMARY KEY);"
          "INSERT INTO owners VALUES ('ops');"},
     };
     static const struct ps_admin_step broken[] = {
-        {1, "ok", "ALTER TABLE rules ADD COLUMN owner TEXT;"},
-        {2, "broken", "CREATE TABLE nope (;"},
+        {3, "ok", "ALTER TABLE rules ADD COLUMN owner TEXT;"},
+        {4, "broken", "CREATE TABLE nope (;"},
     };
     char *db = db_new(false);
     struct ps_err err = {0, ""};
@@ -415,31 +415,164 @@ test_migrate(void **state)
     }
     assert_int_equal(n, (size_t)(PS_SCHEMA_VERSION - 1));
     /* Already there. */
-    assert_int_equal(ps_admin_migrate(db, 100, steps, 2, 1, &from, &err), 0);
-    assert_int_equal(from, 1);
+    assert_int_equal(ps_admin_migrate(db, 100, steps, 2, 3, &from, &err), 0);
+    assert_int_equal(from, 3);
     /* A failing step: everything rolled back, the version too. */
-    assert_int_equal(ps_admin_migrate(db, 100, broken, 2, 3, &from, &err), PS_EDB);
-    assert_non_null(strstr(err.msg, "version 2 to 3 (broken)"));
-    assert_int_equal(q(db, "PRAGMA user_version"), 1);
+    assert_int_equal(ps_admin_migrate(db, 100, broken, 2, 5, &from, &err), PS_EDB);
+    assert_non_null(strstr(err.msg, "version 4 to 5 (broken)"));
+    assert_int_equal(q(db, "PRAGMA user_version"), 3);
     assert_int_equal(q(db, "SELECT count(*) FROM pragma_table_info('rules') WHERE name = 'owner'"),
                      0);
     /* A gap. */
-    assert_int_equal(ps_admin_migrate(db, 100, steps, 1, 3, &from, &err), PS_EDB);
-    assert_non_null(strstr(err.msg, "no migration from schema version 2"));
-    assert_int_equal(q(db, "PRAGMA user_version"), 1);
-    /* 1 -> 3 in one go. */
-    assert_int_equal(ps_admin_migrate(db, 100, steps, 2, 3, &from, &err), 0);
-    assert_int_equal(from, 1);
+    assert_int_equal(ps_admin_migrate(db, 100, steps, 1, 5, &from, &err), PS_EDB);
+    assert_non_null(strstr(err.msg, "no migration from schema version 4"));
     assert_int_equal(q(db, "PRAGMA user_version"), 3);
+    /* 3 -> 5 in one go. */
+    assert_int_equal(ps_admin_migrate(db, 100, steps, 2, 5, &from, &err), 0);
+    assert_int_equal(from, 3);
+    assert_int_equal(q(db, "PRAGMA user_version"), 5);
     assert_int_equal(q(db, "SELECT count(*) FROM owners"), 1);
     assert_int_equal(q(db, "SELECT count(*) FROM rules"), 16); /* the data is still there */
     /* Newer than the target. */
-    assert_int_equal(ps_admin_migrate(db, 100, steps, 2, 2, &from, &err), PS_EDB);
+    assert_int_equal(ps_admin_migrate(db, 100, steps, 2, 4, &from, &err), PS_EDB);
     assert_non_null(strstr(err.msg, "newer"));
     fx_remove(db);
     db = fx_db("PRAGMA user_version = 0;", 0);
-    assert_int_equal(ps_admin_migrate(db, 100, steps, 2, 3, &from, &err), PS_EDB);
+    assert_int_equal(ps_admin_migrate(db, 100, steps, 2, 5, &from, &err), PS_EDB);
     fx_remove(db);
+}
+
+/* The describing text of a DB's schema: every table's columns (name, type, not null, default,
+ * key), every index and trigger name, one line each, sorted. Trigger and CHECK texts differ in
+ * layout between schema.sql and an ALTER TABLE, so they are compared by behaviour below. */
+static char *
+describe(const char *path)
+{
+    static const char sql[] =
+        "SELECT group_concat(l, char(10)) FROM (SELECT l FROM ("
+        " SELECT m.type || ' ' || m.name || ' ' || coalesce(p.name, '') || ' ' ||"
+        "  coalesce(p.type, '') || ' ' || coalesce(p.\"notnull\", '') || ' ' ||"
+        "  coalesce(p.dflt_value, '') || ' ' || coalesce(p.pk, '') AS l"
+        " FROM sqlite_master m LEFT JOIN pragma_table_info(m.name) p ON m.type = 'table'"
+        " WHERE m.name NOT LIKE 'sqlite_%') ORDER BY l)";
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    char *out = NULL;
+
+    assert_int_equal(sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_non_null(out = strdup((const char *)sqlite3_column_text(st, 0)));
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return out;
+}
+
+/* This build's steps 1 -> 2 -> 3 on a DB made by the version 1 schema (tests/fixtures/schema-v1.sql,
+ * sql/schema.sql as it was) keeps every row and ends with what sql/schema.sql makes now. */
+static void
+test_migrate_v1(void **state)
+{
+    const char *src = getenv("PS_SRCDIR");
+    char v1path[4096], *v1, *sql, *fresh, *old, *a, *b;
+    FILE *f;
+    long len;
+    size_t n;
+    int from = -1;
+    struct ps_err err = {0, ""};
+    const struct ps_admin_step *mine = ps_admin_steps(&n);
+    struct ps_snapshot *snap = NULL;
+
+    (void)state;
+    snprintf(v1path, sizeof(v1path), "%s/tests/fixtures/schema-v1.sql", src ? src : ".");
+    assert_non_null(f = fopen(v1path, "rb"));
+    fseek(f, 0, SEEK_END);
+    len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    assert_non_null(v1 = malloc((size_t)len + 1));
+    assert_int_equal(fread(v1, 1, (size_t)len, f), (size_t)len);
+    v1[len] = '\0';
+    fclose(f);
+    /* a v1 DB with data: the vendor catalogue and default rules (they need no v2 table) */
+    old = fx_db("SELECT 1;", 0);
+    fx_exec(old, "DROP TABLE settings; DROP TABLE rules; DROP TABLE rule_domains;"
+                 "DROP TABLE rule_programs; DROP TABLE rule_categories; DROP TABLE rule_sources;"
+                 "DROP TABLE apps; DROP TABLE app_domains; DROP TABLE app_programs;"
+                 "DROP TABLE categories; DROP TABLE category_domains;"
+                 "DROP TABLE rule_destinations; DROP TABLE rule_pins; DROP TABLE app_destinations;"
+                 "DROP TABLE feeds; DROP TABLE feed_base;",
+            0);
+    fx_exec(old, v1, 0);
+    free(v1);
+    assert_int_equal(q(old, "PRAGMA user_version"), 1);
+    sql = slurp("vendor.sql");
+    fx_exec(old, sql, 0);
+    free(sql);
+    sql = slurp("defaults.sql");
+    fx_exec(old, sql, 0);
+    free(sql);
+    long long rules = q(old, "SELECT count(*) FROM rules"), doms = q(old, "SELECT count(*) FROM rule_domains");
+    assert_true(rules > 5);
+    assert_int_equal(ps_admin_migrate(old, 100, mine, n, PS_SCHEMA_VERSION, &from, &err), 0);
+    assert_int_equal(from, 1);
+    assert_int_equal(q(old, "PRAGMA user_version"), PS_SCHEMA_VERSION);
+    assert_int_equal(q(old, "SELECT count(*) FROM rules"), rules);
+    assert_int_equal(q(old, "SELECT count(*) FROM apps WHERE feed IS NULL"),
+                     q(old, "SELECT count(*) FROM apps"));
+    assert_int_equal(q(old, "SELECT count(*) FROM app_domains WHERE exact = 0"),
+                     q(old, "SELECT count(*) FROM app_domains"));
+    assert_int_equal(q(old, "SELECT count(*) FROM rule_domains"), doms);
+    assert_int_equal(q(old, "SELECT count(*) FROM rules WHERE mode = 'enforce' AND verify = 'inherit'"
+                            " AND verify_ca_file IS NULL"), rules);
+    fresh = db_new(false);
+    a = describe(old);
+    b = describe(fresh);
+    if (strcmp(a, b) != 0)
+        fail_msg("migrated schema differs from sql/schema.sql:\n--- migrated\n%s\n--- fresh\n%s", a, b);
+    free(a);
+    free(b);
+    /* the same CHECKs and triggers, by behaviour */
+    {
+        static const char *const bad[] = {
+            "UPDATE rules SET mode = 'watch' WHERE id = 1",
+            "UPDATE rules SET verify = 'yes' WHERE id = 1",
+            "UPDATE rules SET verify_ca_file = 'rel.pem' WHERE id = 1",
+            "INSERT INTO rule_destinations (rule_id, cidr) VALUES (9999, '10.0.0.0/8')",
+            "INSERT INTO rule_destinations (rule_id, cidr) VALUES (1, '10.0.0.0')",
+            "INSERT INTO rule_pins (rule_id, spki_sha256) VALUES (1, 'abc')",
+            "INSERT INTO app_destinations (app_id, cidr) VALUES (99999, '10.0.0.0/8')",
+            "INSERT INTO apps (name, feed) VALUES ('x', 'no such feed')",
+            "UPDATE apps SET feed = 'no such feed' WHERE id = 2",
+            "UPDATE app_domains SET exact = 2 WHERE id = (SELECT min(id) FROM app_domains)",
+            "INSERT INTO feeds (name, format, source, version, imported_at) VALUES"
+            " ('f', 'csv', 's', 'v', 't')",
+        };
+        const char *dbs[2] = {old, fresh};
+        for (int d = 0; d < 2; d++)
+            for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                if (fx_exec(dbs[d], bad[i], 1) == 0)
+                    fail_msg("%s: accepted: %s", d ? "fresh" : "migrated", bad[i]);
+        for (int d = 0; d < 2; d++) {
+            fx_exec(dbs[d], "INSERT INTO rule_destinations (rule_id, cidr) VALUES (1, '10.0.0.0/8');"
+                            "INSERT INTO rule_pins (rule_id, spki_sha256) VALUES"
+                            " (1, 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');"
+                            "DELETE FROM rules WHERE id = 1;"
+                            "INSERT INTO feeds (name, format, source, version, imported_at) VALUES"
+                            " ('f', 'json', 's', 'v', 't');"
+                            "INSERT INTO apps (name, feed) VALUES ('fa', 'f');"
+                            "INSERT INTO app_domains (app_id, domain, exact) SELECT id, 'fa.test', 1"
+                            " FROM apps WHERE name = 'fa';"
+                            "DELETE FROM feeds WHERE name = 'f';", 0);
+            assert_int_equal(q(dbs[d], "SELECT count(*) FROM apps WHERE name = 'fa'"), 0);
+            assert_int_equal(q(dbs[d], "SELECT count(*) FROM app_domains WHERE domain = 'fa.test'"), 0);
+            assert_int_equal(q(dbs[d], "SELECT count(*) FROM rule_destinations"), 0);
+            assert_int_equal(q(dbs[d], "SELECT count(*) FROM rule_pins"), 0);
+        }
+    }
+    assert_int_equal(ps_store_load(old, 100, &snap, &err), 0);
+    ps_snapshot_release(snap);
+    fx_remove(fresh);
+    fx_remove(old);
 }
 
 /* ---- vendor updates ---------------------------------------------------------------------------
@@ -851,6 +984,7 @@ main(void)
         cmocka_unit_test(test_list_add_results),
         cmocka_unit_test(test_list_audit_who),
         cmocka_unit_test(test_migrate),
+        cmocka_unit_test(test_migrate_v1),
         cmocka_unit_test(test_update_with_base),
         cmocka_unit_test(test_update_bootstrap),
         cmocka_unit_test(test_update_conflicts_and_drops),

@@ -127,6 +127,16 @@ gen_values(void)
         "5", "5.5", "5.0", "x", "0x10", "9223372036854775807", "9223372036854775808", "1e30",
         "windows", "macos", "linux", "any", "Windows", "vendor", "local", "zoom.exe", "Zoom.EXE",
         "c", "C", "domain", "program", "both", "Financial Services",
+        /* schema v2: mode, verify, pins, destinations */
+        "enforce", "monitor", "Monitor", "inherit", "always", "Enforce ",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU=",
+        "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU", "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuF==",
+        "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU==", "=7DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+        "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU", "SHA256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "10.0.0.1", "10.0.0.1/32", "192.0.2.0/24", "::1/128", "2001:db8::1", "2001:0db8::/32",
+        "0.0.0.0/8", "10.0.0.0/7", "/tmp/ca.pem", "/tmp/ca\n.pem", "//", "/a b", "/etc/",
     };
     static const char *const units[] = {"a", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
     static const size_t lens[] = {1, 2, 5, 42, 43, 44, 62, 63, 64, 84, 85, 86, 99, 100, 101, 127,
@@ -284,6 +294,12 @@ static const char base_data[] =
     SEQ "INSERT INTO app_domains (app_id, domain) SELECT 1, 'a' || i || '.example' FROM n;"
     SEQ "INSERT INTO app_programs (app_id, program) SELECT 1, 'a' || i || '.exe' FROM n;"
     SEQ "INSERT INTO settings (key, value) SELECT 'x' || i, '' FROM n;"
+    SEQ "INSERT INTO rule_destinations (rule_id, cidr) SELECT 1, '10.' || (i / 256) || '.' || (i % 256)"
+        " || '.0/24' FROM n;"
+    SEQ "INSERT INTO rule_pins (rule_id, spki_sha256) SELECT i,"
+        " 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' FROM n;"
+    SEQ "INSERT INTO app_destinations (app_id, cidr) SELECT 1, '10.' || (i / 256) || '.' || (i % 256)"
+        " || '.0/24' FROM n;"
     "INSERT INTO rules (name) VALUES ('r');"
     "INSERT INTO rules (name, action) VALUES ('s', 'bump');"
     "INSERT INTO rule_domains (rule_id, domain) VALUES (701, 'zoom.us');"
@@ -292,7 +308,9 @@ static const char base_data[] =
     "INSERT INTO rule_categories (rule_id, category) VALUES (701, 'c');"
     "INSERT INTO apps (name) VALUES ('A');"
     "INSERT INTO app_domains (app_id, domain) VALUES (701, 'a.example');"
-    "INSERT INTO app_programs (app_id, program) VALUES (701, 'a.exe');";
+    "INSERT INTO app_programs (app_id, program) VALUES (701, 'a.exe');"
+    "INSERT INTO app_destinations (app_id, cidr) VALUES (701, '192.0.2.0/24');"
+    "INSERT INTO rule_destinations (rule_id, cidr) VALUES (702, '192.0.2.0/24');";
 
 static sqlite3 *
 base_db(void)
@@ -392,6 +410,23 @@ static const char *const stmts[] = {
     "UPDATE rules SET origin = ?1 WHERE id = ?2",
     "UPDATE rules SET comment = ?1 WHERE id = ?2",
     "UPDATE rules SET id = ?1 WHERE id = ?2",
+    /* rules, the v2 columns */
+    "INSERT INTO rules (name, mode) VALUES ('n' || ?2, ?1)",
+    "UPDATE rules SET mode = ?1 WHERE id = ?2",
+    "INSERT INTO rules (name, verify) VALUES ('n' || ?2, ?1)",
+    "UPDATE rules SET verify = ?1 WHERE id = ?2",
+    "INSERT INTO rules (name, verify_ca_file) VALUES ('n' || ?2, ?1)",
+    "UPDATE rules SET verify_ca_file = ?1 WHERE id = ?2",
+    /* rule_destinations, rule_pins, app_destinations (v2) */
+    "INSERT INTO rule_destinations (rule_id, cidr) VALUES (701, ?1)",
+    "UPDATE rule_destinations SET cidr = ?1 WHERE rowid = ?2",
+    "INSERT INTO rule_destinations (rule_id, cidr) VALUES (?1, '11.' || (?2 / 256) || '.' || (?2 % 256) || '.0/24')",
+    "UPDATE rule_destinations SET rule_id = ?1 WHERE rowid = ?2",
+    "INSERT INTO rule_pins (rule_id, spki_sha256) VALUES (701, ?1)",
+    "UPDATE rule_pins SET spki_sha256 = ?1 WHERE rowid = ?2",
+    "UPDATE rule_pins SET rule_id = ?1 WHERE rowid = ?2",
+    "INSERT INTO app_destinations (app_id, cidr) VALUES (701, ?1)",
+    "UPDATE app_destinations SET cidr = ?1 WHERE rowid = ?2",
     /* rule_domains */
     "INSERT INTO rule_domains (rule_id, domain) VALUES (701, ?1)",
     "UPDATE rule_domains SET domain = ?1 WHERE id = ?2",
@@ -454,6 +489,12 @@ static const char *const stmts[] = {
     "UPDATE rule_overview SET enabled = ?1 WHERE id = ?2",
     "UPDATE rule_overview SET position = ?1 WHERE id = ?2",
     "UPDATE rule_overview SET expires_at = ?1 WHERE id = ?2",
+    "INSERT INTO add_destination (rule, cidr) VALUES ('r', ?1)",
+    "INSERT INTO add_destination (rule, cidr) VALUES ('s', ?1)",
+    "INSERT INTO add_pin (rule, spki_sha256) VALUES ('r', ?1)",
+    "UPDATE rule_overview SET mode = ?1 WHERE id = ?2",
+    "UPDATE rule_overview SET verify = ?1 WHERE id = ?2",
+    "UPDATE rule_overview SET verify_ca_file = ?1 WHERE id = ?2",
 };
 
 struct run {

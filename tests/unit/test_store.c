@@ -137,8 +137,11 @@ test_create(void **state)
     snprintf(db, sizeof(db), "%s/rules.db", dir);
     snprintf(good, sizeof(good), "%s/a.sql", dir);
     snprintf(bad, sizeof(bad), "%s/b.sql", dir);
-    write_file(good, "PRAGMA user_version = 1; CREATE TABLE settings(key, value);"
-                     "CREATE TABLE rules(id, name, action, enabled, position, expires_at);"
+    write_file(good, "PRAGMA user_version = 2; CREATE TABLE settings(key, value);"
+                     "CREATE TABLE rules(id, name, action, enabled, position, expires_at,"
+                     " mode, verify, verify_ca_file);"
+                     "CREATE TABLE rule_destinations(rule_id, cidr);"
+                     "CREATE TABLE rule_pins(rule_id, spki_sha256);"
                      "CREATE TABLE rule_domains(rule_id, domain, exact);"
                      "CREATE TABLE rule_programs(rule_id, program);"
                      "CREATE TABLE rule_categories(rule_id, category);"
