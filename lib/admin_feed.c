@@ -143,7 +143,8 @@ static const char report_sql[] =
     "   OR owner NOT IN (SELECT owner FROM w))"
     "  UNION ALL SELECT 1, 'rule', r.name, 'entries', NULL, NULL, 1, 1, 'stale' FROM main.rules r"
     "   WHERE r.name IN (SELECT 'App: ' || owner FROM o WHERE kind <> 'app' AND op IN ('add',"
-    "   'remove', 'update')))"
+    "   'remove', 'update') UNION ALL SELECT 'App: ' || owner || ' (destinations)' FROM o"
+    "   WHERE kind = 'app_destination' AND op IN ('add', 'remove')))"
     " ORDER BY s, owner, NOT (kind = 'app' AND item = 'exists'), kind, item";
 
 static int

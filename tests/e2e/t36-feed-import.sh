@@ -115,6 +115,16 @@ e2e_expect "helper: a *. entry covers its subtree" "$(splice_by "App: Acme VPN")
     "$(ask 'eu1.gw.acme.example eu1.gw.acme.example:443 192.0.2.1 - - splice')"
 e2e_expect "helper: a look-alike is bumped" "$NO_RULE" \
     "$(ask 'evilgw.acme.example evilgw.acme.example:443 192.0.2.1 - - splice')"
+e2e_expect "m365: the ranges are the app's destinations" \
+    "13.107.18.10/31 13.107.6.152/31 2603:1006::/40 52.96.0.0/14" \
+    "$(sql "SELECT group_concat(cidr, ' ') FROM (SELECT cidr FROM app_destinations d JOIN apps a ON a.id = d.app_id
+            WHERE a.name = '$EXO' ORDER BY cidr)")"
+e2e_expect "helper: no SNI, CONNECT to a covered address: spliced by the destinations rule" \
+    "$(splice_by "App: $EXO (destinations)")" "$(ask '- 13.107.6.153:443 192.0.2.1 - - splice')"
+e2e_expect "helper: no SNI, an IPv6 address in a feed range: spliced" \
+    "$(splice_by "App: $EXO (destinations)")" "$(ask '- [2603:1006::5]:443 192.0.2.1 - - splice')"
+e2e_expect "helper: no SNI, an address outside the ranges: bumped" "$NO_RULE" \
+    "$(ask '- 13.107.6.154:443 192.0.2.1 - - splice')"
 
 # ---- local edits, then a changed feed ------------------------------------------------------------
 sql "UPDATE settings SET value = 'alice' WHERE key = 'audit_who'"
@@ -125,13 +135,15 @@ sql "DELETE FROM apps WHERE name = '$COMMON'"
 sql "UPDATE settings SET value = '' WHERE key = 'audit_who'"
 # Microsoft drops outlook.cloud.microsoft and lists *.skype.com; *.sharepoint.com moves.
 sed -e 's/"outlook.cloud.microsoft", //' -e 's/"\*.lync.com", /"*.lync.com", "*.skype.com", /' \
-    -e 's/"\*.sharepoint.com", /"*.sharepoint.com", "*.svc.ms", /' "$FX/m365-worldwide.json" >"$M365"
+    -e 's/"\*.sharepoint.com", /"*.sharepoint.com", "*.svc.ms", /' -e 's|, "52.96.0.0/14"||' \
+    "$FX/m365-worldwide.json" >"$M365"
 BEFORE=$(dump)
 t_run feed import "$M365" --format m365 --db "$DB" --version 2026120100 --dry-run
 e2e_expect "dry run: exit 0" 0 "$RC"
 e2e_expect "dry run: the diff" \
 "update   app 'Microsoft 365: Exchange Online (Allow)': note updated
 update   app '$EXO': note updated
+remove   app '$EXO': destination 52.96.0.0/14
 remove   app '$EXO': domain outlook.cloud.microsoft
 keep     app '$COMMON': you deleted it; it stays deleted
 keep     app '$SPO': note: yours is kept (the feed's changed)
@@ -141,7 +153,8 @@ update   app '$TEAMS': note updated
 keep     app '$TEAMS': domain lync.com: you removed it; it stays removed
 add      app '$TEAMS': domain skype.com
 note     rule 'App: $EXO' was made from this feed's app by enable_app and keeps its old entries (DELETE it and enable_app again to follow the feed)
-$DB: would import feed 'Microsoft 365' (m365, version 2026120100): 5 apps from 8 entries; 2 added, 1 removed, 3 updated, 4 local values kept, 0 conflicts" \
+note     rule 'App: $EXO (destinations)' was made from this feed's app by enable_app and keeps its old entries (DELETE it and enable_app again to follow the feed)
+$DB: would import feed 'Microsoft 365' (m365, version 2026120100): 5 apps from 8 entries; 2 added, 2 removed, 3 updated, 4 local values kept, 0 conflicts" \
     "$(printf '%s\n' "$OUT" | grep -v -e '^.*: not imported: ' -e 'entries skipped' -e 'destination ranges not stored')"
 e2e_expect "dry run: the DB is unchanged (dump)" "$BEFORE" "$(dump)"
 
@@ -155,6 +168,8 @@ $TEAMS|skype.com:0 teams.cloud.microsoft:0 teams.microsoft.com:0" \
     "$(sql "SELECT a.name || '|' || group_concat(d.domain || ':' || d.exact, ' ') FROM apps a
             JOIN (SELECT * FROM app_domains ORDER BY domain) d ON d.app_id = a.id
             WHERE a.feed = 'Microsoft 365' GROUP BY a.id ORDER BY a.name")"
+e2e_expect "re-import: the range the feed dropped is gone" 0 \
+    "$(sql "SELECT count(*) FROM app_destinations WHERE cidr = '52.96.0.0/14'")"
 e2e_expect "re-import: the local note is kept" "reviewed by alice" \
     "$(sql "SELECT note FROM apps WHERE name = '$SPO'")"
 e2e_expect "re-import: the other feed is untouched" 2 "$(sql "SELECT count(*) FROM apps WHERE feed = 'Acme'")"
@@ -164,7 +179,7 @@ e2e_expect "re-import: the rule made from the app keeps its entries" \
 e2e_expect "audit: one IMPORT row per import, with provenance and who" \
 "$WHO|Microsoft 365|2026112800||5|0|0
 $WHO|Acme|2026-12-01||2|0|0
-$WHO|Microsoft 365|2026120100|2026112800|2|1|4" \
+$WHO|Microsoft 365|2026120100|2026112800|2|2|4" \
     "$(sql "SELECT who, feed, version, coalesce(previous_version, ''), added, removed, kept FROM audit_feed")"
 e2e_expect "audit: app rows carry who too" "$WHO" \
     "$(sql "SELECT DISTINCT who FROM audit WHERE tbl = 'app_domains' AND op = 'INSERT' AND new ->> 'domain' = 'skype.com'")"
