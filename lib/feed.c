@@ -361,8 +361,10 @@ note_add(struct ctx *c, char **note, const char *text)
         return 0; /* long enough: the feed keeps the rest */
     if ((p = realloc(*note, old + n + 3)) == NULL)
         return oom(c);
-    if (old > 0)
-        memcpy(p + old, ", ", 2), old += 2;
+    if (old > 0) {
+        memcpy(p + old, ", ", 2);
+        old += 2;
+    }
     memcpy(p + old, text, n + 1);
     *note = p;
     return 0;
@@ -599,7 +601,7 @@ parse_json(struct ctx *c, json_t *root, const struct ps_feed_opts *o)
 /* ---- entry points -------------------------------------------------------------------------- */
 
 static int
-set_defaults(struct ctx *c, const struct ps_feed_opts *o, const char *label)
+set_defaults(struct ctx *c, const struct ps_feed_opts *o)
 {
     struct ps_feed *f = c->f;
 
@@ -611,7 +613,6 @@ set_defaults(struct ctx *c, const struct ps_feed_opts *o, const char *label)
         return oom(c);
     if (o->version != NULL && (f->version = dup_s(o->version)) == NULL)
         return oom(c);
-    (void)label;
     return 0;
 }
 
@@ -644,7 +645,7 @@ ps_feed_parse(const char *text, size_t len, const char *label, const struct ps_f
     if ((c.f = calloc(1, sizeof(*c.f))) == NULL)
         return oom(&c);
     c.f->format = o->format;
-    if ((rc = set_defaults(&c, o, label)) < 0)
+    if ((rc = set_defaults(&c, o)) < 0)
         goto done;
     /* Duplicate keys would make one of two values win silently. */
     if ((root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je)) == NULL) {

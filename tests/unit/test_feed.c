@@ -11,9 +11,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
+#include "admin.h"
 #include "err.h"
 #include "feed.h"
+#include "fixture.h"
 
 /* Shaped like https://endpoints.office.com/endpoints/worldwide output (trimmed). */
 static const char m365_doc[] =
@@ -319,6 +322,89 @@ test_load(void **state)
     ps_feed_free(NULL);
 }
 
+/* ---- the merge (lib/admin_feed.c) on a real DB -------------------------------------------- */
+
+static long long
+q(const char *db, const char *sql)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    long long v = -1;
+
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return v;
+}
+
+/* Import doc as feed "F" into db; commit unless dry. */
+static struct ps_admin_feed_stats
+import(const char *db, const char *doc, bool dry)
+{
+    struct ps_feed_opts o = {PS_FEED_JSON, NULL, NULL, NULL};
+    struct ps_admin_feed_stats st;
+    struct ps_err err = {0, ""};
+    struct ps_feed *f = NULL;
+    struct ps_admin *a = NULL;
+
+    assert_int_equal(ps_feed_parse(doc, strlen(doc), "t.json", &o, &f, &err), 0);
+    assert_int_equal(ps_admin_open(db, 100, "tester", &a, &err), 0);
+    if (ps_admin_feed_import(a, f, "2026-12-02T00:00:00Z", NULL, NULL, &st, &err) != 0)
+        fail_msg("import: %s", err.msg);
+    if (dry)
+        ps_admin_free(a);
+    else
+        assert_int_equal(ps_admin_commit(a, &err), 0);
+    ps_feed_free(f);
+    return st;
+}
+
+#define DOC(APPS) "{\"pinsplice_feed\": 1, \"name\": \"F\", \"version\": \"1\", \"apps\": [" APPS "]}"
+
+static void
+test_merge(void **state)
+{
+    char *db = fx_db("SELECT 1;", 1);
+    struct ps_admin_feed_stats st;
+
+    (void)state;
+    st = import(db, DOC("{\"name\": \"A\", \"domains\": [\"a.example\"]},"
+                        "{\"name\": \"B\", \"domains\": [\"b.example\"]},"
+                        "{\"name\": \"C\", \"domains\": [\"c.example\"],"
+                        " \"destinations\": [\"192.0.2.0/24\"]},"
+                        "{\"name\": \"Webex\", \"domains\": [\"w.example\"]}"), false);
+    assert_true(st.first);
+    assert_int_equal(st.added, 3);
+    assert_int_equal(st.conflicts, 1); /* the vendor's Webex */
+    assert_int_equal(q(db, "SELECT count(*) FROM apps WHERE feed = 'F' AND origin = 'local'"), 3);
+    assert_int_equal(q(db, "SELECT count(*) FROM app_domains WHERE domain = 'w.example'"), 0);
+    assert_int_equal(q(db, "SELECT count(*) FROM app_destinations"), 1);
+    /* the admin edits B; the feed then drops A and B and changes C */
+    fx_exec(db, "UPDATE apps SET reason = 'mine' WHERE name = 'B'", 0);
+    st = import(db, DOC("{\"name\": \"C\", \"domains\": [\"c2.example\"]}"), true);
+    assert_false(st.first);
+    assert_int_equal(q(db, "SELECT count(*) FROM apps WHERE feed = 'F'"), 3); /* dry run */
+    st = import(db, DOC("{\"name\": \"C\", \"domains\": [\"c2.example\"]}"), false);
+    /* A (untouched) removed; B (edited) kept whole; C's entries follow the feed */
+    assert_int_equal(q(db, "SELECT count(*) FROM apps WHERE name = 'A'"), 0);
+    assert_int_equal(q(db, "SELECT count(*) FROM apps a JOIN app_domains d ON d.app_id = a.id"
+                           " WHERE a.name = 'B' AND a.reason = 'mine' AND d.domain = 'b.example'"), 1);
+    assert_int_equal(q(db, "SELECT count(*) FROM app_domains d JOIN apps a ON a.id = d.app_id"
+                           " WHERE a.name = 'C' AND d.domain = 'c2.example' AND d.exact = 1"), 1);
+    assert_int_equal(q(db, "SELECT count(*) FROM app_domains WHERE domain = 'c.example'"), 0);
+    assert_int_equal(q(db, "SELECT count(*) FROM app_destinations"), 0);
+    assert_int_equal(q(db, "SELECT count(*) FROM audit WHERE tbl = 'feeds' AND op = 'IMPORT'"
+                           " AND who = 'tester'"), 2);
+    /* deleting the feed deletes its apps */
+    fx_exec(db, "DELETE FROM feeds WHERE name = 'F'", 0);
+    assert_int_equal(q(db, "SELECT count(*) FROM apps WHERE feed IS NOT NULL"), 0);
+    assert_int_equal(q(db, "SELECT count(*) FROM feed_base"), 0);
+    fx_remove(db);
+}
+
 int
 main(void)
 {
@@ -326,6 +412,7 @@ main(void)
         cmocka_unit_test(test_m365),   cmocka_unit_test(test_m365_name),
         cmocka_unit_test(test_json),   cmocka_unit_test(test_errors),
         cmocka_unit_test(test_skip_never_widens), cmocka_unit_test(test_load),
+        cmocka_unit_test(test_merge),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
