@@ -387,6 +387,7 @@ ps_decide(const struct ps_snapshot *snap, const struct ps_query *q, struct ps_de
     out->monitor_rule_id = 0;
     out->monitor_action = PS_ACTION_BUMP;
     out->server_name[0] = '\0';
+    out->verified = NULL;
     /* facts is large (per-suffix caches); set its fields, do not clear it all. */
     f.snap = snap;
     f.have_name = f.have_second = f.have_client = f.trusted = f.have_program = false;
@@ -521,6 +522,8 @@ static const char *const unverified[PS_VERIFY_NVERDICTS] = {
 void
 ps_decide_verified(struct ps_decision *d, int verdict)
 {
+    d->verified = ps_verify_reason(
+        (unsigned)verdict < PS_VERIFY_NVERDICTS ? (enum ps_verify_verdict)verdict : PS_VERIFY_ERROR);
     if (verdict == PS_VERIFY_OK)
         return;
     d->action = PS_ACTION_BUMP;

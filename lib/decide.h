@@ -67,6 +67,8 @@ struct ps_decision {
     int64_t monitor_rule_id;
     enum ps_action monitor_action;
     char server_name[254];  /* the normalised name decided on ("" when none) */
+    const char *verified;   /* the server check's outcome when one was consulted ("verified",
+                             * "verify-failed", ...: ps_verify_reason), else NULL */
 };
 
 /*

@@ -19,8 +19,9 @@
 #include "store.h"
 
 /* Kinds of entries, also the namespace of the duplicate table. */
-enum kind { K_DOMAIN = 1, K_PROGRAM = 2, K_CATEGORY = 3, K_SOURCE = 4 };
-static const char *const kind_names[] = {NULL, "domain", "program", "category", "source"};
+enum kind { K_DOMAIN = 1, K_PROGRAM = 2, K_CATEGORY = 3, K_SOURCE = 4, K_DEST = 5 };
+static const char *const kind_names[] = {NULL,     "domain", "program",
+                                         "category", "source", "destination"};
 
 struct lrule {
     long long id;
@@ -257,10 +258,10 @@ ps_lint_add(struct ps_lint *l, const struct ps_store_entry *e, struct ps_err *er
     if (strcmp(e->kind, "known-category") == 0)
         return e->value != NULL ? ps_lint_known_category(l, e->value, err)
                                 : ps_err_set(err, PS_EINVAL, "known-category without a value");
-    for (k = K_DOMAIN; k <= K_SOURCE; k++)
+    for (k = K_DOMAIN; k <= K_DEST; k++)
         if (strcmp(e->kind, kind_names[k]) == 0)
             break;
-    if (k > K_SOURCE)
+    if (k > K_DEST)
         return ps_err_set(err, PS_EINVAL, "lint: unknown entry kind '%.40s'", e->kind);
     if (e->value == NULL)
         return ps_err_set(err, PS_EINVAL, "rule id %lld: %s without a value", e->rule_id, e->kind);
@@ -413,6 +414,37 @@ check_source(struct ps_lint *l, size_t i)
     return en->key == NULL ? PS_ENOMEM : 0;
 }
 
+/* A destination range wider than an admin probably means: shorter than /16 (IPv4) or /32 (IPv6)
+ * hands a splice to a big part of the Internet (every address a CONNECT by IP can name). */
+#define WIDE_V4 16
+#define WIDE_V6 32
+
+static int
+check_destination(struct ps_lint *l, size_t i)
+{
+    struct lentry *en = &l->entries[i];
+    struct ps_err e = {0, ""};
+    unsigned bits;
+
+    if (ps_cidr_parse(en->value, strlen(en->value), &en->net, &e) < 0)
+        return add_finding(l, PS_LINT_ERROR, "bad-destination", en->rule, i,
+                           "bad destination: %s", e.msg);
+    en->is_net = true;
+    en->key = net_key(&en->net.net, en->net.bits);
+    if (en->key == NULL)
+        return PS_ENOMEM;
+    bits = en->net.net.v4 ? en->net.bits - 96 : en->net.bits;
+    if (en->net.net.v4 ? bits < WIDE_V4 : bits < WIDE_V6)
+        return add_finding(l, PS_LINT_WARNING, "wide-destination", en->rule, i,
+                           "destination '%s' is a /%u: wider than /%d for %s, it covers %s "
+                           "addresses that any client can CONNECT to by IP; narrow it to the "
+                           "app's own ranges",
+                           en->value, bits, en->net.net.v4 ? WIDE_V4 : WIDE_V6,
+                           en->net.net.v4 ? "IPv4" : "IPv6",
+                           en->net.net.v4 ? "over 65536" : "more than a /32's");
+    return 0;
+}
+
 static int
 check_category(struct ps_lint *l, size_t i)
 {
@@ -464,6 +496,9 @@ check_entries(struct ps_lint *l)
             break;
         case K_CATEGORY:
             rc = check_category(l, i);
+            break;
+        case K_DEST:
+            rc = check_destination(l, i);
             break;
         }
     }

@@ -66,7 +66,8 @@ struct ps_lint_finding {
     const char *check;   /* static code: "bad-name", "public-suffix", ... (see above) */
     long long rule_id;   /* 0 when the finding is about no single rule ("load") */
     const char *rule;    /* the rule's name, or NULL */
-    const char *kind;    /* "domain", "program", "category", "source", or NULL for the rule */
+    const char *kind;    /* "domain", "program", "category", "source", "destination", or NULL
+                          * for the rule */
     const char *value;   /* the entry as stored, or NULL */
     const char *message; /* a sentence naming the value, without the rule: "bad domain 'a..b':
                             empty label" */

@@ -20,6 +20,7 @@ struct pending {
     struct pending *prev, *next; /* FIFO in arrival order, for expiry */
     struct ps_ls_name *name;
     struct ps_ls_client *client;
+    struct ps_ls_monitor *mon; /* the monitor rule that matched it, or NULL */
     int64_t t_ms;
     size_t addr_len; /* the address part of the key ("address:port") */
 };
@@ -28,7 +29,7 @@ struct ps_logcount {
     int64_t window_ms;
     size_t max_pending;
     struct ps_ls_input *in; /* the scanner's input figures, for the counters kept here */
-    struct ps_logtab *names, *clients, *rules, *pending, *splices;
+    struct ps_logtab *names, *clients, *rules, *monitors, *pending, *splices;
     struct pending fifo; /* sentinel */
     struct ps_ls_counts total;
     int64_t now_ms; /* latest record time seen */
@@ -49,10 +50,11 @@ ps_logcount_new(int64_t window_ms, size_t max_pending, struct ps_ls_input *in)
     lc->names = ps_logtab_new(sizeof(struct ps_ls_name));
     lc->clients = ps_logtab_new(sizeof(struct ps_ls_client));
     lc->rules = ps_logtab_new(sizeof(struct ps_ls_rule));
+    lc->monitors = ps_logtab_new(sizeof(struct ps_ls_monitor));
     lc->pending = ps_logtab_new(sizeof(struct pending));
     lc->splices = ps_logtab_new(sizeof(int64_t));
-    if (lc->names == NULL || lc->clients == NULL || lc->rules == NULL || lc->pending == NULL ||
-        lc->splices == NULL) {
+    if (lc->names == NULL || lc->clients == NULL || lc->rules == NULL || lc->monitors == NULL ||
+        lc->pending == NULL || lc->splices == NULL) {
         ps_logcount_free(lc);
         return NULL;
     }
@@ -74,6 +76,7 @@ ps_logcount_free(struct ps_logcount *lc)
     ps_logtab_free(lc->names);
     ps_logtab_free(lc->clients);
     ps_logtab_free(lc->rules);
+    ps_logtab_free(lc->monitors);
     ps_logtab_free(lc->pending);
     ps_logtab_free(lc->splices);
     free(lc);
@@ -222,13 +225,16 @@ fail_alert(struct ps_ls_failinfo *fi, int alert)
 
 /* A bumped connection the client abandoned. Returns 0 or PS_ENOMEM. */
 static int
-fail(struct ps_logcount *lc, struct ps_ls_name *nm, struct ps_ls_client *cl, enum ps_ls_fail kind,
-     const char *addr, size_t addr_len, int64_t t, int alert)
+fail(struct ps_logcount *lc, struct ps_ls_name *nm, struct ps_ls_client *cl,
+     struct ps_ls_monitor *mon, enum ps_ls_fail kind, const char *addr, size_t addr_len, int64_t t,
+     int alert)
 {
     struct ps_ls_failinfo *fi = failinfo(lc, nm);
 
     if (fi == NULL)
         return PS_ENOMEM;
+    if (mon != NULL)
+        mon->abandoned++;
     lc->total.fails[kind]++;
     nm->c.fails[kind]++;
     cl->c.fails[kind]++;
@@ -259,8 +265,11 @@ judge(struct ps_logcount *lc, struct pending *p, bool ok)
         lc->total.bump_ok++;
         p->name->c.bump_ok++;
         p->client->c.bump_ok++;
+        if (p->mon != NULL)
+            p->mon->carried++;
     } else {
-        rc = fail(lc, p->name, p->client, PS_LS_FAIL_NOREQ, key, p->addr_len, p->t_ms, -1);
+        rc = fail(lc, p->name, p->client, p->mon, PS_LS_FAIL_NOREQ, key, p->addr_len, p->t_ms,
+                  -1);
     }
     p->prev->next = p->next;
     p->next->prev = p->prev;
@@ -282,7 +291,7 @@ expire(struct ps_logcount *lc)
 
 static int
 wait_request(struct ps_logcount *lc, const struct ps_logline *l, struct ps_ls_name *nm,
-             struct ps_ls_client *cl)
+             struct ps_ls_client *cl, struct ps_ls_monitor *mon)
 {
     struct pending *p;
     bool created;
@@ -303,7 +312,7 @@ wait_request(struct ps_logcount *lc, const struct ps_logline *l, struct ps_ls_na
     }
     if ((p = ps_logtab_get(lc->pending, l->peer.s, l->peer.n, &created)) == NULL)
         return PS_ENOMEM;
-    *p = (struct pending){lc->fifo.prev, &lc->fifo, nm, cl, l->time_ms, l->client.n};
+    *p = (struct pending){lc->fifo.prev, &lc->fifo, nm, cl, mon, l->time_ms, l->client.n};
     lc->fifo.prev->next = p;
     lc->fifo.prev = p;
     if (ps_logtab_count(lc->pending) > lc->in->pending_peak)
@@ -339,6 +348,22 @@ action_of(const struct ps_logline *l)
     return action_word(l->bump_mode);
 }
 
+const char *const ps_ls_verify_names[PS_LS_NVERIFY] = {
+    "verified",       "verify-failed",    "verify-name", "verify-pin",   "verify-timeout",
+    "verify-connect", "verify-handshake", "verify-busy", "verify-error",
+};
+
+static int
+verify_index(struct ps_logstr v)
+{
+    int i;
+
+    for (i = 0; i < PS_LS_NVERIFY; i++)
+        if (eq(v, ps_ls_verify_names[i]))
+            return i;
+    return -1;
+}
+
 static int
 count_rule(struct ps_logcount *lc, const struct ps_logline *l, enum ps_ls_action a)
 {
@@ -356,7 +381,42 @@ count_rule(struct ps_logcount *lc, const struct ps_logline *l, enum ps_ls_action
         r->first_ms = l->time_ms;
     if (l->time_ms > r->last_ms)
         r->last_ms = l->time_ms;
+    if (l->verify.n > 0) {
+        int v = verify_index(l->verify);
+
+        if (v < 0) {
+            lc->in->verify_other++;
+        } else {
+            lc->in->verify[v]++;
+            r->verify[v]++;
+        }
+    }
     return 0;
+}
+
+/* The monitor rule a connection's record names, counted; NULL when none (or out of memory:
+ * *rc then says so). */
+static struct ps_ls_monitor *
+count_monitor(struct ps_logcount *lc, const struct ps_logline *l, enum ps_ls_action a, int *rc)
+{
+    struct ps_ls_monitor *m;
+    bool created;
+
+    *rc = 0;
+    if (l->monitor.n == 0 || l->monitor_rule.n == 0)
+        return NULL;
+    if ((m = ps_logtab_get(lc->monitors, l->monitor_rule.s, l->monitor_rule.n, &created)) ==
+        NULL) {
+        *rc = PS_ENOMEM;
+        return NULL;
+    }
+    m->would[action_word(l->monitor)]++;
+    m->conns[a]++;
+    if (m->first_ms == 0 || l->time_ms < m->first_ms)
+        m->first_ms = l->time_ms;
+    if (l->time_ms > m->last_ms)
+        m->last_ms = l->time_ms;
+    return m;
 }
 
 static int
@@ -367,8 +427,10 @@ connection(struct ps_logcount *lc, const struct ps_logline *l, const struct ps_l
     enum ps_ls_action a =
         native ? (starts(l->result, "TCP_DENIED") ? PS_LS_OTHER : PS_LS_BUMP) : action_of(l);
     struct ps_tlsfail tf;
+    struct ps_ls_monitor *mon;
     int64_t *t;
     bool created;
+    int rc;
 
     if (native && starts(l->hier, "HIER_NONE") && a == PS_LS_BUMP) {
         lc->in->native_connect_nohier++;
@@ -380,6 +442,8 @@ connection(struct ps_logcount *lc, const struct ps_logline *l, const struct ps_l
         EACH(cs, c->errors++);
     if ((f->has & (1u << PS_LF_ACTION)) && count_rule(lc, l, a) < 0)
         return PS_ENOMEM;
+    if ((mon = count_monitor(lc, l, a, &rc)) == NULL && rc < 0)
+        return rc;
     if (a == PS_LS_SPLICE && l->sni.n == 0 && l->peer.n > 0 &&
         ps_logtab_count(lc->splices) < lc->max_pending) {
         if ((t = ps_logtab_get(lc->splices, l->peer.s, l->peer.n, &created)) == NULL)
@@ -396,7 +460,7 @@ connection(struct ps_logcount *lc, const struct ps_logline *l, const struct ps_l
         ps_tlsalert_parse(l->err_detail.s, l->err_detail.n, &tf);
         if (tf.kind == PS_TLSFAIL_ALERT || tf.kind == PS_TLSFAIL_RESET ||
             tf.kind == PS_TLSFAIL_CLOSED)
-            return fail(lc, nm, cl,
+            return fail(lc, nm, cl, mon,
                         tf.kind == PS_TLSFAIL_ALERT   ? PS_LS_FAIL_ALERT
                         : tf.kind == PS_TLSFAIL_RESET ? PS_LS_FAIL_RESET
                                                       : PS_LS_FAIL_CLOSED,
@@ -407,7 +471,7 @@ connection(struct ps_logcount *lc, const struct ps_logline *l, const struct ps_l
     if (l->err_code.n > 0)
         return 0; /* Squid's own or the server's error: not the client's doing */
     if (l->tls.n > 0 && l->peer.n > 0)
-        return wait_request(lc, l, nm, cl);
+        return wait_request(lc, l, nm, cl, mon);
     lc->in->bump_unknown++;
     return 0;
 }
@@ -418,6 +482,7 @@ tunnel(struct ps_logcount *lc, const struct ps_logline *l, const struct ps_logfo
 {
     bool native = !(f->has & (1u << PS_LF_BUMP_MODE));
     enum ps_ls_action a = native || eq(l->bump_mode, "splice") ? PS_LS_SPLICE : PS_LS_OTHER;
+    int rc;
 
     lc->in->tunnels++;
     /* The tunnel of a connection counted at its CONNECT record (it has the SNI, or was waiting in
@@ -431,9 +496,10 @@ tunnel(struct ps_logcount *lc, const struct ps_logline *l, const struct ps_logfo
     add_bytes(cs, a, l);
     if (l->err_code.n > 0)
         EACH(cs, c->errors++);
-    if (f->has & (1u << PS_LF_ACTION))
-        return count_rule(lc, l, a);
-    return 0;
+    if ((f->has & (1u << PS_LF_ACTION)) && count_rule(lc, l, a) < 0)
+        return PS_ENOMEM;
+    count_monitor(lc, l, a, &rc);
+    return rc;
 }
 
 static int
@@ -518,10 +584,16 @@ ps_logcount_rules(const struct ps_logcount *lc)
     return lc->rules;
 }
 
+const struct ps_logtab *
+ps_logcount_monitors(const struct ps_logcount *lc)
+{
+    return lc->monitors;
+}
+
 size_t
 ps_logcount_bytes(const struct ps_logcount *lc)
 {
     return ps_logtab_bytes(lc->names) + ps_logtab_bytes(lc->clients) + ps_logtab_bytes(lc->rules) +
-           ps_logtab_bytes(lc->pending) + ps_logtab_bytes(lc->splices) +
+           ps_logtab_bytes(lc->monitors) + ps_logtab_bytes(lc->pending) + ps_logtab_bytes(lc->splices) +
            lc->n_failinfo * (sizeof(struct ps_ls_failinfo) + 16);
 }

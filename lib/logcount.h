@@ -39,6 +39,7 @@ const struct ps_ls_counts *ps_logcount_totals(const struct ps_logcount *lc);
 const struct ps_logtab *ps_logcount_names(const struct ps_logcount *lc);
 const struct ps_logtab *ps_logcount_clients(const struct ps_logcount *lc);
 const struct ps_logtab *ps_logcount_rules(const struct ps_logcount *lc);
+const struct ps_logtab *ps_logcount_monitors(const struct ps_logcount *lc);
 /* Heap bytes held. */
 size_t ps_logcount_bytes(const struct ps_logcount *lc);
 

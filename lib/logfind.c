@@ -152,15 +152,71 @@ sql_evidence(FILE *out, const struct ps_logfind_item *it)
     fputs("\n", out);
 }
 
+void
+ps_logfind_sql_opts_init(struct ps_logfind_sql_opts *so)
+{
+    memset(so, 0, sizeof(*so));
+    so->expires_days = PS_LOGFIND_EXPIRES_DAYS;
+}
+
+/* s as an SQL string literal: quotes doubled. */
+static void
+sql_str(FILE *out, const char *s)
+{
+    putc('\'', out);
+    for (; *s != '\0'; s++) {
+        if (*s == '\'')
+            putc('\'', out);
+        putc(*s, out);
+    }
+    putc('\'', out);
+}
+
+/* The evidence says the name works under bumping for others: scope the rule to the clients
+ * that failed (all of them known). */
+static bool
+scoped(const struct ps_logfind_item *it)
+{
+    const struct ps_ls_failinfo *fi = it->stats->fail;
+
+    return !fi->clients_capped && fi->n_clients > 0 && fi->n_examples == fi->n_clients &&
+           it->stats->c.bump_ok > 0;
+}
+
+/* The rule's expiry and mode, through rule_overview. */
+static void
+sql_rule_settings(FILE *out, const char *rule, const struct ps_logfind_sql_opts *so)
+{
+    if (so->expires_days > 0) {
+        fprintf(out, "UPDATE rule_overview SET expires_at = datetime('now', '+%d days') WHERE name = ",
+                so->expires_days);
+        sql_str(out, rule);
+        fputs(";\n", out);
+    }
+    if (so->monitor) {
+        fputs("UPDATE rule_overview SET mode = 'monitor' WHERE name = ", out);
+        sql_str(out, rule);
+        fputs(";\n", out);
+    }
+}
+
 size_t
 ps_logfind_sql(FILE *out, const struct ps_logfind_item *items, size_t n,
-               const struct ps_logfind_opts *o, time_t now)
+               const struct ps_logfind_opts *o, const struct ps_logfind_sql_opts *so)
 {
+    struct ps_logfind_sql_opts defaults;
+    const struct ps_ls_failinfo *fi;
     char stamp[32], rule[RULE_NAME_MAX + 1];
     size_t i, written = 0, len, keep;
+    const char *app;
+    time_t now;
+    uint8_t k;
 
-    if (now == 0)
-        now = time(NULL);
+    if (so == NULL) {
+        ps_logfind_sql_opts_init(&defaults);
+        so = &defaults;
+    }
+    now = so->now != 0 ? so->now : time(NULL);
     ps_logreport_time((int64_t)now * 1000, false, stamp);
     fprintf(
         out,
@@ -170,28 +226,71 @@ ps_logfind_sql(FILE *out, const struct ps_logfind_item *items, size_t n,
         "-- network error, a client without the proxy CA, or a client faking failures on\n"
         "-- purpose produce the same records. Splicing a name stops inspecting its traffic.\n"
         "-- Nothing has been changed. Apply with:  sqlite3 /path/to/rules.db < THIS_FILE\n"
-        "-- Each rule is placed last (position NULL): a rule above it that bumps the name still\n"
-        "-- wins. exact = 1 bypasses the name only; set 0 to cover its subdomains too.\n",
+        "-- Every statement goes through the management views (their checks, the audit). A new\n"
+        "-- rule is placed last: a rule above it that bumps the name still wins. exact = 1\n"
+        "-- bypasses the name only; set 0 to cover its subdomains too.\n",
         stamp, (unsigned long long)o->min_failures, o->min_clients, o->min_ratio);
+    if (so->expires_days > 0)
+        fprintf(out, "-- Each rule expires %d days after it is applied (--expires 0: never).\n",
+                so->expires_days);
+    else
+        fputs("-- The rules never expire (--expires 0).\n", out);
+    if (so->monitor)
+        fputs("-- Each rule starts in monitor mode: it changes no answer, and `pinsplice logscan`\n"
+              "-- shows what it would have done. Switch it on with\n"
+              "--   UPDATE rule_overview SET mode = 'enforce' WHERE name = '...';\n",
+              out);
+    if (so->apps == NULL)
+        fputs("-- The app catalogue was not consulted (no rules DB): a name a catalogue app covers\n"
+              "-- gets a rule of its own here.\n",
+              out);
     for (i = 0; i < n; i++) {
         if (!items[i].suspect)
             continue;
         if (written++ == 0)
             fputs("BEGIN;\n", out);
+        fputs("\n", out);
+        sql_evidence(out, &items[i]);
+        app = so->apps != NULL ? so->apps[i] : NULL;
+        if (app != NULL && app[0] != '\0') {
+            fputs("-- The catalogue app ", out);
+            sql_str(out, app);
+            fprintf(out, " covers %s: enable the app (all its domains) rather than a new rule.\n",
+                    items[i].name);
+            fputs("INSERT INTO enable_app (app, by) VALUES (", out);
+            sql_str(out, app);
+            fputs(", 'domain');\n", out);
+            snprintf(rule, sizeof(rule), "App: %s", app);
+            sql_rule_settings(out, rule, so);
+            continue;
+        }
         len = strlen(items[i].name);
         /* "logscan: NAME", keeping the end of an over-long name (the registrable part). */
         keep = len > RULE_NAME_MAX - 9 ? RULE_NAME_MAX - 9 : len;
         snprintf(rule, sizeof(rule), "logscan: %s", items[i].name + (len - keep));
-        fputs("\n", out);
-        sql_evidence(out, &items[i]);
+        fputs("INSERT INTO add_domain (rule, domain, exact, action, comment) VALUES (", out);
+        sql_str(out, rule);
         fprintf(out,
-                "INSERT INTO rules (name, action, comment) VALUES ('%s', 'splice', "
-                "'suggested by pinsplice logscan on %.10s: %llu abandoned bumped connections');\n",
-                rule, stamp, (unsigned long long)items[i].failures);
-        fprintf(out,
-                "INSERT INTO rule_domains (rule_id, domain, exact, comment)\n"
-                "    SELECT id, '%s', 1, 'failed under bumping' FROM rules WHERE name = '%s';\n",
-                items[i].name, rule);
+                ", '%s', 1, 'splice', 'suggested by pinsplice logscan on %.10s: %llu abandoned "
+                "bumped connections');\n",
+                items[i].name, stamp, (unsigned long long)items[i].failures);
+        fi = items[i].stats->fail;
+        if (scoped(&items[i])) {
+            fprintf(out,
+                    "-- Only these clients failed, and %llu other bumped connection%s to the name "
+                    "carried\n-- requests: the rule covers them only (delete these lines to "
+                    "cover everyone).\n",
+                    (unsigned long long)items[i].stats->c.bump_ok,
+                    items[i].stats->c.bump_ok == 1 ? "" : "s");
+            for (k = 0; k < fi->n_examples; k++) {
+                fputs("INSERT INTO add_source (rule, source, comment) VALUES (", out);
+                sql_str(out, rule);
+                fputs(", ", out);
+                sql_str(out, fi->example[k]);
+                fputs(", 'failed under bumping');\n", out);
+            }
+        }
+        sql_rule_settings(out, rule, so);
     }
     if (written > 0)
         fputs("\nCOMMIT;\n", out);

@@ -57,15 +57,36 @@ struct ps_logfind_item {
 int ps_logfind_run(const struct ps_logscan *ls, const struct ps_logfind_opts *o,
                    struct ps_logfind_item **out, size_t *n, struct ps_err *err);
 
+/* How suggestions are written (ps_logfind_sql). */
+struct ps_logfind_sql_opts {
+    int expires_days;        /* each rule expires this many days after it is applied; 0: never */
+    bool monitor;            /* each rule starts in monitor mode (answers nothing until switched) */
+    const char *const *apps; /* parallel to items: the catalogue app that covers the name (NULL
+                              * or "" when none); NULL: the catalogue was not consulted */
+    time_t now;              /* stamps the comments; 0: time(NULL) */
+};
+
+#define PS_LOGFIND_EXPIRES_DAYS 7
+
+/* Defaults: PS_LOGFIND_EXPIRES_DAYS, enforce, no catalogue, now. */
+void ps_logfind_sql_opts_init(struct ps_logfind_sql_opts *so);
+
 /*
- * Print, for the suspects among items[0..n), the sqlite3 statements that would add one bypass
- * rule per name (a rule "logscan: NAME", action splice, placed last, with the exact name as its
- * domain entry), inside BEGIN/COMMIT and with comments giving the evidence, for a human to review
- * and apply (`sqlite3 rules.db < file.sql`). Nothing is executed. Names are valid domain names
- * (ps_logfind_run keeps no others). now stamps the comments (0: time(NULL)). Returns the number
- * of rules written (0: only a comment saying there is nothing to suggest).
+ * Print, for the suspects among items[0..n), the sqlite3 statements that would bypass them, for
+ * a human to review and apply (`sqlite3 rules.db < file.sql`), inside BEGIN/COMMIT with comments
+ * giving the evidence. Nothing is executed. Every statement goes through the management views
+ * (sql/manage.sql), so it gets their checks and the audit:
+ *   - a name a catalogue app covers: INSERT INTO enable_app (the app's rule, all its domains);
+ *   - any other: INSERT INTO add_domain, a rule "logscan: NAME" (splice, placed last, the exact
+ *     name), scoped with add_source to the failing clients when the evidence says the name
+ *     works for others (every failing client is known, at most PS_LS_EXAMPLES, and other bumped
+ *     connections to the name carried requests);
+ *   - then UPDATE rule_overview: expires_at so->expires_days after applying, and mode = 'monitor'
+ *     when so->monitor.
+ * Names are valid domain names (ps_logfind_run keeps no others). Returns the number of rules
+ * written (0: only a comment saying there is nothing to suggest).
  */
 size_t ps_logfind_sql(FILE *out, const struct ps_logfind_item *items, size_t n,
-                      const struct ps_logfind_opts *o, time_t now);
+                      const struct ps_logfind_opts *o, const struct ps_logfind_sql_opts *so);
 
 #endif /* PS_LIB_LOGFIND_H */

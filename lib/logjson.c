@@ -318,6 +318,74 @@ findings(FILE *out, const struct ps_logscan *ls, const struct ps_logfind_item *i
     fputs("]}", out);
 }
 
+/* "server_checks": connections by pinsplice_verify_ outcome, in total and per rule. */
+static int
+checks(FILE *out, const struct ps_logscan *ls)
+{
+    const struct ps_ls_input *in = ps_logscan_input(ls);
+    struct ps_logreport_row *rows;
+    const struct ps_ls_rule *r;
+    size_t n, i, len, shown = 0;
+    const char *k;
+    int v;
+
+    fputs("\"server_checks\": {", out);
+    for (v = 0; v < PS_LS_NVERIFY; v++)
+        fprintf(out, "\"%s\": %llu, ", ps_ls_verify_names[v], (unsigned long long)in->verify[v]);
+    fprintf(out, "\"unknown\": %llu, \"by_rule\": [", (unsigned long long)in->verify_other);
+    if (ps_logreport_rows(ps_logscan_rules(ls), PS_ORDER_RULE, &rows, &n) < 0)
+        return PS_ENOMEM;
+    for (i = 0; i < n; i++) {
+        r = rows[i].value;
+        if (ps_logreport_sum(r->verify, PS_LS_NVERIFY) == 0)
+            continue;
+        len = rows[i].len;
+        k = ps_logreport_key(rows[i].key, &len);
+        fputs(shown++ ? ",\n  {\"rule\": " : "\n  {\"rule\": ", out);
+        if (k != rows[i].key)
+            fputs("null", out);
+        else
+            ps_logjson_string(out, k, len);
+        for (v = 0; v < PS_LS_NVERIFY; v++)
+            fprintf(out, ", \"%s\": %llu", ps_ls_verify_names[v], (unsigned long long)r->verify[v]);
+        putc('}', out);
+    }
+    fputs("]}", out);
+    free(rows);
+    return 0;
+}
+
+/* "monitor_rules": what each monitor rule would have done, and what happened instead. */
+static int
+monitors(FILE *out, const struct ps_logscan *ls)
+{
+    struct ps_logreport_row *rows;
+    const struct ps_ls_monitor *m;
+    size_t n, i;
+
+    if (ps_logreport_rows(ps_logscan_monitors(ls), PS_ORDER_MONITOR, &rows, &n) < 0)
+        return PS_ENOMEM;
+    fputs("\"monitor_rules\": [", out);
+    for (i = 0; i < n; i++) {
+        m = rows[i].value;
+        fputs(i ? ",\n  {\"rule\": " : "\n  {\"rule\": ", out);
+        ps_logjson_string(out, rows[i].key, rows[i].len);
+        fputs(", ", out);
+        by_action(out, "would", m->would);
+        fputs(", ", out);
+        by_action(out, "decided", m->conns);
+        fprintf(out, ", \"abandoned\": %llu, \"carried\": %llu, \"first\": ",
+                (unsigned long long)m->abandoned, (unsigned long long)m->carried);
+        time_val(out, m->first_ms);
+        fputs(", \"last\": ", out);
+        time_val(out, m->last_ms);
+        putc('}', out);
+    }
+    fputs("]", out);
+    free(rows);
+    return 0;
+}
+
 int
 ps_logjson_write(FILE *out, const struct ps_logscan *ls, const struct ps_logfind_item *items,
                  size_t n, const struct ps_logreport_opts *o)
@@ -329,6 +397,12 @@ ps_logjson_write(FILE *out, const struct ps_logscan *ls, const struct ps_logfind
     counts(out, ps_logscan_totals(ls));
     fputs(",\n", out);
     if (table(out, "rules", "rule", ps_logscan_rules(ls), PS_ORDER_RULE, 0) < 0)
+        return PS_ENOMEM;
+    fputs(",\n", out);
+    if (checks(out, ls) < 0)
+        return PS_ENOMEM;
+    fputs(",\n", out);
+    if (monitors(out, ls) < 0)
         return PS_ENOMEM;
     fputs(",\n", out);
     if (table(out, "top_spliced", "name", ps_logscan_names(ls), PS_ORDER_SPLICED, o->top) < 0)

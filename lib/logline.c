@@ -14,7 +14,8 @@ const char ps_logformat_squid_def[] = "%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %r
 const char ps_logformat_pinsplice_def[] =
     "%ts.%03tu %tr %>a:%>p %Ss/%03>Hs %<st %>st %rm %#ru %#un %ssl::bump_mode %#ssl::>sni "
     "%#>rd %err_code/%err_detail %ssl::>negotiated_version %#{pinsplice_action_}note "
-    "%#{pinsplice_rule_}note";
+    "%#{pinsplice_rule_}note %#{pinsplice_verify_}note %#{pinsplice_monitor_}note "
+    "%#{pinsplice_monitor_rule_}note";
 
 #define CODE_MAX 64 /* longest normalised token we look up */
 
@@ -43,6 +44,15 @@ static const struct {
     {"%ssl::>negotiated_version", PS_LF_TLS},
     {"%{pinsplice_action_}note", PS_LF_ACTION},
     {"%{pinsplice_rule_}note", PS_LF_RULE},
+    {"%{pinsplice_verify_}note", PS_LF_VERIFY},
+    {"%{pinsplice_monitor_}note", PS_LF_MONITOR},
+    {"%{pinsplice_monitor_rule_}note", PS_LF_MONITOR_RULE},
+    /* The ICAP snippet's format (pinsplice_icap) logs the same values as response headers. */
+    {"%{X-Pinsplice-Action}adapt::<last_h", PS_LF_ACTION},
+    {"%{X-Pinsplice-Rule}adapt::<last_h", PS_LF_RULE},
+    {"%{X-Pinsplice-Verify}adapt::<last_h", PS_LF_VERIFY},
+    {"%{X-Pinsplice-Monitor}adapt::<last_h", PS_LF_MONITOR},
+    {"%{X-Pinsplice-Monitor-Rule}adapt::<last_h", PS_LF_MONITOR_RULE},
     /* The names before Squid 6 reserved annotation names without a trailing "_": logs written
      * with an older copy of the snippet still read. */
     {"%{pinsplice_action}note", PS_LF_ACTION},
@@ -152,6 +162,12 @@ ps_logformat_compile(const char *name, const char *def, struct ps_logformat *out
     if (!(f.has & (1u << PS_LF_TIME)))
         return ps_err_set(err, PS_EINVAL, "logformat %s: no %%ts time field", f.name);
     f.nfields = (uint8_t)n;
+    /* the notes added after the first snippet may be missing at the end of a record */
+    f.nrequired = f.nfields;
+    while (f.nrequired > 0 && (f.kind[f.nrequired - 1] == PS_LF_VERIFY ||
+                               f.kind[f.nrequired - 1] == PS_LF_MONITOR ||
+                               f.kind[f.nrequired - 1] == PS_LF_MONITOR_RULE))
+        f.nrequired--;
     *out = f;
     return 0;
 }
@@ -429,7 +445,8 @@ static struct ps_logstr *
 str_slot(enum ps_logfield kind, struct ps_logline *o, bool *url)
 {
     *url = kind == PS_LF_USER || kind == PS_LF_SNI || kind == PS_LF_RDOMAIN ||
-           kind == PS_LF_ACTION || kind == PS_LF_RULE;
+           kind == PS_LF_ACTION || kind == PS_LF_RULE || kind == PS_LF_VERIFY ||
+           kind == PS_LF_MONITOR || kind == PS_LF_MONITOR_RULE;
     switch (kind) {
     case PS_LF_METHOD:
         return &o->method;
@@ -451,6 +468,12 @@ str_slot(enum ps_logfield kind, struct ps_logline *o, bool *url)
         return &o->action;
     case PS_LF_RULE:
         return &o->rule;
+    case PS_LF_VERIFY:
+        return &o->verify;
+    case PS_LF_MONITOR:
+        return &o->monitor;
+    case PS_LF_MONITOR_RULE:
+        return &o->monitor_rule;
     default:
         return NULL;
     }
@@ -550,11 +573,39 @@ field(enum ps_logfield kind, const struct span *sp, struct ps_logline *o, struct
 }
 
 static bool
-last_of_kind(const struct ps_logformat *f, size_t i)
+str_is(const struct ps_logstr *v, const char *lit)
+{
+    return v->n == strlen(lit) && memcmp(v->s, lit, v->n) == 0;
+}
+
+/* "verified" or "verify-" and lowercase letters (lib/verify.c's reason codes), or absent */
+static bool
+verify_value(const struct ps_logstr *v)
+{
+    size_t i;
+
+    if (v->n == 0 || str_is(v, "verified"))
+        return true;
+    if (v->n < 8 || v->n > 32 || memcmp(v->s, "verify-", 7) != 0)
+        return false;
+    for (i = 7; i < v->n; i++)
+        if (v->s[i] < 'a' || v->s[i] > 'z')
+            return false;
+    return true;
+}
+
+static bool
+monitor_value(const struct ps_logstr *v)
+{
+    return v->n == 0 || str_is(v, "splice") || str_is(v, "terminate") || str_is(v, "bump");
+}
+
+static bool
+last_of_kind(const struct ps_logformat *f, size_t i, size_t n)
 {
     size_t j;
 
-    for (j = i + 1; j < f->nfields; j++)
+    for (j = i + 1; j < n; j++)
         if (f->kind[j] == f->kind[i])
             return false;
     return true;
@@ -580,13 +631,14 @@ ps_logline_parse(const struct ps_logformat *f, char *line, size_t len, struct ps
     n = split(line, len, sp, f->nfields);
     if (n < 0)
         return ps_err_set(err, PS_EINVAL, "unterminated quote or bracket");
-    if ((size_t)n < f->nfields)
-        return ps_err_set(err, PS_EINVAL, "too few fields (%ld of %u)", n, (unsigned)f->nfields);
+    if ((size_t)n < f->nrequired)
+        return ps_err_set(err, PS_EINVAL, "too few fields (%ld of %u)", n, (unsigned)f->nrequired);
     *out = (struct ps_logline){.elapsed_ms = -1, .bytes_out = -1, .bytes_in = -1};
     out->client = out->peer = out->result = out->method = out->url = out->user = none;
     out->hier = out->bump_mode = out->sni = out->rdomain = out->err_code = none;
     out->err_detail = out->tls = out->action = out->rule = none;
-    for (i = 0; i < f->nfields; i++) {
+    out->verify = out->monitor = out->monitor_rule = none;
+    for (i = 0; i < (size_t)n; i++) {
         if ((rc = field((enum ps_logfield)f->kind[i], &sp[i], out, err)) < 0)
             return rc;
         if ((str = str_slot((enum ps_logfield)f->kind[i], out, &url)) != NULL)
@@ -595,10 +647,16 @@ ps_logline_parse(const struct ps_logformat *f, char *line, size_t len, struct ps
     /* Only now that nothing can fail is the line changed (auto-detection may retry it). */
     /* A field given twice keeps its last value (the first loop overwrote the slot): decode only
      * that occurrence, or the slot would get the length of another field's text. */
-    for (i = 0; i < f->nfields; i++) {
+    for (i = 0; i < (size_t)n; i++) {
         if ((str = str_slot((enum ps_logfield)f->kind[i], out, &url)) != NULL &&
-            last_of_kind(f, i))
+            last_of_kind(f, i, (size_t)n))
             decode(str, &sp[i], url);
     }
+    /* A record without the trailing notes may carry log_mime_hdrs' [headers] there instead:
+     * values the helper never writes are not notes. */
+    if (!verify_value(&out->verify))
+        out->verify = none;
+    if (!monitor_value(&out->monitor))
+        out->monitor = out->monitor_rule = none;
     return 0;
 }

@@ -39,6 +39,9 @@ enum ps_logfield {
     PS_LF_TLS,         /* %ssl::>negotiated_version */
     PS_LF_ACTION,      /* %{pinsplice_action_}note */
     PS_LF_RULE,        /* %{pinsplice_rule_}note */
+    PS_LF_VERIFY,      /* %{pinsplice_verify_}note: the server check's outcome */
+    PS_LF_MONITOR,     /* %{pinsplice_monitor_}note: what a monitor rule would have done */
+    PS_LF_MONITOR_RULE, /* %{pinsplice_monitor_rule_}note: that monitor rule */
     PS_LF_COUNT
 };
 
@@ -46,6 +49,8 @@ enum ps_logfield {
 struct ps_logformat {
     char name[32];
     uint8_t nfields;
+    uint8_t nrequired; /* a record may stop after this many fields: the trailing verify and
+                        * monitor notes, added to the snippet later, are absent from older logs */
     uint8_t kind[PS_LOGFORMAT_FIELDS_MAX]; /* enum ps_logfield per field, in order */
     uint32_t has;                          /* bit (1u << kind) for every kind present */
 };
@@ -68,6 +73,7 @@ struct ps_logline {
     int64_t bytes_in;        /* bytes received from the client, -1 when absent */
     struct ps_logstr method, url, user, hier, bump_mode, sni, rdomain;
     struct ps_logstr err_code, err_detail, tls, action, rule;
+    struct ps_logstr verify, monitor, monitor_rule;
 };
 
 /*
@@ -94,7 +100,8 @@ extern const char ps_logformat_pinsplice_def[];
  * place: URL escapes (%XX) of the SNI, CONNECT host, user and pinsplice notes are decoded,
  * "quoted" fields are unquoted (\" \\ \n \r \t \xHH) and [bracketed] ones lose their brackets,
  * so out's fields point into line. A "-" field is absent (n == 0). Fields past the format's are
- * ignored (log_mime_hdrs, a longer format). Returns 0, PS_EINVAL with a message saying what is
+ * ignored (log_mime_hdrs, a longer format); fields past f->nrequired may be missing (absent).
+ * Returns 0, PS_EINVAL with a message saying what is
  * wrong ("too few fields (9 of 16)", "bad timestamp '...'", ...), or PS_ETOOLONG for
  * len > PS_LOGLINE_MAX. On error *out is undefined and line may be partly decoded.
  */

@@ -135,6 +135,10 @@ sort_values(enum ps_logreport_order order, const void *v, uint64_t *v1, uint64_t
         *v1 = ps_logreport_sum(r->conns, PS_LS_NACTIONS);
         *v2 = 0;
         break;
+    case PS_ORDER_MONITOR:
+        *v1 = ps_logreport_sum(((const struct ps_ls_monitor *)v)->would, PS_LS_NACTIONS);
+        *v2 = ((const struct ps_ls_monitor *)v)->abandoned;
+        break;
     }
 }
 
@@ -277,16 +281,19 @@ text_actions(FILE *out, const struct ps_logscan *ls)
             (unsigned long long)ps_logreport_sum(t->bytes_in, PS_LS_NACTIONS));
     fprintf(out, "  connections with a Squid error: %llu\n", (unsigned long long)t->errors);
     fprintf(out,
-            "\nBumped connections: %llu carried requests; %llu abandoned by the client "
+            "\nBumped connections: %llu went on to carry requests; %llu abandoned by the client "
             "(TLS alert %llu,\n  reset %llu, closed %llu, no request after the handshake %llu); "
-            "other TLS errors %llu;\n  outcome unknown %llu\n",
+            "other TLS errors %llu;\n  outcome unknown %llu%s\n",
             (unsigned long long)t->bump_ok,
             (unsigned long long)ps_logreport_sum(t->fails, PS_LS_NFAILS),
             (unsigned long long)t->fails[PS_LS_FAIL_ALERT],
             (unsigned long long)t->fails[PS_LS_FAIL_RESET],
             (unsigned long long)t->fails[PS_LS_FAIL_CLOSED],
             (unsigned long long)t->fails[PS_LS_FAIL_NOREQ], (unsigned long long)t->tls_other,
-            (unsigned long long)in->bump_unknown);
+            (unsigned long long)in->bump_unknown,
+            in->bump_unknown > 0 && (ps_logscan_formats(ls) & 2u)
+                ? " (Squid's native format cannot tell: its requests are counted above)"
+                : "");
 }
 
 static size_t
@@ -313,6 +320,68 @@ text_rules(FILE *out, const struct ps_logscan *ls, size_t top)
                 (unsigned long long)ps_logreport_sum(r->conns, PS_LS_NACTIONS),
                 (unsigned long long)r->conns[0], (unsigned long long)r->conns[1],
                 (unsigned long long)r->conns[2], (unsigned long long)r->conns[3]);
+        key_text(out, rows[i].key, rows[i].len);
+        putc('\n', out);
+    }
+    free(rows);
+    return 0;
+}
+
+/* Server checks (the pinsplice_verify_ note), when any was logged. */
+static void
+text_checks(FILE *out, const struct ps_logscan *ls)
+{
+    const struct ps_ls_input *in = ps_logscan_input(ls);
+    uint64_t n = ps_logreport_sum(in->verify, PS_LS_NVERIFY) + in->verify_other;
+    int v;
+
+    if (n == 0)
+        return;
+    fprintf(out,
+            "\nServer checks before splicing (pinsplice_verify_ note): %llu connections\n"
+            "  %llu verified and spliced; %llu bumped because the check failed\n",
+            (unsigned long long)n, (unsigned long long)in->verify[0],
+            (unsigned long long)(n - in->verify[0]));
+    for (v = 1; v < PS_LS_NVERIFY; v++)
+        if (in->verify[v] > 0)
+            fprintf(out, "  %11llu  %s\n", (unsigned long long)in->verify[v],
+                    ps_ls_verify_names[v]);
+    if (in->verify_other > 0)
+        fprintf(out, "  %11llu  (an outcome this version does not know)\n",
+                (unsigned long long)in->verify_other);
+}
+
+/* Monitor rules (the pinsplice_monitor_ notes): the evidence for switching one to enforce. */
+static int
+text_monitors(FILE *out, const struct ps_logscan *ls, size_t top)
+{
+    static const char *const word[PS_LS_NACTIONS] = {"splice", "bump", "terminate", "other"};
+    struct ps_logreport_row *rows;
+    const struct ps_ls_monitor *m;
+    size_t n, i;
+    int a, w;
+
+    if (ps_logreport_rows(ps_logscan_monitors(ls), PS_ORDER_MONITOR, &rows, &n) < 0)
+        return PS_ENOMEM;
+    if (n > 0)
+        fprintf(out,
+                "\nMonitor rules (they change no answer: what they would have done)\n"
+                "  matched: connections the rule matched, and what it would have done with them;"
+                "\n  spliced, bumped: what the real decision did; of the bumped, abandoned: the "
+                "client gave up\n  (the rule would have fixed them), carried: requests went "
+                "through (splicing would only\n  lose inspection)\n"
+                "  %9s %-9s %9s %9s %10s %9s  %s\n",
+                "matched", "would", "spliced", "bumped", "abandoned", "carried", "rule");
+    for (i = 0; i < limit(n, top); i++) {
+        m = rows[i].value;
+        for (w = 0, a = 1; a < PS_LS_NACTIONS; a++)
+            if (m->would[a] > m->would[w])
+                w = a;
+        fprintf(out, "  %9llu %-9s %9llu %9llu %10llu %9llu  ",
+                (unsigned long long)ps_logreport_sum(m->would, PS_LS_NACTIONS), word[w],
+                (unsigned long long)m->conns[PS_LS_SPLICE],
+                (unsigned long long)m->conns[PS_LS_BUMP], (unsigned long long)m->abandoned,
+                (unsigned long long)m->carried);
         key_text(out, rows[i].key, rows[i].len);
         putc('\n', out);
     }
@@ -433,6 +502,13 @@ text_findings(FILE *out, const struct ps_logscan *ls, const struct ps_logfind_it
         suspects += items[i].suspect;
         handled += items[i].handled;
     }
+    if (!ps_logscan_can_find(ls)) {
+        fputs("\nApps that break under bumping: NOT JUDGED: no record has client ip:port, "
+              "%err_code and the\n  TLS version (the pinsplice logformat has them); exit "
+              "status 3\n",
+              out);
+        return;
+    }
     fprintf(out, "\nApps that break under bumping: %zu suspect name%s", suspects,
             suspects == 1 ? "" : "s");
     if (o->find != NULL)
@@ -440,10 +516,6 @@ text_findings(FILE *out, const struct ps_logscan *ls, const struct ps_logfind_it
                 (unsigned long long)o->find->min_failures, o->find->min_clients,
                 o->find->min_ratio);
     putc('\n', out);
-    if (!ps_logscan_can_find(ls)) {
-        fputs("  (no record in the pinsplice logformat: nothing to judge)\n", out);
-        return;
-    }
     for (i = 0; i < n; i++) {
         if (!items[i].suspect && !o->all)
             continue;
@@ -480,7 +552,10 @@ text_report(FILE *out, const struct ps_logscan *ls, const struct ps_logfind_item
     text_input(out, ls);
     text_notes(out, ls);
     text_actions(out, ls);
-    if (text_rules(out, ls, o->top) < 0 || text_names(out, ls, o->top, true) < 0 ||
+    if (text_rules(out, ls, o->top) < 0)
+        return PS_ENOMEM;
+    text_checks(out, ls);
+    if (text_monitors(out, ls, o->top) < 0 || text_names(out, ls, o->top, true) < 0 ||
         text_names(out, ls, o->top, false) < 0 || text_clients(out, ls, o->top) < 0)
         return PS_ENOMEM;
     text_findings(out, ls, items, n, o);

@@ -66,6 +66,7 @@ enum ps_logreport_order {
     PS_ORDER_BUMPED,  /* names: bumped connections */
     PS_ORDER_CONNS,   /* names or clients: all connections, then requests */
     PS_ORDER_RULE,    /* rules: all connections */
+    PS_ORDER_MONITOR, /* monitor rules: connections they matched */
 };
 /*
  * The rows of table t sorted by order (descending, then by key), keeping only rows with a

@@ -252,6 +252,12 @@ ps_logscan_rules(const struct ps_logscan *ls)
     return ps_logcount_rules(ls->count);
 }
 
+const struct ps_logtab *
+ps_logscan_monitors(const struct ps_logscan *ls)
+{
+    return ps_logcount_monitors(ls->count);
+}
+
 const struct ps_ls_file *
 ps_logscan_files(const struct ps_logscan *ls, size_t *n)
 {

@@ -98,9 +98,28 @@ struct ps_ls_client {
     struct ps_ls_counts c;
 };
 
+/* Server check outcomes (the pinsplice_verify_ note), in lib/verify.h's order: "verified",
+ * "verify-failed", "verify-name", "verify-pin", "verify-timeout", "verify-connect",
+ * "verify-handshake", "verify-busy", "verify-error". */
+#define PS_LS_NVERIFY 9
+extern const char *const ps_ls_verify_names[PS_LS_NVERIFY];
+
 /* A pinsplice rule as logged in the pinsplice_rule_ note. */
 struct ps_ls_rule {
     uint64_t conns[PS_LS_NACTIONS];
+    uint64_t verify[PS_LS_NVERIFY]; /* its connections by server check outcome */
+    int64_t first_ms, last_ms;
+};
+
+/* A monitor rule (the pinsplice_monitor_rule_ note): what it would have done, and what happened
+ * to the same connections under the real decision. */
+struct ps_ls_monitor {
+    uint64_t would[PS_LS_NACTIONS]; /* connections it matched, by the action it would have taken */
+    uint64_t conns[PS_LS_NACTIONS]; /* the same connections, by the real decision */
+    uint64_t abandoned;             /* of those bumped: the client gave up (the rule would have
+                                     * fixed them) */
+    uint64_t carried;               /* of those bumped: requests went through (splicing them would
+                                     * only lose inspection) */
     int64_t first_ms, last_ms;
 };
 /* Keys of the rule table that are not rule names. */
@@ -137,6 +156,8 @@ struct ps_ls_input {
     uint64_t pending_peak;          /* most connections waiting for a first request at once */
     uint64_t pending_end;           /* judged "no request" at the end of the input */
     uint64_t pending_early;         /* judged early because max_pending was reached */
+    uint64_t verify[PS_LS_NVERIFY]; /* connections by server check outcome */
+    uint64_t verify_other;          /* a pinsplice_verify_ value this build does not know */
     int64_t first_ms, last_ms;
 };
 
@@ -185,6 +206,8 @@ const struct ps_ls_input *ps_logscan_input(const struct ps_logscan *ls);
 const struct ps_logtab *ps_logscan_names(const struct ps_logscan *ls);
 const struct ps_logtab *ps_logscan_clients(const struct ps_logscan *ls);
 const struct ps_logtab *ps_logscan_rules(const struct ps_logscan *ls);
+/* Monitor rules: struct ps_ls_monitor by rule name. */
+const struct ps_logtab *ps_logscan_monitors(const struct ps_logscan *ls);
 const struct ps_ls_file *ps_logscan_files(const struct ps_logscan *ls, size_t *n);
 const struct ps_ls_bad *ps_logscan_bad(const struct ps_logscan *ls, size_t *n);
 /* Bit (1u << i) set when records of format i (0 pinsplice, 1 squid, 2 --logformat) were read. */

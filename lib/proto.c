@@ -487,6 +487,7 @@ struct msg {
     struct lit tail; /* " message=\"<text>\"\n" */
 };
 #define MSG_KEY " message="
+#define VERIFY_KEY " pinsplice_verify_="
 #define MSG(text)                                                                                  \
     {                                                                                              \
         text, LIT(MSG_KEY "\"" text "\"\n")                                                        \
@@ -496,15 +497,21 @@ static const struct msg msg_rule = MSG("rule matched");
 static const struct msg msg_default = MSG("no rule matched: default action");
 static const struct msg msg_no_rules = MSG("rules unavailable");
 
+/* What the first monitor rule that matched would have done (plan 19), after the verify pair:
+ * pinsplice_monitor_=ACTION pinsplice_monitor_rule_="NAME". */
+#define MON_KEY " pinsplice_monitor_="
+#define MON_RULE_KEY " pinsplice_monitor_rule_="
+
 /* ps_proto_reply, with the message either as text (quoted here) or, when msg is not NULL, as a
- * pre-formatted one (message is then msg->text). */
+ * pre-formatted one (message is then msg->text); mon_rule NULL: no monitor pairs. */
 static size_t
-reply(const char *id, bool ok, enum ps_action decision, const char *rule, const char *message,
-      const struct msg *msg, char *out, size_t size)
+reply(const char *id, bool ok, enum ps_action decision, const char *rule, const char *verified,
+      const char *mon_action, const char *mon_rule, const char *message, const struct msg *msg,
+      char *out, size_t size)
 {
     struct out o = {out, 0, size > 0 ? size - 1 : 0};
     const struct lit *head = reply_head(ok, decision);
-    size_t room, mark, idlen;
+    size_t room, mark, idlen, vlen;
 
     if (size < PS_PROTO_REPLY_MIN) {
         if (size > 0)
@@ -521,12 +528,39 @@ reply(const char *id, bool ok, enum ps_action decision, const char *rule, const 
      * most 21 + 3 + 18 + 9 + 16 + 9 + 1 = 77 bytes, so room >= PS_PROTO_REPLY_MIN - 1 - 77 = 50,
      * enough for two QUOTED_MIN values. */
     room = o.cap - o.n - (sizeof(MSG_KEY) - 1) - 1;
+    /* the server check's outcome, a short token (ps_verify_reason), when it leaves room for the
+     * two values; a reply buffer of PS_PROTO_REPLY_MAX always has it */
+    vlen = verified != NULL ? strnlen(verified, 32) : 0;
+    if (vlen > 0 && room >= sizeof(VERIFY_KEY) - 1 + vlen + 2 * QUOTED_MIN)
+        room -= sizeof(VERIFY_KEY) - 1 + vlen;
+    else
+        vlen = 0;
     mark = o.n;
     if (rule == NULL)
         put(&o, "-", 1);
     else
         put_quoted(&o, rule, room - QUOTED_MIN < RULE_BUDGET ? room - QUOTED_MIN : RULE_BUDGET);
     room -= o.n - mark;
+    if (vlen > 0) {
+        put(&o, VERIFY_KEY, sizeof(VERIFY_KEY) - 1);
+        put(&o, verified, vlen);
+    }
+    /* The monitor pairs take their keys, the action (at most 9 bytes) and the monitor rule's
+     * quoted name, cut like the rule's; the message keeps QUOTED_MIN. Left out when the buffer
+     * is too small for them (never with PS_PROTO_REPLY_MAX: both names fit whole). */
+    if (mon_rule != NULL && mon_action != NULL &&
+        room >= sizeof(MON_KEY) - 1 + 9 + sizeof(MON_RULE_KEY) - 1 + 2 * QUOTED_MIN) {
+        size_t budget;
+        mark = o.n;
+        put(&o, MON_KEY, sizeof(MON_KEY) - 1);
+        put(&o, mon_action, strnlen(mon_action, 9));
+        put(&o, MON_RULE_KEY, sizeof(MON_RULE_KEY) - 1);
+        room -= o.n - mark;
+        budget = room - QUOTED_MIN;
+        mark = o.n;
+        put_quoted(&o, mon_rule, budget < RULE_BUDGET ? budget : RULE_BUDGET);
+        room -= o.n - mark;
+    }
     /* the pre-formatted end when its quoted value fits the room, as put_quoted would check */
     if (msg != NULL && msg->tail.len - (sizeof(MSG_KEY) - 1) - 1 <= room) {
         put(&o, msg->tail.s, msg->tail.len);
@@ -543,13 +577,13 @@ size_t
 ps_proto_reply(const char *id, bool ok, enum ps_action decision, const char *rule,
                const char *message, char *out, size_t size)
 {
-    return reply(id, ok, decision, rule, message, NULL, out, size);
+    return reply(id, ok, decision, rule, NULL, NULL, NULL, message, NULL, out, size);
 }
 
 size_t
 ps_proto_reply_error(const char *id, const char *message, char *out, size_t size)
 {
-    return reply(id, false, PS_ACTION_BUMP, NULL, message, NULL, out, size);
+    return reply(id, false, PS_ACTION_BUMP, NULL, NULL, NULL, NULL, message, NULL, out, size);
 }
 
 size_t
@@ -598,8 +632,9 @@ ps_proto_reply_to(const char *id, enum ps_action asked, const struct ps_decision
             break;
         }
     }
-    return reply(id, d->action == asked, d->action, d->rule_name,
-                 msg != NULL ? msg->text : message, msg, out, size);
+    return reply(id, d->action == asked, d->action, d->rule_name, d->verified,
+                 d->monitor_rule != NULL ? ps_action_str(d->monitor_action) : NULL,
+                 d->monitor_rule, msg != NULL ? msg->text : message, msg, out, size);
 }
 
 int

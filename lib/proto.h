@@ -38,7 +38,8 @@ struct ps_err;
 #define PS_PROTO_ID_MAX 20      /* most digits in a channel-ID (2^64-1 has 20) */
 #define PS_PROTO_NFIELDS 6
 #define PS_PROTO_PAD 8 /* room after the copied line: the parser reads it 8 bytes at a time */
-#define PS_PROTO_REPLY_MAX 2048 /* an output buffer of this size always holds the whole reply */
+#define PS_PROTO_REPLY_MAX 4096 /* an output buffer of this size always holds the whole reply
+                                 * (the rule's and a monitor rule's names whole, and the rest) */
 #define PS_PROTO_REPLY_MIN 128  /* below this, ps_proto_reply writes nothing */
 #define PS_PROTO_TOOLONG_MSG "line too long (over 16384 bytes)" /* the message for such a line */
 
@@ -105,7 +106,10 @@ size_t ps_proto_reply(const char *id, bool ok, enum ps_action decision, const ch
 
 /*
  * The reply to a parsed request given the decision: OK iff d->action == req->action, the rule's
- * name, and message (or, when NULL, a short text derived from d->reason and d->detail).
+ * name, pinsplice_verify_=CODE when a server check was consulted (d->verified),
+ * pinsplice_monitor_=ACTION pinsplice_monitor_rule_="NAME" when a monitor rule matched
+ * (d->monitor_rule), and message (or, when NULL, a short text derived from d->reason and
+ * d->detail).
  * Same return and guarantees as ps_proto_reply.
  */
 size_t ps_proto_reply_decision(const struct ps_proto_request *req, const struct ps_decision *d,

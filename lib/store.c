@@ -639,3 +639,52 @@ ps_store_fingerprint(const char *path, struct ps_store_fp *out)
     *out = fp;
     return 0;
 }
+
+int
+ps_store_catalogue_apps(const char *path, const char *const *names, size_t n, char *apps,
+                        size_t size, struct ps_err *err)
+{
+    static const char sql[] =
+        "SELECT a.name FROM app_domains d JOIN apps a ON a.id = d.app_id"
+        " WHERE d.domain = ?1 OR (length(?1) > length(d.domain)"
+        "   AND substr(?1, length(?1) - length(d.domain)) = '.' || d.domain)"
+        " ORDER BY length(d.domain) DESC, a.id LIMIT 1";
+    struct ro_db ro = {NULL, false, {0}};
+    sqlite3_stmt *st = NULL;
+    const unsigned char *v;
+    size_t i;
+    int rc, step;
+
+    if (size == 0)
+        return ps_err_set(err, PS_EINVAL, "catalogue apps: no room");
+    for (i = 0; i < n; i++)
+        apps[i * size] = '\0';
+    if ((rc = open_ro(path, 1000, &ro, err)) < 0)
+        return rc;
+    if (sqlite3_exec(ro.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+        (rc = check_version(ro.db, path, err)) < 0) {
+        if (rc == 0)
+            rc = db_err(ro.db, path, "starting a read", err);
+        goto done;
+    }
+    if (sqlite3_prepare_v2(ro.db, sql, -1, &st, NULL) != SQLITE_OK) {
+        rc = db_err(ro.db, path, "preparing a query", err);
+        goto done;
+    }
+    for (i = 0; i < n && rc == 0; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, names[i], -1, SQLITE_STATIC);
+        if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            if ((v = sqlite3_column_text(st, 0)) != NULL)
+                snprintf(apps + i * size, size, "%s", (const char *)v);
+        } else if (step != SQLITE_DONE) {
+            rc = db_err(ro.db, path, "reading the app catalogue", err);
+        }
+    }
+done:
+    sqlite3_finalize(st);
+    if (rc < 0)
+        for (i = 0; i < n; i++)
+            apps[i * size] = '\0';
+    return close_ro(&ro, path, rc, err);
+}

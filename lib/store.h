@@ -46,6 +46,15 @@ typedef int ps_store_entry_fn(const struct ps_store_entry *e, void *ud);
  * the callback's non-zero value, or a PS_E* code. */
 int ps_store_foreach(const char *path, ps_store_entry_fn *fn, void *ud, struct ps_err *err);
 
+/*
+ * For each of names[0..n) (valid lower-case host names): the catalogue app (apps, app_domains)
+ * whose domain covers the name at a label boundary, the longest such domain first, then the lower
+ * app id. Its name is copied into apps + i * size ("" when none, cut to size - 1 bytes). One
+ * read-only transaction. Returns 0 or a PS_E* code (apps is then all "").
+ */
+int ps_store_catalogue_apps(const char *path, const char *const *names, size_t n, char *apps,
+                            size_t size, struct ps_err *err);
+
 /* What identifies one state of the DB files, for reload.c: the main file and its WAL (stat), the
  * main header's change counter (moves on every commit in rollback-journal mode) and the WAL
  * header's checkpoint sequence and salt (change when a writer restarts the WAL from its start,

@@ -5,6 +5,7 @@
 #include "verify.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -412,8 +413,33 @@ ps_verify_run(const char *addr, unsigned port, const char *sni, struct ps_verify
         s6->sin6_family = AF_INET6;
         s6->sin6_port = htons((uint16_t)port);
         sslen = sizeof *s6;
+    } else if (addr && valid_sni(addr)) {
+        /* A name (a rule with verify 'always' and a CONNECT by name): resolved here, on the
+         * checking thread, and the first address is checked, as Squid connects to the first it
+         * gets. The resolver's own timeout bounds this step; the deadline is checked after. */
+        struct addrinfo hints, *ai = NULL;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_flags = AI_ADDRCONFIG;
+        int gr = getaddrinfo(addr, NULL, &hints, &ai);
+        if (gr != 0 || ai == NULL || ai->ai_addrlen > sizeof ss) {
+            if (ai)
+                freeaddrinfo(ai);
+            return set(out, PS_VERIFY_CONNECT, "cannot resolve %.64s: %s", addr,
+                       gr ? gai_strerror(gr) : "no address");
+        }
+        memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+        sslen = (socklen_t)ai->ai_addrlen;
+        freeaddrinfo(ai);
+        if (ss.ss_family == AF_INET)
+            s4->sin_port = htons((uint16_t)port);
+        else
+            s6->sin6_port = htons((uint16_t)port);
+        if (now_ms() >= deadline)
+            return set(out, PS_VERIFY_TIMEOUT, "resolving %.64s took over %u ms", addr, timeout_ms);
     } else {
-        return set(out, PS_VERIFY_ERROR, "'%.64s' is not an IP address", addr ? addr : "");
+        return set(out, PS_VERIFY_ERROR, "'%.64s' is not an IP address or a host name",
+                   addr ? addr : "");
     }
 
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -499,7 +525,7 @@ struct entry {
     struct entry *lru_prev, *lru_next; /* finished entries only, most recent first */
     struct entry *q_next;              /* the job queue */
     /* the job */
-    char addr[64];
+    char addr[PS_VERIFY_MAX_NAME + 1]; /* an IP literal, or a name to resolve ('always') */
     unsigned port;
     char sni[PS_VERIFY_MAX_NAME + 1];
     unsigned timeout_ms;
@@ -795,7 +821,7 @@ ps_verifier_submit(struct ps_verifier *v, const char *addr, unsigned port, const
                    void *ud, struct ps_verify_result *out)
 {
     if (!v || !addr || !sni || !t || !done || strlen(addr) >= sizeof((struct entry *)0)->addr ||
-        !valid_sni(sni) || !port || port > 65535 || !is_ip_literal(addr))
+        !valid_sni(sni) || !port || port > 65535 || !(is_ip_literal(addr) || valid_sni(addr)))
         return refuse(out, PS_VERIFY_ERROR, "bad verification request");
     const char *tk = ps_verify_trust_key(t);
     size_t klen = strlen(addr) + 6 + strlen(sni) + strlen(tk) + 4;

@@ -78,8 +78,10 @@ void ps_verify_trust_unref(struct ps_verify_trust *t); /* NULL is a no-op */
 const char *ps_verify_trust_key(const struct ps_verify_trust *t);
 
 /*
- * One check: connect to addr (an IPv4 or IPv6 literal, never resolved) : port with SNI sni,
- * handshake, verify, close; at most timeout_ms in all. Fills *out and returns its verdict.
+ * One check: connect to addr (an IPv4 or IPv6 literal; or a host name, for a rule with verify
+ * 'always': resolved with getaddrinfo, the first address checked) : port with SNI sni,
+ * handshake, verify, close; at most timeout_ms in all (a slow resolver can overrun it once: the
+ * verdict is then verify-timeout). Fills *out and returns its verdict.
  * The calling thread must ignore or block SIGPIPE (the verifier's threads block it).
  */
 enum ps_verify_verdict ps_verify_run(const char *addr, unsigned port, const char *sni,

@@ -50,6 +50,10 @@
 #define RELOAD_MAX_S 3600
 #define ICAP_ACTION_HEADER "X-Pinsplice-Action"
 #define ICAP_RULE_HEADER "X-Pinsplice-Rule"
+/* What the first monitor rule that matched would have done (rules.mode = 'monitor'): only when
+ * one matched. */
+#define ICAP_MONITOR_HEADER "X-Pinsplice-Monitor"
+#define ICAP_MONITOR_RULE_HEADER "X-Pinsplice-Monitor-Rule"
 #define MAX_HEADERS 1000 /* most encapsulated header lines examined (c-icap bounds them too) */
 
 /* ---- configuration (pinsplice.* directives; reset in init, read after parsing) ------------- */
@@ -391,7 +395,7 @@ make_query(ci_request_t *req, ci_headers_list_t *http, const char *target,
 /* The ICAP headers, log attributes and counters every decided CONNECT gets, 200 or 204. */
 static void
 announce(ci_request_t *req, enum ps_action action, const char *rule, const char *reason,
-         const char *name)
+         const char *name, const char *mon_action, const char *mon_rule)
 {
     char line[PS_ICAPREQ_HEADER_NAME_MAX + PS_ICAPREQ_VALUE_MAX + 8];
     const char *act = ps_action_str(action);
@@ -400,6 +404,15 @@ announce(ci_request_t *req, enum ps_action action, const char *rule, const char 
         ci_icap_add_xheader(req, line);
     if (ps_icapreq_header_line(ICAP_RULE_HEADER, rule, line, sizeof(line), NULL) == 0)
         ci_icap_add_xheader(req, line);
+    if (mon_action != NULL && mon_rule != NULL) {
+        if (ps_icapreq_header_line(ICAP_MONITOR_HEADER, mon_action, line, sizeof(line), NULL) == 0)
+            ci_icap_add_xheader(req, line);
+        if (ps_icapreq_header_line(ICAP_MONITOR_RULE_HEADER, mon_rule, line, sizeof(line),
+                                   NULL) == 0)
+            ci_icap_add_xheader(req, line);
+        ci_request_set_str_attribute(req, "pinsplice:monitor", mon_action);
+        ci_request_set_str_attribute(req, "pinsplice:monitor_rule", mon_rule);
+    }
     ci_request_set_str_attribute(req, "pinsplice:action", act);
     ci_request_set_str_attribute(req, "pinsplice:rule", rule);
     ci_request_set_str_attribute(req, "pinsplice:reason", reason);
@@ -436,6 +449,8 @@ static enum ps_action
 decide_connect(ci_request_t *req, ci_headers_list_t *http, const char *target)
 {
     char user[PS_ICAPREQ_USER_MAX + 1], rule[PS_ICAPREQ_VALUE_MAX], name[PS_ICAPREQ_VALUE_MAX];
+    char mon_rule[PS_ICAPREQ_VALUE_MAX];
+    const char *mon_action = NULL;
     struct ps_reload *r = reload_get();
     struct ps_snapshot *snap;
     struct ps_decision d;
@@ -450,9 +465,14 @@ decide_connect(ci_request_t *req, ci_headers_list_t *http, const char *target)
         snprintf(rule, sizeof(rule), "(label-too-long)");
     if (ps_icapreq_escape(d.server_name, name, sizeof(name), NULL) < 0)
         name[0] = '\0';
+    if (d.monitor_rule != NULL) {
+        mon_action = ps_action_str(d.monitor_action);
+        if (ps_icapreq_escape(d.monitor_rule, mon_rule, sizeof(mon_rule), NULL) < 0)
+            snprintf(mon_rule, sizeof(mon_rule), "(label-too-long)");
+    }
     action = ps_decide_fail_open(&d, cfg.fail_open != 0);
     ps_snapshot_release(snap);
-    announce(req, action, rule, ps_reason_str(d.reason), name);
+    announce(req, action, rule, ps_reason_str(d.reason), name, mon_action, mon_rule);
     return action;
 }
 
@@ -497,7 +517,7 @@ check_preview(char *preview_data, int preview_data_len, ci_request_t *req)
     if (rc < 0 || removed < 0) {
         stat_add(ST_MALFORMED, rc < 0 ? 1 : 0);
         action = PS_ACTION_BUMP;
-        announce(req, action, "(bad-input)", "bad-input", "");
+        announce(req, action, "(bad-input)", "bad-input", "", NULL, NULL);
     } else {
         action = decide_connect(req, http, target);
     }

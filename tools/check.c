@@ -154,8 +154,10 @@ print_mapped_json(const struct mapped *m)
 static void
 print_text(const struct ps_decision *d, int64_t expires)
 {
-    static const char *const labels[] = {"domain:", "program:", "category:", "source:"};
-    const char *matched[] = {d->m_domain, d->m_program, d->m_category, d->m_source};
+    static const char *const labels[] = {"domain:", "program:", "category:", "source:",
+                                         "destination:"};
+    const char *matched[] = {d->m_domain, d->m_program, d->m_category, d->m_source,
+                             d->m_destination};
     char when[32];
     size_t i;
 
@@ -174,12 +176,18 @@ print_text(const struct ps_decision *d, int64_t expires)
         putchar('\n');
     }
     printf("server name: %s\n", d->server_name[0] ? d->server_name : "none");
-    for (i = 0; i < 4; i++)
+    for (i = 0; i < 5; i++)
         if (matched[i] != NULL) {
             printf("%-12s ", labels[i]);
             ps_cli_text_str(stdout, matched[i]);
             putchar('\n');
         }
+    /* A monitor rule never decides: what it would have done, beside the real decision. */
+    if (d->monitor_rule != NULL) {
+        printf("monitor:     %s by ", ps_action_str(d->monitor_action));
+        ps_cli_text_str(stdout, d->monitor_rule);
+        printf(" (id %lld; mode monitor: not applied)\n", (long long)d->monitor_rule_id);
+    }
     if (d->rule_name == NULL)
         return;
     if (expires == 0) {
@@ -212,7 +220,17 @@ print_json(const struct ps_snapshot *snap, const struct ps_decision *d, int64_t 
     ps_cli_json_str(stdout, d->m_category);
     fputs(",\"source\":", stdout);
     ps_cli_json_str(stdout, d->m_source);
-    fputs("},\"server_name\":", stdout);
+    fputs(",\"destination\":", stdout);
+    ps_cli_json_str(stdout, d->m_destination);
+    fputs("},\"monitor\":", stdout);
+    if (d->monitor_rule != NULL) {
+        printf("{\"action\":\"%s\",\"rule\":", ps_action_str(d->monitor_action));
+        ps_cli_json_str(stdout, d->monitor_rule);
+        printf(",\"rule_id\":%lld}", (long long)d->monitor_rule_id);
+    } else {
+        fputs("null", stdout);
+    }
+    fputs(",\"server_name\":", stdout);
     ps_cli_json_str(stdout, d->server_name[0] ? d->server_name : NULL);
     fputs(",\"expires_at\":", stdout);
     if (expires != 0) {

@@ -11,6 +11,7 @@ struct ps_err;
 #define PS_EXIT_OK 0       /* done; `db check`: no findings */
 #define PS_EXIT_PROBLEMS 1 /* `db check`: findings were reported */
 #define PS_EXIT_ERROR 2    /* usage error, or the command could not do its job */
+#define PS_EXIT_UNJUDGED 3 /* `logscan`: the records could not be judged (no pinsplice format) */
 
 /* One option of a subcommand: --NAME VALUE / --NAME=VALUE when value is set, --NAME when flag is.
  */

@@ -44,7 +44,11 @@ static const char usage_text[] =
     "  --json             the whole report as one JSON object\n"
     "  --csv[=TABLE]      one table as CSV: names (default), clients, rules, findings\n"
     "  --sql              only the sqlite3 statements that would add bypass rules for the\n"
-    "                     suspects, for review\n"
+    "                     suspects, for review (through the management views; a catalogue\n"
+    "                     app that covers a name is enabled instead of a new rule)\n"
+    "  --expires DAYS     --sql: each rule expires DAYS after it is applied (default 7,\n"
+    "                     0 = never)\n"
+    "  --monitor          --sql: each rule starts in monitor mode (changes no answer)\n"
     "  --top N            rows in each top list (default 10, 0 = all)\n"
     "  --all              also list names below the thresholds and names the rules handle\n"
     "Finding apps that break:\n"
@@ -58,16 +62,18 @@ static const char usage_text[] =
     "                     (default: $PINSPLICE_DB, else the installed one, when it exists)\n"
     "  --no-db            do not read any rules database\n"
     "\n"
-    "Exit status: 0 no suspect, 1 suspects found, 2 error (usage, unreadable file or DB).\n"
+    "Exit status: 0 no suspect, 1 suspects found, 2 error (usage, unreadable file or DB),\n"
+    "3 nothing could be judged (no record read, or none in the pinsplice logformat).\n"
     "See pinsplice(1), section LOGSCAN.\n";
 
 struct args {
     struct ps_logscan_opts scan;
     struct ps_logfind_opts find;
     struct ps_logreport_opts report;
+    struct ps_logfind_sql_opts sqlo;
     struct ps_logformat custom;
     const char *db;
-    bool no_db, sql;
+    bool no_db, sql, sql_only; /* sql_only: an option that only --sql uses was given */
 };
 
 /* Checked unsigned number: digits only, within [lo, hi]. */
@@ -129,6 +135,8 @@ enum {
     O_JSON,
     O_CSV,
     O_SQL,
+    O_EXPIRES,
+    O_MONITOR,
     O_TOP,
     O_ALL,
     O_MINFAIL,
@@ -149,6 +157,8 @@ static const struct option options[] = {
     {"json", no_argument, NULL, O_JSON},
     {"csv", optional_argument, NULL, O_CSV},
     {"sql", no_argument, NULL, O_SQL},
+    {"expires", required_argument, NULL, O_EXPIRES},
+    {"monitor", no_argument, NULL, O_MONITOR},
     {"top", required_argument, NULL, O_TOP},
     {"all", no_argument, NULL, O_ALL},
     {"min-failures", required_argument, NULL, O_MINFAIL},
@@ -213,6 +223,15 @@ option(struct args *a, int c, const char *v)
     case O_SQL:
         a->sql = true;
         break;
+    case O_EXPIRES:
+        rc = number("expires", v, 0, 3650, &n);
+        a->sqlo.expires_days = (int)n;
+        a->sql_only = true;
+        break;
+    case O_MONITOR:
+        a->sqlo.monitor = true;
+        a->sql_only = true;
+        break;
     case O_TOP:
         rc = number("top", v, 0, 1000000, &n);
         a->report.top = n;
@@ -261,6 +280,7 @@ parse_args(int argc, char **argv, struct args *a)
     ps_logscan_opts_init(&a->scan);
     ps_logfind_opts_init(&a->find);
     ps_logreport_opts_init(&a->report);
+    ps_logfind_sql_opts_init(&a->sqlo);
     a->report.find = &a->find;
     opterr = 1;
     optind = 1;
@@ -275,6 +295,10 @@ parse_args(int argc, char **argv, struct args *a)
     }
     if (a->scan.since_ms > a->scan.until_ms) {
         ps_cli_error(CMD, "--since is after --until");
+        return PS_EXIT_ERROR;
+    }
+    if (a->sql_only && !a->sql) {
+        ps_cli_error(CMD, "--expires and --monitor shape the --sql statements: give --sql too");
         return PS_EXIT_ERROR;
     }
     if (a->sql && a->report.format != PS_LOGREPORT_TEXT) {
@@ -333,6 +357,39 @@ read_inputs(struct ps_logscan *ls, int n, char **files, bool *failed)
     return 0;
 }
 
+/* The catalogue app that covers each suspect, from the rules DB the scan compared with (none
+ * read: *apps stays NULL and the SQL says so). One allocation: the pointer array, then the names. */
+#define APP_NAME_MAX 200
+static int
+catalogue(const struct args *a, const struct ps_logfind_item *items, size_t n, const char ***apps)
+{
+    struct ps_err e = {0, ""};
+    const char **names, **out;
+    char *buf;
+    size_t i;
+
+    *apps = NULL;
+    if (a->report.db == NULL || n == 0)
+        return 0;
+    if ((out = calloc(1, n * (2 * sizeof(char *) + APP_NAME_MAX + 1))) == NULL) {
+        ps_cli_error(CMD, "out of memory");
+        return PS_EXIT_ERROR;
+    }
+    names = out + n;
+    buf = (char *)(names + n);
+    for (i = 0; i < n; i++) {
+        names[i] = items[i].name;
+        out[i] = buf + i * (APP_NAME_MAX + 1);
+    }
+    if (ps_store_catalogue_apps(a->report.db, names, n, buf, APP_NAME_MAX + 1, &e) < 0) {
+        ps_cli_error(CMD, "%s", e.msg);
+        free(out);
+        return PS_EXIT_ERROR;
+    }
+    *apps = out;
+    return 0;
+}
+
 int
 ps_cmd_logscan(int argc, char **argv)
 {
@@ -342,6 +399,7 @@ ps_cmd_logscan(int argc, char **argv)
     struct ps_logfind_item *items = NULL;
     struct ps_err e = {0, ""};
     char note[300] = "";
+    const char **apps = NULL;
     size_t n = 0, i, suspects = 0;
     bool failed = false;
     int rc;
@@ -370,7 +428,10 @@ ps_cmd_logscan(int argc, char **argv)
     for (i = 0; i < n; i++)
         suspects += items[i].suspect;
     if (a.sql) {
-        ps_logfind_sql(stdout, items, n, &a.find, 0);
+        if ((rc = catalogue(&a, items, n, &apps)) != 0)
+            goto done;
+        a.sqlo.apps = apps;
+        ps_logfind_sql(stdout, items, n, &a.find, &a.sqlo);
         if (fflush(stdout) != 0 || ferror(stdout)) {
             ps_cli_error(CMD, "writing the SQL: %s", strerror(errno));
             rc = PS_EXIT_ERROR;
@@ -381,8 +442,20 @@ ps_cmd_logscan(int argc, char **argv)
         rc = PS_EXIT_ERROR;
         goto done;
     }
-    rc = failed ? PS_EXIT_ERROR : suspects > 0 ? PS_EXIT_PROBLEMS : PS_EXIT_OK;
+    /* "no suspect" only when the records could show one: cron must not read a native-format
+     * log, or an empty one, as all clear */
+    if (!failed && !ps_logscan_can_find(ls))
+        ps_cli_error(CMD, "%s", ps_logscan_input(ls)->records == 0
+                                    ? "no record was read: nothing was judged (exit status 3)"
+                                    : "no record is in a format that shows client-side TLS "
+                                      "failures (use the pinsplice logformat): nothing was "
+                                      "judged (exit status 3)");
+    rc = failed                      ? PS_EXIT_ERROR
+         : suspects > 0              ? PS_EXIT_PROBLEMS
+         : !ps_logscan_can_find(ls) ? PS_EXIT_UNJUDGED
+                                     : PS_EXIT_OK;
 done:
+    free(apps);
     free(items);
     ps_logscan_free(ls);
     ps_snapshot_release(snap);

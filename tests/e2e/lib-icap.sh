@@ -196,6 +196,9 @@ icap_log_cols() {
             else if (t ~ /ssl::>negotiated_version/) print "tls", c
             else if (t ~ /X-Pinsplice-Action}(>ha|adapt::<last_h)/) print "action", c
             else if (t ~ /X-Pinsplice-Rule}adapt::<last_h/) print "rule", c
+            else if (t ~ /X-Pinsplice-Verify}adapt::<last_h/) print "verify", c
+            else if (t ~ /X-Pinsplice-Monitor-Rule}adapt::<last_h/) print "monitor_rule", c
+            else if (t ~ /X-Pinsplice-Monitor}adapt::<last_h/) print "monitor", c
         } }')
     local need
     for need in client method status bump_mode sni host action rule; do

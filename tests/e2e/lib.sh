@@ -631,6 +631,9 @@ e2e_log_cols() {
             else if (t ~ /ssl::>negotiated_version/) print "tls", c
             else if (t ~ /pinsplice_action_/) print "action", c
             else if (t ~ /pinsplice_rule_/) print "rule", c
+            else if (t ~ /pinsplice_verify_/) print "verify", c
+            else if (t ~ /pinsplice_monitor_rule_/) print "monitor_rule", c
+            else if (t ~ /pinsplice_monitor_/) print "monitor", c
         } }')
     local need
     for need in client method bump_mode sni host err tls action rule; do

@@ -131,7 +131,7 @@ expires:     never"
 t_run check --db "$DB" --sni www.zoom.us --json
 t_expect "check --json" 0 '{"action":"splice","rule":"Bypass Zoom - Pre-configured","rule_id":14,'\
 '"reason":"rule","detail":null,"matched":{"domain":"zoom.us","program":null,"category":null,'\
-'"source":null},"server_name":"www.zoom.us","expires_at":null,"check":null,"settings":{"no_sni_action":"host","ip_sni_action":"ignore","splice_verify":"ip"}}'
+'"source":null,"destination":null},"monitor":null,"server_name":"www.zoom.us","expires_at":null,"check":null,"settings":{"no_sni_action":"host","ip_sni_action":"ignore","splice_verify":"ip"}}'
 
 default_out() {
     printf 'action:      bump\nrule:        none (default action)\nreason:      default\nserver name: %s' "$1"
@@ -145,7 +145,7 @@ t_expect "label boundary (zoom.us.evil.test)" 0 "$(default_out zoom.us.evil.test
 t_run check --db "$DB" --host 'ZOOM.US.:443' --json
 t_expect "CONNECT host normalised" 0 '{"action":"splice","rule":"Bypass Zoom - Pre-configured",'\
 '"rule_id":14,"reason":"rule","detail":null,"matched":{"domain":"zoom.us","program":null,'\
-'"category":null,"source":null},"server_name":"zoom.us","expires_at":null,"check":null,"settings":{"no_sni_action":"host","ip_sni_action":"ignore","splice_verify":"ip"}}'
+'"category":null,"source":null,"destination":null},"monitor":null,"server_name":"zoom.us","expires_at":null,"check":null,"settings":{"no_sni_action":"host","ip_sni_action":"ignore","splice_verify":"ip"}}'
 t_run check --db "$DB" --sni www.zoom.us --host evil.test:443
 t_expect "SNI and CONNECT host differ: both must match, and the reason says so" 0 \
     "$(printf 'action:      bump\nrule:        none (default action)\nreason:      default: SNI and CONNECT host differ, and no rule covers both\nserver name: www.zoom.us')"
@@ -162,7 +162,7 @@ sql "INSERT INTO rules (id, name, position) VALUES (100, 'Say \"hi\" \\ tab	é',
 t_run check --db "$DB" --sni 'BÜCHER.example.' --json
 t_expect "Unicode SNI, escaped rule name" 0 '{"action":"splice","rule":"Say \"hi\" \\ tab\té",'\
 '"rule_id":100,"reason":"rule","detail":null,"matched":{"domain":"xn--bcher-kva.example",'\
-'"program":null,"category":null,"source":null},"server_name":"xn--bcher-kva.example",'\
+'"program":null,"category":null,"source":null,"destination":null},"monitor":null,"server_name":"xn--bcher-kva.example",'\
 '"expires_at":null,"check":null,"mapped":{"sni":"xn--bcher-kva.example","host":null},'\
 '"settings":{"no_sni_action":"host","ip_sni_action":"ignore","splice_verify":"ip"}}'
 

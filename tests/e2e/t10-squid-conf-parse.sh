@@ -25,7 +25,8 @@ e2e_expect "ssl_bump lines, in order" \
     "$(sed -n 's/^ssl_bump //p' "$snippet" | paste -sd'|')"
 lf=$(grep '^logformat pinsplice ' "$snippet")
 for tok in '%>a:%>p' '%ssl::bump_mode' 'ssl::>sni' '>rd' '%err_code/%err_detail' \
-    '%ssl::>negotiated_version' '{pinsplice_action_}note' '{pinsplice_rule_}note' '%<st' '%>st' '%ts'; do
+    '%ssl::>negotiated_version' '{pinsplice_action_}note' '{pinsplice_rule_}note' \
+    '{pinsplice_verify_}note' '{pinsplice_monitor_}note' '{pinsplice_monitor_rule_}note' '%<st' '%>st' '%ts'; do
     case "$lf" in
         *"$tok"*) e2e_pass "logformat pinsplice records $tok" ;;
         *) e2e_fail "logformat pinsplice lacks $tok" ;;

@@ -59,11 +59,13 @@ e2e_check_spliced "IP-literal CONNECT, genuine server" www.zoom.us "$zoom" --por
     --connect-to 127.0.0.1
 e2e_expect "genuine: access.log CONNECT host is the address" 127.0.0.1 "$(e2e_field host)"
 e2e_expect "genuine: access.log SNI" www.zoom.us "$(e2e_field sni)"
+e2e_expect "genuine: access.log server check outcome (field 17)" verified "$(e2e_field verify)"
 
 # ---- the attacker: same name, another CA: bumped -----------------------------------------------
 e2e_check_bumped "IP-literal CONNECT, attacker's server" www.zoom.us --port "$attacker" \
     --connect-to 127.0.0.1
 e2e_expect "attacker: access.log rule of the refused splice" "$zoom" "$(e2e_field rule)"
+e2e_expect "attacker: access.log server check outcome (field 17)" verify-failed "$(e2e_field verify)"
 e2e_cachelog_wait "server check 127\\.0\\.0\\.1:$attacker www\\.zoom\\.us: verify-failed" 0 5
 e2e_expect "attacker: cache.log names the check and its reason" 1 \
     "$(e2e_cachelog_count "server check 127\\.0\\.0\\.1:$attacker www\\.zoom\\.us: verify-failed")"
@@ -111,7 +113,7 @@ replies=$(printf '1 www.zoom.us 127.0.0.1:%s 127.0.0.1 - - splice\n2 unpinned.te
 e2e_expect "helper: the line behind the hanging check is answered first" 2 \
     "$(printf '%s\n' "$replies" | head -n 1 | cut -d' ' -f1)"
 e2e_expect "helper: the hanging check's line: bump, verify-timeout" \
-    "1 ERR pinsplice_action_=bump pinsplice_rule_=\"$zoom\" message=\"server not verified: verify-timeout\"" \
+    "1 ERR pinsplice_action_=bump pinsplice_rule_=\"$zoom\" pinsplice_verify_=verify-timeout message=\"server not verified: verify-timeout\"" \
     "$(printf '%s\n' "$replies" | sed -n 2p)"
 
 # ---- the cache: a second connection starts no new check ----------------------------------------
@@ -139,6 +141,7 @@ sleep 2 # the helper reloads on the edit (inotify); the snippet has ttl=0
 e2e_curl --pin --port "$attacker" --connect-to 127.0.0.1 --fresh www.zoom.us
 e2e_log_connect
 e2e_expect "splice_verify off: attacker spliced (access.log)" splice "$(e2e_field action)"
+e2e_expect "splice_verify off: no server check in access.log (field 17)" "-" "$(e2e_field verify)"
 e2e_expect "splice_verify off: curl refuses the attacker's certificate itself (exit 60)" 60 "$E2E_RC"
 E2E_ORIGIN_PORT=$attacker e2e_sclient 127.0.0.1 www.zoom.us
 e2e_expect "splice_verify off: s_client sees the attacker's certificate, not the proxy's" \

@@ -180,7 +180,11 @@ e2e_expect_match "default thresholds: text report says 0 suspects" \
 # ---- SQL for review, applied to a copy of the DB ---------------------------------------------
 ls_run "$E2E_DIR/bypass.sql" --sql --db "$E2E_DB" --min-failures 2 --min-clients 1 "$E2E_ACCESS_LOG"
 e2e_expect "--sql: exit status 1" 1 "$LS_RC"
-e2e_expect "--sql: two rules" 2 "$(grep -c '^INSERT INTO rules ' "$E2E_DIR/bypass.sql")"
+e2e_expect "--sql: two rules, through the add_domain view" 2 \
+    "$(grep -c '^INSERT INTO add_domain ' "$E2E_DIR/bypass.sql")"
+e2e_expect "--sql: no raw table insert" 0 "$(grep -c '^INSERT INTO rules' "$E2E_DIR/bypass.sql")"
+e2e_expect "--sql: each rule expires in a week by default" 2 \
+    "$(grep -c "^UPDATE rule_overview SET expires_at = datetime('now', '+7 days') WHERE name = 'logscan: " "$E2E_DIR/bypass.sql")"
 cp "$E2E_DB" "$E2E_DIR/copy.db"
 sqlite3 -bail "$E2E_DIR/copy.db" <"$E2E_DIR/bypass.sql" >"$E2E_DIR/apply.out" 2>&1
 e2e_expect "--sql: sqlite3 applies it" "0:" "$?:$(cat "$E2E_DIR/apply.out")"
@@ -194,12 +198,36 @@ e2e_expect "with the new rules: exit 0" 0 "$LS_RC"
 e2e_expect "with the new rules: reject.test handled" "rule 'logscan: reject.test' (splice)" \
     "$(jget "$r" "findings.names[name=reject.test].handled_by")"
 e2e_expect "with the new rules: rules DB named" "$E2E_DIR/copy.db" "$(jget "$r" findings.rules_db)"
+e2e_expect "--sql: the applied rule expires in about 7 days" 7 \
+    "$(sqlite3 "$E2E_DIR/copy.db" "SELECT CAST(round(julianday(expires_at) - julianday('now')) AS INTEGER) FROM rule_overview WHERE name = 'logscan: reject.test'")"
+
+# ---- a name the catalogue covers: enable the app, not a new rule -------------------------------
+cp "$E2E_DB" "$E2E_DIR/cat.db"
+e2e_sql_db() { sqlite3 -bail "$1" "$2"; }
+e2e_sql_db "$E2E_DIR/cat.db" "INSERT INTO apps (name, origin) VALUES ('Pinned Test App', 'local');
+    INSERT INTO app_domains (app_id, domain) SELECT id, 'pinned.test' FROM apps WHERE name = 'Pinned Test App';"
+ls_run "$E2E_DIR/cat.sql" --sql --expires 0 --db "$E2E_DIR/cat.db" --min-failures 2 --min-clients 1 "$E2E_ACCESS_LOG"
+e2e_expect "--sql, catalogue: exit status 1" 1 "$LS_RC"
+e2e_expect "--sql, catalogue: the covering app is enabled" \
+    "INSERT INTO enable_app (app, by) VALUES ('Pinned Test App', 'domain');" \
+    "$(grep '^INSERT INTO enable_app' "$E2E_DIR/cat.sql")"
+e2e_expect "--sql, catalogue: no new rule for the name the app covers" 0 \
+    "$(grep -c "'logscan: pinned.test'" "$E2E_DIR/cat.sql")"
+e2e_expect "--sql --expires 0: no expiry" 0 "$(grep -c 'expires_at' "$E2E_DIR/cat.sql")"
+sqlite3 -bail "$E2E_DIR/cat.db" <"$E2E_DIR/cat.sql" >"$E2E_DIR/apply.out" 2>&1
+e2e_expect "--sql, catalogue: sqlite3 applies it" "0:" "$?:$(cat "$E2E_DIR/apply.out")"
+ls_run "$r" --json --db "$E2E_DIR/cat.db" --min-failures 2 --min-clients 1 --all "$E2E_ACCESS_LOG"
+e2e_expect "--sql, catalogue: pinned.test now handled by the app's rule" \
+    "rule 'App: Pinned Test App' (splice)" \
+    "$(jget "$r" "findings.names[name=pinned.test].handled_by")"
+ls_run "$E2E_DIR/x.sql" --monitor --db "$E2E_DIR/cat.db" "$E2E_ACCESS_LOG"
+e2e_expect "--monitor without --sql: a usage error" 2 "$LS_RC"
 ls_run "$r" --json --db "$E2E_DIR/missing.db" "$E2E_ACCESS_LOG"
 e2e_expect "--db naming a missing file: exit 2" 2 "$LS_RC"
 
 # ---- the native format of the same traffic ---------------------------------------------------
 ls_run "$r" --json --no-db --min-failures 1 --min-clients 1 "$native_log"
-e2e_expect "native log: exit 0 (cannot judge bumped connections)" 0 "$LS_RC"
+e2e_expect "native log: exit 3 (cannot judge bumped connections: never read as all clear)" 3 "$LS_RC"
 e2e_expect "native log: every line is a squid record" "$nlines" \
     "$(jget "$r" input.records_by_format.squid)"
 e2e_expect "native log: spliced (tunnel) connections" 1 "$(jget "$r" totals.connections.splice)"

@@ -100,7 +100,7 @@ expect "csv rules" "\"Bypass Zoom - Pre-configured\",1,1,0,0,0,$FX_ZOOM,$FX_ZOOM
 
 # ---- the native format of the same traffic ---------------------------------------------------
 ls_run n.json $T --json access-squid.log
-expect "native: exit 0" 0 "$LS_RC"
+expect "native: exit 3 (nothing judged, not \"no suspect\")" 3 "$LS_RC"
 expect "native: squid records" 13 "$(jget n.json input.records_by_format.squid)"
 expect "native: spliced" 1 "$(jget n.json totals.connections.splice)"
 expect "native: bumped" 9 "$(jget n.json totals.connections.bump)"
@@ -120,7 +120,7 @@ ls_run t.json $T --json --since "$FX_SINCE_RESET" access-pinsplice.log
 expect "since @unixtime (the reset.test record): records kept" 4 "$(jget t.json input.records)"
 ls_run t.json $T --json --until "$FX_BEFORE" access-pinsplice.log
 expect "until before the log: nothing" 0 "$(jget t.json input.records)"
-expect "until before the log: exit 0" 0 "$LS_RC"
+expect "until before the log: exit 3 (nothing read)" 3 "$LS_RC"
 
 # ---- gzip, stdin, several files --------------------------------------------------------------
 gzip -c access-pinsplice.log >access.log.1.gz
@@ -166,11 +166,13 @@ expect_grep "text: huge line cut" '  mangled.log:17: line too long (70000 bytes,
 # ---- SQL -------------------------------------------------------------------------------------
 ls_run bypass.sql $T --sql access-pinsplice.log
 expect "sql: exit 1" 1 "$LS_RC"
-expect "sql: statements" 4 "$(grep -c '^INSERT' bypass.sql)"
+expect "sql: statements (add_domain, expiry)" "2 2" \
+    "$(grep -c '^INSERT INTO add_domain' bypass.sql) $(grep -c '^UPDATE rule_overview SET expires_at' bypass.sql)"
 expect "sql: one transaction" "BEGIN;|COMMIT;" "$(grep -E '^(BEGIN|COMMIT);$' bypass.sql | paste -sd'|')"
 if command -v sqlite3 >/dev/null 2>&1; then
-    sqlite3 -bail rules.db <"$PS_SQLDIR/schema.sql" && sqlite3 -bail rules.db <bypass.sql
-    expect "sql: applies to a fresh schema" "logscan: pinned.test|pinned.test,logscan: reject.test|reject.test" \
+    sqlite3 -bail rules.db <"$PS_SQLDIR/schema.sql" && sqlite3 -bail rules.db <"$PS_SQLDIR/manage.sql" &&
+        sqlite3 -bail rules.db <bypass.sql
+    expect "sql: applies to a fresh schema with the views" "logscan: pinned.test|pinned.test,logscan: reject.test|reject.test" \
         "$(sqlite3 rules.db "SELECT r.name || '|' || d.domain FROM rules r JOIN rule_domains d ON d.rule_id = r.id ORDER BY 1" | paste -sd,)"
 fi
 

@@ -40,7 +40,7 @@ pkg_cleanup() {
     local p
     for p in libc-icap-mod-pinsplice pinsplice; do
         case $(installed "$p") in ""|not-installed) ;; *)
-            DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "$p" >>"$E2E_DIR/apt.log" 2>&1 ;;
+            DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 purge -y -qq "$p" >>"$E2E_DIR/apt.log" 2>&1 ;;
         esac
     done
     rm -f "$LINK" "$LINK.removed"
@@ -62,7 +62,7 @@ tar -C "$PS_SRCDIR" --exclude=./_build --exclude=./.git --exclude='./autom4te.ca
     e2e_die "dpkg-buildpackage failed: $(tail -n 20 "$E2E_DIR/build.log")"
 debs=("$E2E_DIR"/src/pinsplice_*.deb "$E2E_DIR"/src/libc-icap-mod-pinsplice_*.deb)
 e2e_expect "two binary packages built" 2 "$(ls "${debs[@]}" 2>/dev/null | wc -l)"
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${debs[@]}" \
+DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${debs[@]}" \
     >"$E2E_DIR/apt.log" 2>&1
 e2e_expect "apt-get install ./pinsplice*.deb ./libc-icap-mod-pinsplice*.deb" 0 "$?"
 e2e_expect "pinsplice installed" installed "$(installed pinsplice)"
@@ -77,7 +77,7 @@ e2e_expect "AppArmor local include added" 1 \
 e2e_expect "install enabled nothing in Squid" "" "$(ls /etc/squid/conf.d | grep pinsplice)"
 sqlite3 "$db" "INSERT INTO add_domain(rule, domain) VALUES ('Bypass Zoom - Pre-configured', 'local-edit.test');" \
     2>"$E2E_DIR/sqlite.err" || e2e_die "local edit: $(cat "$E2E_DIR/sqlite.err")"
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --reinstall "$E2E_DIR"/src/pinsplice_*.deb \
+DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --reinstall "$E2E_DIR"/src/pinsplice_*.deb \
     >>"$E2E_DIR/apt.log" 2>&1
 e2e_expect "upgrade path (reinstall) ran db update without error" 0 "$(grep -c 'run it by hand' "$E2E_DIR/apt.log")"
 e2e_expect "upgrade keeps a local edit" 1 \
@@ -135,7 +135,7 @@ e2e_expect "helper runs from the package" /usr/lib/squid/ext_pinsplice_acl "$(he
 [ -e "$CICAP_CONF" ] && printf '%s\n' "$INCLUDE_LINE" >>"$CICAP_CONF"
 
 # 4. Remove, reconfigure: Squid keeps running and serving.
-DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq pinsplice libc-icap-mod-pinsplice \
+DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 remove -y -qq pinsplice libc-icap-mod-pinsplice \
     >>"$E2E_DIR/apt.log" 2>&1
 e2e_expect "apt-get remove" 0 "$?"
 e2e_expect "helper binary gone" 0 "$([ -e /usr/lib/squid/ext_pinsplice_acl ] && echo 1 || echo 0)"
@@ -164,7 +164,7 @@ e2e_expect "after removal: Squid says it stopped bumping" 1 \
     "$(grep -c 'No ssl_bump configured' "$E2E_CACHE_LOG")"
 
 # 5. Purge: data gone, our AppArmor line gone, system files as before.
-DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq pinsplice libc-icap-mod-pinsplice \
+DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 purge -y -qq pinsplice libc-icap-mod-pinsplice \
     >>"$E2E_DIR/apt.log" 2>&1
 e2e_expect "purge removes /var/lib/pinsplice" 0 "$([ -e /var/lib/pinsplice ] && echo 1 || echo 0)"
 e2e_expect "purge removes the put-aside link" 0 "$([ -L "$LINK.removed" ] && echo 1 || echo 0)"

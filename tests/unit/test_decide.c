@@ -13,6 +13,7 @@
 #include "err.h"
 #include "fixture.h"
 #include "snapshot.h"
+#include "verify.h"
 
 /* Rules in the order they are tried (position), each probing one part of the semantics. */
 static const char rules_sql[] =
@@ -380,6 +381,172 @@ test_verify_target(void **state)
     }
 }
 
+/* Monitor mode (issue 14): a monitor rule never changes an answer; the first one that matched is
+ * reported beside the decision, with its action. */
+static void
+test_monitor(void **state)
+{
+    static const char sql[] =
+        "INSERT INTO rules(id, name, action, position, mode) VALUES"
+        " (1, 'watch zoom', 'splice', 10, 'monitor'),"
+        " (2, 'watch zoom too', 'terminate', 15, 'monitor'),"
+        " (3, 'bump admin', 'bump', 20, 'enforce'),"
+        " (4, 'watch lab', 'splice', 30, 'monitor');"
+        "INSERT INTO rule_domains(rule_id, domain) VALUES (1, 'zoom.us'), (2, 'zoom.us'),"
+        " (3, 'admin.zoom.us'), (4, 'lab.test');"
+        "INSERT INTO rule_sources(rule_id, source) VALUES (4, '10.0.0.0/8');";
+    static const struct {
+        const char *sni, *ip;
+        enum ps_action action;
+        const char *rule, *mon;
+        enum ps_action mon_action;
+    } c[] = {
+        {"www.zoom.us", NULL, B, NULL, "watch zoom", S},     /* default bump, monitor noted */
+        {"admin.zoom.us", NULL, B, "bump admin", "watch zoom", S},
+        {"lab.test", "10.1.2.3", B, NULL, "watch lab", S},
+        {"lab.test", "192.0.2.1", B, NULL, NULL, B},           /* source does not match */
+        {"other.test", NULL, B, NULL, NULL, B},
+    };
+    struct ps_snapshot *s = fx_snapshot(sql, 0);
+    size_t i;
+
+    (void)state;
+    assert_non_null(s);
+    for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        struct ps_query q = {c[i].sni, NULL, c[i].ip, NULL, NULL, 0, false};
+        struct ps_decision d;
+        ps_decide(s, &q, &d);
+        if (d.action != c[i].action || (c[i].rule == NULL) != (d.rule_name == NULL) ||
+            (c[i].rule && strcmp(c[i].rule, d.rule_name) != 0) ||
+            (c[i].mon == NULL) != (d.monitor_rule == NULL) ||
+            (c[i].mon && (strcmp(c[i].mon, d.monitor_rule) != 0 || d.monitor_action != c[i].mon_action)))
+            fail_msg("case %zu (%s): action %s rule %s monitor %s/%s", i, c[i].sni,
+                     ps_action_str(d.action), d.rule_name ? d.rule_name : "-",
+                     d.monitor_rule ? d.monitor_rule : "-", ps_action_str(d.monitor_action));
+    }
+    ps_snapshot_release(s);
+}
+
+/* Destination ranges (issue 15): ANDed with the rule's other entries, matched against an
+ * IP-literal CONNECT host only (never a name CONNECT), IPv4 and IPv6. */
+static void
+test_destinations(void **state)
+{
+    static const char sql[] =
+        "INSERT INTO rules(id, name, action, position) VALUES"
+        " (1, 'anydesk', 'splice', 10), (2, 'zoom media', 'splice', 20),"
+        " (3, 'v6 app', 'terminate', 30), (4, 'lab to range', 'splice', 40);"
+        "INSERT INTO rule_destinations(rule_id, cidr) VALUES (1, '192.0.2.0/24'),"
+        " (2, '198.51.100.0/24'), (3, '2001:db8:5::/48'), (4, '203.0.113.0/24');"
+        "INSERT INTO rule_domains(rule_id, domain) VALUES (2, 'zoom.us');"
+        "INSERT INTO rule_sources(rule_id, source) VALUES (4, '10.0.0.0/8');";
+    static const struct {
+        const char *sni, *host, *ip;
+        enum ps_action action;
+        const char *rule, *dest;
+    } c[] = {
+        {NULL, "192.0.2.7:443", NULL, S, "anydesk", "192.0.2.0/24"},
+        {NULL, "192.0.3.7:443", NULL, B, NULL, NULL},
+        {"anything.test", "192.0.2.7:443", NULL, S, "anydesk", "192.0.2.0/24"},
+        {NULL, "anydesk.test:443", NULL, B, NULL, NULL},          /* a name CONNECT: never */
+        {"zoom.us", "198.51.100.9:443", NULL, S, "zoom media", "198.51.100.0/24"},
+        {"zoom.us", "203.0.113.9:443", NULL, B, NULL, NULL},       /* SNI ok, address not */
+        {"zoom.us", "zoom.us:443", NULL, B, NULL, NULL},           /* name CONNECT */
+        {"other.test", "198.51.100.9:443", NULL, B, NULL, NULL},   /* address ok, SNI not */
+        {NULL, "[2001:db8:5::1]:443", NULL, T, "v6 app", "2001:db8:5::/48"},
+        {NULL, "[2001:db8:6::1]:443", NULL, B, NULL, NULL},
+        {NULL, "203.0.113.5:443", "10.1.1.1", S, "lab to range", "203.0.113.0/24"},
+        {NULL, "203.0.113.5:443", "192.168.1.1", B, NULL, NULL},
+    };
+    struct ps_snapshot *s = fx_snapshot(sql, 0);
+    struct ps_snapshot_stats st;
+    size_t i;
+
+    (void)state;
+    assert_non_null(s);
+    ps_snapshot_stats(s, &st);
+    assert_int_equal(st.destinations, 4);
+    for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        struct ps_query q = {c[i].sni, c[i].host, c[i].ip, NULL, NULL, 0, false};
+        struct ps_decision d;
+        ps_decide(s, &q, &d);
+        if (d.action != c[i].action || (c[i].rule == NULL) != (d.rule_name == NULL) ||
+            (c[i].rule && strcmp(c[i].rule, d.rule_name) != 0) ||
+            (c[i].dest == NULL) != (d.m_destination == NULL) ||
+            (c[i].dest && strcmp(c[i].dest, d.m_destination) != 0))
+            fail_msg("case %zu (%s %s): action %s rule %s destination %s", i,
+                     c[i].sni ? c[i].sni : "-", c[i].host, ps_action_str(d.action),
+                     d.rule_name ? d.rule_name : "-", d.m_destination ? d.m_destination : "-");
+    }
+    ps_snapshot_release(s);
+}
+
+/* Per-rule verify (issue 13): the rule's mode overrides splice_verify; a destination rule with
+ * an SNI is checked too; a rule with pins or its own CA file has its own trust. */
+static void
+test_rule_verify(void **state)
+{
+    static const struct {
+        const char *sql, *sni, *host;
+        int needed;
+    } c[] = {
+        {"UPDATE rules SET verify = 'off' WHERE name = 'Bypass Zoom - Pre-configured';",
+         "www.zoom.us", "203.0.113.9:443", 0},
+        {"INSERT OR REPLACE INTO settings(key, value) VALUES ('splice_verify', 'off');"
+         "UPDATE rules SET verify = 'ip' WHERE name = 'Bypass Zoom - Pre-configured';",
+         "www.zoom.us", "203.0.113.9:443", 1},
+        {"UPDATE rules SET verify = 'always' WHERE name = 'Bypass Zoom - Pre-configured';",
+         "www.zoom.us", "www.zoom.us:443", 1},
+        {"UPDATE rules SET verify = 'ip' WHERE name = 'Bypass Zoom - Pre-configured';",
+         "www.zoom.us", "www.zoom.us:443", 0},
+        {"INSERT INTO rules(id, name) VALUES (99, 'range');"
+         "INSERT INTO rule_destinations(rule_id, cidr) VALUES (99, '203.0.113.0/24');",
+         "app.test", "203.0.113.9:443", 1},
+        {"INSERT INTO rules(id, name) VALUES (99, 'range');"
+         "INSERT INTO rule_destinations(rule_id, cidr) VALUES (99, '203.0.113.0/24');",
+         NULL, "203.0.113.9:443", 0}, /* no name to check: the admin's range decides */
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        struct ps_snapshot *s = fx_snapshot(c[i].sql, 1);
+        struct ps_query q = {c[i].sni, c[i].host, NULL, NULL, NULL, 0, false};
+        struct ps_decision d;
+        struct ps_verify_target t;
+        bool needed;
+
+        assert_non_null(s);
+        ps_decide(s, &q, &d);
+        assert_int_equal(d.action, PS_ACTION_SPLICE);
+        needed = ps_decide_verify_target(s, &q, &d, &t);
+        if ((int)needed != c[i].needed)
+            fail_msg("case %zu: needed %d", i, needed);
+        if (needed)
+            assert_non_null(t.trust);
+        ps_snapshot_release(s);
+    }
+    /* own trust: pins (no file needed) */
+    {
+        struct ps_snapshot *s = fx_snapshot(
+            "INSERT INTO rule_pins(rule_id, spki_sha256) SELECT id,"
+            " '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' FROM rules"
+            " WHERE name = 'Bypass Zoom - Pre-configured';", 1);
+        struct ps_query q = {"www.zoom.us", "203.0.113.9:443", NULL, NULL, NULL, 0, false};
+        struct ps_decision d;
+        struct ps_verify_target t;
+        struct ps_verify_trust *global;
+        unsigned ms;
+        ps_decide(s, &q, &d);
+        assert_true(ps_decide_verify_target(s, &q, &d, &t));
+        assert_non_null(t.trust);
+        ps_snapshot_verify(s, &global, &ms);
+        assert_ptr_not_equal(t.trust, global);
+        assert_non_null(strstr(ps_verify_trust_key(t.trust), "pins=e3b0"));
+        ps_snapshot_release(s);
+    }
+}
+
 static void
 test_vendor_defaults(void **state)
 {
@@ -418,6 +585,9 @@ main(void)
         cmocka_unit_test(test_default_splice_not_for_bad_names),
         cmocka_unit_test(test_vendor_defaults),
         cmocka_unit_test(test_sni_policies),
+        cmocka_unit_test(test_monitor),
+        cmocka_unit_test(test_destinations),
+        cmocka_unit_test(test_rule_verify),
         cmocka_unit_test(test_verify_target),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

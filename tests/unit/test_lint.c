@@ -466,6 +466,30 @@ test_db_errors(void **state)
     assert_ptr_equal(l, (struct ps_lint *)0x1);
 }
 
+/* Destination ranges (issue 15): shorter than /16 (IPv4) or /32 (IPv6) is flagged; the limits
+ * themselves and narrower ranges are not. */
+static void
+test_wide_destinations(void **state)
+{
+    struct ps_lint *l = lint_sql(
+        "INSERT INTO rules(id, name) VALUES (1, 'r');"
+        "INSERT INTO rule_destinations(rule_id, cidr) VALUES (1, '10.0.0.0/8'), (1, '10.1.0.0/16'),"
+        " (1, '192.0.2.0/24'), (1, '2001::/16'), (1, '2001:db8::/32'), (1, '0.0.0.0/0'),"
+        " (1, '::/0'), (1, '2001:db8:1::/48');", 0);
+    size_t i, n = 0;
+
+    (void)state;
+    assert_non_null(strstr(find(l, "wide-destination", "10.0.0.0/8")->message, "is a /8"));
+    find(l, "wide-destination", "2001::/16");
+    find(l, "wide-destination", "0.0.0.0/0");
+    find(l, "wide-destination", "::/0");
+    for (i = 0; i < ps_lint_count(l); i++)
+        n += strcmp(ps_lint_get(l, i)->check, "wide-destination") == 0;
+    assert_int_equal(n, 4);
+    assert_string_equal(find(l, "wide-destination", "10.0.0.0/8")->kind, "destination");
+    ps_lint_free(l);
+}
+
 /* ---- keytab ---------------------------------------------------------------------------------- */
 
 static void
@@ -506,7 +530,7 @@ main(void)
         cmocka_unit_test(test_add_errors),   cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_shadowed),     cmocka_unit_test(test_shadowed_until),
         cmocka_unit_test(test_load_failure), cmocka_unit_test(test_db_errors),
-        cmocka_unit_test(test_keytab),
+        cmocka_unit_test(test_keytab),       cmocka_unit_test(test_wide_destinations),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

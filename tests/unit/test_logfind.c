@@ -180,7 +180,11 @@ write_sql(FILE *f, void *arg)
 {
     struct run *r = arg;
 
-    assert_int_equal(ps_logfind_sql(f, r->items, r->n, &r->find, 1795737600), 1);
+    struct ps_logfind_sql_opts so;
+
+    ps_logfind_sql_opts_init(&so);
+    so.now = 1795737600;
+    assert_int_equal(ps_logfind_sql(f, r->items, r->n, &r->find, &so), 1);
 }
 
 static void
@@ -188,7 +192,11 @@ write_sql_none(FILE *f, void *arg)
 {
     struct run *r = arg;
 
-    assert_int_equal(ps_logfind_sql(f, r->items, r->n, &r->find, 1795737600), 0);
+    struct ps_logfind_sql_opts so;
+
+    ps_logfind_sql_opts_init(&so);
+    so.now = 1795737600;
+    assert_int_equal(ps_logfind_sql(f, r->items, r->n, &r->find, &so), 0);
 }
 
 static void
@@ -225,20 +233,79 @@ static const char expected_sql[] =
     "-- network error, a client without the proxy CA, or a client faking failures on\n"
     "-- purpose produce the same records. Splicing a name stops inspecting its traffic.\n"
     "-- Nothing has been changed. Apply with:  sqlite3 /path/to/rules.db < THIS_FILE\n"
-    "-- Each rule is placed last (position NULL): a rule above it that bumps the name still\n"
-    "-- wins. exact = 1 bypasses the name only; set 0 to cover its subdomains too.\n"
+    "-- Every statement goes through the management views (their checks, the audit). A new\n"
+    "-- rule is placed last: a rule above it that bumps the name still wins. exact = 1\n"
+    "-- bypasses the name only; set 0 to cover its subdomains too.\n"
+    "-- Each rule expires 7 days after it is applied (--expires 0: never).\n"
+    "-- The app catalogue was not consulted (no rules DB): a name a catalogue app covers\n"
+    "-- gets a rule of its own here.\n"
     "BEGIN;\n"
     "\n"
     "-- a.test: 5 abandoned bumped connections (TLS alert 5, reset 0, closed 0, no request 0),\n"
     "--   0 with requests (failure ratio 1.00), from 2 clients: 10.0.0.1 10.0.0.2\n"
     "--   first 2026-11-26 22:40:00, last 2026-11-26 22:40:04 UTC; alerts: unknown_ca x5\n"
-    "INSERT INTO rules (name, action, comment) VALUES ('logscan: a.test', 'splice', 'suggested "
-    "by pinsplice logscan on 2026-11-27: 5 abandoned bumped connections');\n"
-    "INSERT INTO rule_domains (rule_id, domain, exact, comment)\n"
-    "    SELECT id, 'a.test', 1, 'failed under bumping' FROM rules WHERE name = 'logscan: "
+    "INSERT INTO add_domain (rule, domain, exact, action, comment) VALUES ('logscan: a.test', "
+    "'a.test', 1, 'splice', 'suggested by pinsplice logscan on 2026-11-27: 5 abandoned bumped "
+    "connections');\n"
+    "UPDATE rule_overview SET expires_at = datetime('now', '+7 days') WHERE name = 'logscan: "
     "a.test';\n"
     "\n"
     "COMMIT;\n";
+
+/* A catalogue app that covers a name is enabled instead of a new rule; a name that works for
+ * other clients is scoped to the failing ones; --expires 0 and --monitor. */
+static void
+write_sql_shaped(FILE *f, void *arg)
+{
+    struct run *r = arg;
+    struct ps_logfind_sql_opts so;
+    const char *apps[16] = {0};
+    size_t i;
+
+    assert_true(r->n <= 16);
+    for (i = 0; i < r->n; i++)
+        if (strcmp(r->items[i].name, "a.test") == 0)
+            apps[i] = "Alpha's App";
+    ps_logfind_sql_opts_init(&so);
+    so.now = 1795737600;
+    so.expires_days = 0;
+    so.monitor = true;
+    so.apps = apps;
+    assert_int_equal(ps_logfind_sql(f, r->items, r->n, &r->find, &so), 2);
+}
+
+static void
+test_sql_shaped(void **state)
+{
+    struct run r;
+    char *out;
+
+    (void)state;
+    prepare(&r);
+    r.find.min_ratio = 0.5; /* a.test and d.test */
+    free(r.items);
+    assert_int_equal(ps_logfind_run(r.ls, &r.find, &r.items, &r.n, NULL), 0);
+    out = capture(write_sql_shaped, &r);
+    assert_non_null(strstr(out, "-- The rules never expire (--expires 0).\n"));
+    assert_null(strstr(out, "expires_at"));
+    assert_non_null(strstr(out, "\nINSERT INTO enable_app (app, by) VALUES ('Alpha''s App', "
+                                "'domain');\nUPDATE rule_overview SET mode = 'monitor' WHERE "
+                                "name = 'App: Alpha''s App';\n"));
+    assert_null(strstr(out, "'logscan: a.test'"));
+    /* d.test: 5 of 10 bumped connections failed, from two known clients: scoped to them */
+    assert_non_null(strstr(out, "INSERT INTO add_domain (rule, domain, exact, action, comment) "
+                                "VALUES ('logscan: d.test', 'd.test', 1, 'splice', "));
+    assert_non_null(strstr(out, "5 other bumped connections to the name carried"));
+    assert_non_null(strstr(out, "INSERT INTO add_source (rule, source, comment) VALUES "
+                                "('logscan: d.test', '10.0.0.1', 'failed under bumping');\n"
+                                "INSERT INTO add_source (rule, source, comment) VALUES "
+                                "('logscan: d.test', '10.0.0.2', 'failed under bumping');\n"
+                                "UPDATE rule_overview SET mode = 'monitor' WHERE name = "
+                                "'logscan: d.test';\n"));
+    assert_null(strstr(out, "INSERT INTO rules"));
+    free(out);
+    finish(&r);
+}
 
 static void
 test_sql(void **state)
@@ -348,7 +415,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_thresholds),  cmocka_unit_test(test_rules_skip),
-        cmocka_unit_test(test_sql),         cmocka_unit_test(test_text_report),
+        cmocka_unit_test(test_sql),         cmocka_unit_test(test_sql_shaped),         cmocka_unit_test(test_text_report),
         cmocka_unit_test(test_csv_and_json), cmocka_unit_test(test_escaping),
     };
 

@@ -62,7 +62,11 @@ test_builtin_formats(void **state)
     const struct ps_logformat *p = fmt("pinsplice"), *s = fmt("squid");
 
     (void)state;
-    assert_int_equal(p->nfields, 16);
+    assert_int_equal(p->nfields, 19);
+    assert_int_equal(p->nrequired, 16); /* the verify and monitor notes may be missing */
+    assert_int_equal(p->kind[16], PS_LF_VERIFY);
+    assert_int_equal(p->kind[17], PS_LF_MONITOR);
+    assert_int_equal(p->kind[18], PS_LF_MONITOR_RULE);
     assert_int_equal(p->kind[0], PS_LF_TIME);
     assert_int_equal(p->kind[2], PS_LF_CLIENT_PORT);
     assert_int_equal(p->kind[7], PS_LF_URL);      /* %#ru: the "#" modifier is ignored */
@@ -184,6 +188,43 @@ test_real_records(void **state)
     assert_int_equal(parse("squid", PS_CONNECT_SPLICE, buf, sizeof(buf), &l, &err), PS_EINVAL);
     assert_int_equal(parse("pinsplice", NATIVE_GET, buf, sizeof(buf), &l, &err), PS_EINVAL);
     assert_non_null(strstr(err.msg, "too few fields (10 of 16)"));
+    /* records from before fields 17-19 have none of the notes */
+    assert_int_equal(parse("pinsplice", PS_CONNECT_SPLICE, buf, sizeof(buf), &l, &err), 0);
+    assert_int_equal(l.verify.n + l.monitor.n + l.monitor_rule.n, 0);
+}
+
+/* Fields 17-19: the server check and the monitor rule; values the helper never writes (e.g.
+ * log_mime_hdrs' [headers] after an older 16-field record) are not taken for notes. */
+static void
+test_trailing_notes(void **state)
+{
+    static const char head[] =
+        "1795732896.109 10 127.0.0.1:57692 NONE_NONE/200 0 118 CONNECT 127.0.0.1:443 - splice "
+        "www.zoom.us 127.0.0.1 -/- - ";
+    char line[1024];
+    struct ps_logline l;
+    struct ps_err err = {0, ""};
+    const struct ps_logformat *f = fmt("pinsplice");
+
+    (void)state;
+    snprintf(line, sizeof(line), "%s%s", head,
+             "bump Zoom verify-failed splice Bypass%20Zoom%20(monitor)");
+    assert_int_equal(ps_logline_parse(f, line, strlen(line), &l, &err), 0);
+    expect_str(l.action, "bump");
+    expect_str(l.verify, "verify-failed");
+    expect_str(l.monitor, "splice");
+    expect_str(l.monitor_rule, "Bypass Zoom (monitor)");
+    snprintf(line, sizeof(line), "%s%s", head, "splice Zoom verified");
+    assert_int_equal(ps_logline_parse(f, line, strlen(line), &l, &err), 0);
+    expect_str(l.verify, "verified");
+    assert_int_equal(l.monitor.n, 0);
+    snprintf(line, sizeof(line), "%s%s", head, "splice Zoom [Host:%20x] [HTTP/1.1%20200]");
+    assert_int_equal(ps_logline_parse(f, line, strlen(line), &l, &err), 0);
+    assert_int_equal(l.verify.n, 0);
+    assert_int_equal(l.monitor.n + l.monitor_rule.n, 0);
+    snprintf(line, sizeof(line), "%s%s", head, "splice Zoom verify-Failed lots x");
+    assert_int_equal(ps_logline_parse(f, line, strlen(line), &l, &err), 0);
+    assert_int_equal(l.verify.n + l.monitor.n + l.monitor_rule.n, 0);
 }
 
 struct bad {
@@ -451,6 +492,7 @@ main(void)
         cmocka_unit_test(test_bad_lines),       cmocka_unit_test(test_nul_and_huge),
         cmocka_unit_test(test_good_lines),      cmocka_unit_test(test_urldecode),
         cmocka_unit_test(test_datetime),        cmocka_unit_test(test_field_twice),
+        cmocka_unit_test(test_trailing_notes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

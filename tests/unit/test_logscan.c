@@ -87,6 +87,21 @@ get(struct ps_logscan *ls, double t, const char *peer, const char *name, long by
     rec(ls, t, peer, "TCP_MISS/200", bytes, "GET", url, "bump", name, "-/-", "TLS/1.3", "-", "-");
 }
 
+/* A CONNECT record with the trailing notes (fields 17-19). */
+static void
+noted(struct ps_logscan *ls, double t, const char *peer, const char *name, const char *err,
+      const char *tls, const char *action, const char *rule, const char *verify,
+      const char *monitor, const char *monitor_rule)
+{
+    char line[2048];
+
+    snprintf(line, sizeof(line),
+             "%.3f 1 %s NONE_NONE/200 0 10 CONNECT %s:443 - %s %s %s %s %s %s %s %s %s %s", t,
+             peer, name, action, name, name, err, tls, action, rule, verify, monitor,
+             monitor_rule);
+    feed(ls, line);
+}
+
 static const struct ps_ls_name *
 name(struct ps_logscan *ls, const char *n)
 {
@@ -367,6 +382,58 @@ test_auto_detect_and_bad(void **state)
     ps_logscan_free(ls);
 }
 
+/* Fields 17-19: server check outcomes per rule and in total; each monitor rule's matches with
+ * what the real decision did and, for the bumped ones, whether the client gave up. */
+static void
+test_checks_and_monitors(void **state)
+{
+    struct ps_logscan *ls = scanner(0, 0, 0);
+    const struct ps_ls_input *in;
+    const struct ps_ls_monitor *m;
+    const struct ps_ls_rule *r;
+
+    (void)state;
+    noted(ls, 1, "10.0.0.1:1", "www.zoom.us", "-/-", "-", "splice", "Zoom", "verified", "-", "-");
+    noted(ls, 2, "10.0.0.1:2", "www.zoom.us", "-/-", "TLS/1.3", "bump", "Zoom", "verify-failed",
+          "-", "-");
+    noted(ls, 3, "10.0.0.1:3", "www.zoom.us", "-/-", "TLS/1.3", "bump", "Zoom", "verify-timeout",
+          "-", "-");
+    noted(ls, 4, "10.0.0.1:4", "www.zoom.us", "-/-", "-", "splice", "Zoom", "verify-new", "-",
+          "-");
+    /* a monitor rule: one bumped connection abandoned (alert 48), one that carried a request,
+     * one that never sent one, and one the real rules spliced anyway */
+    noted(ls, 10, "10.0.0.2:1", "app.test", ALERT48, "-", "bump", "-", "-", "splice",
+          "Trial%20app");
+    noted(ls, 11, "10.0.0.2:2", "app.test", "-/-", "TLS/1.3", "bump", "-", "-", "splice",
+          "Trial%20app");
+    get(ls, 11.5, "10.0.0.2:2", "app.test", 100);
+    noted(ls, 12, "10.0.0.2:3", "app.test", "-/-", "TLS/1.3", "bump", "-", "-", "splice",
+          "Trial%20app");
+    noted(ls, 13, "10.0.0.2:4", "app.test", "-/-", "-", "splice", "Zoom", "-", "splice",
+          "Trial%20app");
+    ps_logscan_finish(ls);
+
+    in = ps_logscan_input(ls);
+    assert_int_equal(in->verify[0], 1);
+    assert_int_equal(in->verify[1], 1);
+    assert_int_equal(in->verify[4], 1);
+    assert_int_equal(in->verify_other, 1);
+    r = rule(ls, "Zoom");
+    assert_non_null(r);
+    assert_int_equal(r->verify[0], 1);
+    assert_int_equal(r->verify[1], 1);
+    assert_int_equal(r->conns[PS_LS_SPLICE], 3);
+    m = ps_logtab_find(ps_logscan_monitors(ls), "Trial app", 9);
+    assert_non_null(m);
+    assert_int_equal(m->would[PS_LS_SPLICE], 4);
+    assert_int_equal(m->conns[PS_LS_BUMP], 3);
+    assert_int_equal(m->conns[PS_LS_SPLICE], 1);
+    assert_int_equal(m->abandoned, 2); /* the alert and the connection without a request */
+    assert_int_equal(m->carried, 1);
+    assert_int_equal(ps_logtab_count(ps_logscan_monitors(ls)), 1);
+    ps_logscan_free(ls);
+}
+
 static void
 test_native(void **state)
 {
@@ -546,6 +613,7 @@ main(void)
         cmocka_unit_test(test_many_clients_and_alerts),
         cmocka_unit_test(test_time_filter),
         cmocka_unit_test(test_auto_detect_and_bad),
+        cmocka_unit_test(test_checks_and_monitors),
         cmocka_unit_test(test_native),
         cmocka_unit_test_setup_teardown(test_read_files, setup_dir, teardown_dir),
     };

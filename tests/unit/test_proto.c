@@ -16,6 +16,7 @@
 #include "fixture.h"
 #include "proto.h"
 #include "snapshot.h"
+#include "verify.h"
 
 #define OK_LINE "www.zoom.us www.zoom.us:443 10.0.0.1 - - splice"
 
@@ -458,7 +459,7 @@ test_parse_history(void **state)
  */
 struct kv {
     char key[64];
-    char value[2048];
+    char value[3 * PS_PROTO_REPLY_MAX];
 };
 
 static int
@@ -642,8 +643,9 @@ static void
 test_reply_truncation(void **state)
 {
     static const char *const units[] = {"\"", "\\", "a", "\xe6\x97\xa5", "\xc3\xa9", "\n"};
-    char out[PS_PROTO_REPLY_MAX + 200], id[32], result[8], action[64], rule[2048], msg[2048];
-    char name[4096], *quotes;
+    char out[PS_PROTO_REPLY_MAX + 200], id[32], result[8], action[64], rule[2048];
+    static char msg[3 * PS_PROTO_REPLY_MAX], name[3 * PS_PROTO_REPLY_MAX];
+    char *quotes;
     size_t u, k, size, n, len;
 
     /* a 200-character name of the worst kind fits whole in a PS_PROTO_REPLY_MAX buffer */
@@ -678,6 +680,61 @@ test_reply_truncation(void **state)
             assert_true(strlen(rule) <= PS_RULE_NAME_BYTES + PS_RULE_NAME_CHARS);
         }
     }
+}
+
+/* The monitor and verify pairs (plan 19): between the rule and the message, in Squid's
+ * key=value syntax; both rule names of the worst kind fit whole in PS_PROTO_REPLY_MAX. */
+static void
+test_reply_extras(void **state)
+{
+    static struct kv kv[8];
+    char out[PS_PROTO_REPLY_MAX], id[32], result[8];
+    char *quotes = repeat('"', PS_RULE_NAME_CHARS);
+    struct ps_decision d;
+    struct ps_proto_request req;
+    int n;
+
+    (void)state;
+    memset(&d, 0, sizeof(d));
+    memset(&req, 0, sizeof(req));
+    req.has_id = true;
+    strcpy(req.id, "7");
+    req.action = PS_ACTION_SPLICE;
+    d.action = PS_ACTION_BUMP;
+    d.reason = PS_REASON_UNVERIFIED;
+    d.detail = "server not verified: verify-failed";
+    d.rule_name = quotes;
+    d.monitor_rule = quotes;
+    d.monitor_action = PS_ACTION_SPLICE;
+    d.verified = "verify-failed";
+    ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
+    n = squid_parse(out, true, id, result, kv, 8);
+    assert_int_equal(n, 6);
+    assert_string_equal(result, "ERR");
+    assert_string_equal(kv[1].key, "pinsplice_rule_");
+    assert_string_equal(kv[1].value, quotes);
+    assert_string_equal(kv[2].key, "pinsplice_verify_");
+    assert_string_equal(kv[2].value, "verify-failed");
+    assert_string_equal(kv[3].key, "pinsplice_monitor_");
+    assert_string_equal(kv[3].value, "splice");
+    assert_string_equal(kv[4].key, "pinsplice_monitor_rule_");
+    assert_string_equal(kv[4].value, quotes);
+    assert_string_equal(kv[5].key, "message");
+    assert_string_equal(kv[5].value, "server not verified: verify-failed");
+    /* the smallest buffer still gives a parseable line */
+    for (size_t size = PS_PROTO_REPLY_MIN; size < sizeof(out); size += 13) {
+        size_t len = ps_proto_reply_decision(&req, &d, NULL, out, size);
+        assert_true(len > 0 && len < size && out[len - 1] == '\n');
+        n = squid_parse(out, true, id, result, kv, 8);
+        assert_true(n >= 3);
+        assert_string_equal(kv[n - 1].key, "message");
+    }
+    /* none: the reply is as before */
+    d.monitor_rule = NULL;
+    d.verified = NULL;
+    ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
+    assert_int_equal(squid_parse(out, true, id, result, kv, 8), 3);
+    free(quotes);
 }
 
 /* Names that need an escape at one position, others that need none (ASCII and UTF-8): each comes
@@ -871,6 +928,34 @@ test_reply_decision(void **state)
     assert_string_equal(out, "31 OK pinsplice_action_=splice pinsplice_rule_=- "
                              "message=\"rules unavailable (fail-open)\"\n");
 
+    /* a consulted server check is named, whatever its outcome (the note Squid logs as 17) */
+    memset(&d, 0, sizeof(d));
+    d.action = PS_ACTION_SPLICE;
+    d.reason = PS_REASON_RULE;
+    d.rule_name = "Z";
+    ps_decide_verified(&d, PS_VERIFY_OK);
+    ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
+    assert_string_equal(out, "31 OK pinsplice_action_=splice pinsplice_rule_=\"Z\" "
+                             "pinsplice_verify_=verified message=\"rule matched\"\n");
+    ps_decide_verified(&d, PS_VERIFY_TIMEOUT);
+    ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
+    assert_string_equal(out, "31 ERR pinsplice_action_=bump pinsplice_rule_=\"Z\" "
+                             "pinsplice_verify_=verify-timeout "
+                             "message=\"server not verified: verify-timeout\"\n");
+    /* the smallest buffer still ends in a newline with a long rule name and the outcome */
+    {
+        static char big[801];
+        char small[PS_PROTO_REPLY_MIN];
+        size_t n;
+
+        memset(big, 'r', 800);
+        d.rule_name = big;
+        n = ps_proto_reply_decision(&req, &d, NULL, small, sizeof(small));
+        assert_true(n > 0 && n < sizeof(small) && small[n - 1] == '\n');
+        n = ps_proto_reply_decision(&req, &d, NULL, out, sizeof(out));
+        assert_non_null(strstr(out, "\" pinsplice_verify_=verify-timeout message="));
+    }
+
     ps_proto_reply_error("5", "SNI: bad %-escape (not % and two hex digits)", out, sizeof(out));
     assert_string_equal(out, "5 ERR pinsplice_action_=bump pinsplice_rule_=- "
                              "message=\"SNI: bad %-escape (not % and two hex digits)\"\n");
@@ -986,6 +1071,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_table),
+        cmocka_unit_test(test_reply_extras),
         cmocka_unit_test(test_parse_lengths),
         cmocka_unit_test(test_parse_every_position),
         cmocka_unit_test(test_parse_longest_line),

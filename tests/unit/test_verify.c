@@ -310,7 +310,9 @@ run_bad_input(void **state)
     (void)state;
     struct ps_verify_trust *t = trust("ca", NULL);
     struct ps_verify_result r;
-    assert_int_equal(ps_verify_run("www.zoom.us", 443, "www.zoom.us", t, 100, &r), PS_VERIFY_ERROR);
+    /* neither an IP literal nor a host name (a name is resolved: verify 'always') */
+    assert_int_equal(ps_verify_run("www zoom us", 443, "www.zoom.us", t, 100, &r), PS_VERIFY_ERROR);
+    assert_int_equal(ps_verify_run("WWW.ZOOM.US", 443, "www.zoom.us", t, 100, &r), PS_VERIFY_ERROR);
     assert_int_equal(ps_verify_run("127.0.0.1", 0, "www.zoom.us", t, 100, &r), PS_VERIFY_ERROR);
     assert_int_equal(ps_verify_run("127.0.0.1", genuine.port, "WWW.ZOOM.US", t, 100, &r),
                      PS_VERIFY_ERROR);
@@ -530,7 +532,7 @@ verifier_bounds_and_never_waits(void **state)
     assert_int_equal(st.inflight, 0);
     /* bad requests are refused, never queued */
     assert_int_equal(
-        ps_verifier_submit(v, "www.zoom.us", 443, "www.zoom.us", t, 0, on_done, &hung, &r),
+        ps_verifier_submit(v, "www zoom us", 443, "www.zoom.us", t, 0, on_done, &hung, &r),
         PS_VERIFY_REFUSED);
     assert_int_equal(r.verdict, PS_VERIFY_ERROR);
     assert_int_equal(ps_verifier_submit(v, "127.0.0.1", 443, "Bad Name", t, 0, on_done, &hung, &r),
