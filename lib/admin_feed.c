@@ -72,6 +72,9 @@ static const char decide_sql[] =
     " FROM k LEFT JOIN fm_l l ON l.kind = k.kind AND l.owner = k.owner AND l.item = k.item"
     " LEFT JOIN fm_n n ON n.kind = k.kind AND n.owner = k.owner AND n.item = k.item"
     " LEFT JOIN fm_b b ON b.kind = k.kind AND b.owner = k.owner AND b.item = k.item;"
+    /* the apply steps look entries up by (kind, item) for every row of the entry tables */
+    "CREATE INDEX temp.fm_r_item ON fm_r (kind, item, owner);"
+    "CREATE INDEX temp.fm_r_owner ON fm_r (owner);"
     "UPDATE fm_r SET take_n = " TAKE_N ";"
     /* Another app (vendor, local, another feed) holds the name: not ours to write. */
     "UPDATE fm_r SET excluded = 1, take_n = 0 WHERE owner IN"

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "addr.h"
 #include "err.h"
 #include "feed.h"
+#include "keytab.h"
 #include "lint.h"
 #include "name.h"
 
@@ -27,9 +29,15 @@
 #define TEXT_MAX 4000     /* a note, a name, a source, a version */
 #define WHERE_MAX 96
 
+/* Namespaces of ctx.seen: an app's names and ranges (by app index), the app names. */
+#define NS_DOMAIN(i) ((uint64_t)(i) * 2)
+#define NS_DEST(i) ((uint64_t)(i) * 2 + 1)
+#define NS_APPS UINT64_MAX
+
 struct ctx {
     const char *label;
     struct ps_feed *f;
+    struct ps_keytab *seen; /* what is already in f, for O(1) de-duplication; keys point into f */
     char where[WHERE_MAX]; /* "entry 3 (id 12)" */
     struct ps_err *err;
 };
@@ -174,14 +182,11 @@ get_str_array(struct ctx *c, json_t *obj, const char *key, json_t **out)
 /* ---- apps and their entries ---------------------------------------------------------------- */
 
 static struct ps_feed_app *
-find_app(struct ps_feed *f, const char *name)
+find_app(struct ctx *c, const char *name)
 {
     size_t i;
 
-    for (i = 0; i < f->n_apps; i++)
-        if (strcmp(f->apps[i].name, name) == 0)
-            return &f->apps[i];
-    return NULL;
+    return ps_keytab_get(c->seen, NS_APPS, name, strlen(name), &i) ? &c->f->apps[i] : NULL;
 }
 
 static int
@@ -201,6 +206,8 @@ new_app(struct ctx *c, const char *name, struct ps_feed_app **out)
     if ((a->name = dup_s(name)) == NULL)
         return oom(c);
     f->n_apps++;
+    if (ps_keytab_put(c->seen, NS_APPS, a->name, strlen(a->name), f->n_apps - 1, NULL) < 0)
+        return oom(c);
     *out = a;
     return 0;
 }
@@ -241,16 +248,15 @@ add_pattern(struct ctx *c, struct ps_feed_app *a, const char *pat, const char *f
     }
     if (strchr(norm, '.') == NULL)
         return fail(c, "%s \"%s\": a single label, not a host name", field, pat);
-    for (i = 0; i < a->n_domains; i++)
-        if (strcmp(a->domains[i].domain, norm) == 0) {
-            if (!exact && a->domains[i].exact) { /* the subtree covers the exact name */
-                a->domains[i].exact = false;
-                free(a->domains[i].note);
-                if ((a->domains[i].note = dup_s(pat)) == NULL)
-                    return oom(c);
-            }
-            return 0;
+    if (ps_keytab_get(c->seen, NS_DOMAIN(a - c->f->apps), norm, strlen(norm), &i)) {
+        if (!exact && a->domains[i].exact) { /* the subtree covers the exact name */
+            a->domains[i].exact = false;
+            free(a->domains[i].note);
+            if ((a->domains[i].note = dup_s(pat)) == NULL)
+                return oom(c);
         }
+        return 0;
+    }
     if (a->n_domains >= ENTRIES_MAX)
         return ps_err_set(c->err, PS_ETOOLONG, "%s: app \"%s\": over %d names", c->label, a->name,
                           ENTRIES_MAX);
@@ -260,6 +266,12 @@ add_pattern(struct ctx *c, struct ps_feed_app *a, const char *pat, const char *f
     a->domains[a->n_domains].exact = exact;
     a->domains[a->n_domains].note = exact ? NULL : dup_s(pat);
     if (a->domains[a->n_domains].domain == NULL || (!exact && a->domains[a->n_domains].note == NULL)) {
+        free(a->domains[a->n_domains].domain);
+        free(a->domains[a->n_domains].note);
+        return oom(c);
+    }
+    if (ps_keytab_put(c->seen, NS_DOMAIN(a - c->f->apps), a->domains[a->n_domains].domain,
+                      strlen(norm), a->n_domains, NULL) < 0) {
         free(a->domains[a->n_domains].domain);
         free(a->domains[a->n_domains].note);
         return oom(c);
@@ -293,15 +305,19 @@ add_dest(struct ctx *c, struct ps_feed_app *a, const char *s, const char *field)
         return fail(c, "%s \"%s\": %s", field, s, e.msg);
     }
     cidr_text(&n, text);
-    for (i = 0; i < a->n_dests; i++)
-        if (strcmp(a->dests[i], text) == 0)
-            return 0;
+    if (ps_keytab_get(c->seen, NS_DEST(a - c->f->apps), text, strlen(text), &i))
+        return 0;
     if (a->n_dests >= ENTRIES_MAX)
         return ps_err_set(c->err, PS_ETOOLONG, "%s: app \"%s\": over %d ranges", c->label, a->name,
                           ENTRIES_MAX);
     if (grow((void **)&a->dests, a->n_dests, sizeof(*a->dests)) < 0 ||
         (a->dests[a->n_dests] = dup_s(text)) == NULL)
         return oom(c);
+    if (ps_keytab_put(c->seen, NS_DEST(a - c->f->apps), a->dests[a->n_dests], strlen(text),
+                      a->n_dests, NULL) < 0) {
+        free(a->dests[a->n_dests]);
+        return oom(c);
+    }
     a->n_dests++;
     return 0;
 }
@@ -459,7 +475,7 @@ m365_entry(struct ctx *c, json_t *e, size_t idx)
     if (json_array_size(urls) == 0 && json_array_size(ips) == 0)
         return 0;
     snprintf(name, sizeof(name), "%s: %s (%s)", c->f->name, display != NULL ? display : area, cat);
-    if ((a = find_app(c->f, name)) == NULL) {
+    if ((a = find_app(c, name)) == NULL) {
         if ((rc = new_app(c, name, &a)) < 0)
             return rc;
         snprintf(text, sizeof(text),
@@ -549,7 +565,7 @@ json_app(struct ctx *c, json_t *app, size_t idx)
         (rc = get_str_array(c, app, "domains", &domains)) < 0 ||
         (rc = get_str_array(c, app, "destinations", &dests)) < 0)
         return rc;
-    if (find_app(c->f, name) != NULL)
+    if (find_app(c, name) != NULL)
         return fail(c, "app \"%s\" is listed twice", name);
     if ((rc = new_app(c, name, &a)) < 0)
         return rc;
@@ -634,7 +650,7 @@ int
 ps_feed_parse(const char *text, size_t len, const char *label, const struct ps_feed_opts *o,
               struct ps_feed **out, struct ps_err *err)
 {
-    struct ctx c = {label != NULL ? label : "feed", NULL, "", err};
+    struct ctx c = {label != NULL ? label : "feed", NULL, NULL, "", err};
     json_error_t je;
     json_t *root = NULL;
     int rc;
@@ -642,8 +658,10 @@ ps_feed_parse(const char *text, size_t len, const char *label, const struct ps_f
     if (text == NULL || o == NULL || out == NULL ||
         (o->format != PS_FEED_M365 && o->format != PS_FEED_JSON))
         return ps_err_set(err, PS_EINVAL, "feed: bad call");
-    if ((c.f = calloc(1, sizeof(*c.f))) == NULL)
+    if ((c.f = calloc(1, sizeof(*c.f))) == NULL || (c.seen = ps_keytab_new()) == NULL) {
+        free(c.f);
         return oom(&c);
+    }
     c.f->format = o->format;
     if ((rc = set_defaults(&c, o)) < 0)
         goto done;
@@ -662,6 +680,7 @@ ps_feed_parse(const char *text, size_t len, const char *label, const struct ps_f
         rc = oom(&c);
 done:
     json_decref(root);
+    ps_keytab_free(c.seen); /* before f: its keys point into f */
     if (rc < 0) {
         ps_feed_free(c.f);
         return rc;
