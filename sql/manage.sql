@@ -401,20 +401,20 @@ BEGIN
     VALUES ('apps', 'INSERT', NEW.id,
             NULL,
             json_object('id', NEW.id, 'name', NEW.name, 'reason', NEW.reason, 'note', NEW.note,
-                        'origin', NEW.origin),
+                        'origin', NEW.origin, 'feed', NEW.feed),
             (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
 END;
 DROP TRIGGER IF EXISTS audit_apps_update;
 CREATE TRIGGER audit_apps_update AFTER UPDATE ON apps
 WHEN (OLD.id IS NOT NEW.id OR OLD.name IS NOT NEW.name OR OLD.reason IS NOT NEW.reason OR
-      OLD.note IS NOT NEW.note OR OLD.origin IS NOT NEW.origin)
+      OLD.note IS NOT NEW.note OR OLD.origin IS NOT NEW.origin OR OLD.feed IS NOT NEW.feed)
 BEGIN
     INSERT INTO audit (tbl, op, row_id, old, new, who)
     VALUES ('apps', 'UPDATE', NEW.id,
             json_object('id', OLD.id, 'name', OLD.name, 'reason', OLD.reason, 'note', OLD.note,
-                        'origin', OLD.origin),
+                        'origin', OLD.origin, 'feed', OLD.feed),
             json_object('id', NEW.id, 'name', NEW.name, 'reason', NEW.reason, 'note', NEW.note,
-                        'origin', NEW.origin),
+                        'origin', NEW.origin, 'feed', NEW.feed),
             (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
 END;
 DROP TRIGGER IF EXISTS audit_apps_delete;
@@ -423,7 +423,7 @@ BEGIN
     INSERT INTO audit (tbl, op, row_id, old, new, who)
     VALUES ('apps', 'DELETE', OLD.id,
             json_object('id', OLD.id, 'name', OLD.name, 'reason', OLD.reason, 'note', OLD.note,
-                        'origin', OLD.origin),
+                        'origin', OLD.origin, 'feed', OLD.feed),
             NULL,
             (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
 END;
@@ -436,19 +436,22 @@ BEGIN
     VALUES ('app_domains', 'INSERT', NEW.id,
             NULL,
             json_object('id', NEW.id, 'app_id', NEW.app_id, 'domain', NEW.domain, 'note', NEW.note,
+                        'exact', NEW.exact,
                         'app', (SELECT name FROM apps WHERE id = NEW.app_id)),
             (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
 END;
 DROP TRIGGER IF EXISTS audit_app_domains_update;
 CREATE TRIGGER audit_app_domains_update AFTER UPDATE ON app_domains
 WHEN (OLD.id IS NOT NEW.id OR OLD.app_id IS NOT NEW.app_id OR OLD.domain IS NOT NEW.domain OR
-      OLD.note IS NOT NEW.note)
+      OLD.note IS NOT NEW.note OR OLD.exact IS NOT NEW.exact)
 BEGIN
     INSERT INTO audit (tbl, op, row_id, old, new, who)
     VALUES ('app_domains', 'UPDATE', NEW.id,
             json_object('id', OLD.id, 'app_id', OLD.app_id, 'domain', OLD.domain, 'note', OLD.note,
+                        'exact', OLD.exact,
                         'app', (SELECT name FROM apps WHERE id = OLD.app_id)),
             json_object('id', NEW.id, 'app_id', NEW.app_id, 'domain', NEW.domain, 'note', NEW.note,
+                        'exact', NEW.exact,
                         'app', (SELECT name FROM apps WHERE id = NEW.app_id)),
             (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
 END;
@@ -458,6 +461,7 @@ BEGIN
     INSERT INTO audit (tbl, op, row_id, old, new, who)
     VALUES ('app_domains', 'DELETE', OLD.id,
             json_object('id', OLD.id, 'app_id', OLD.app_id, 'domain', OLD.domain, 'note', OLD.note,
+                        'exact', OLD.exact,
                         'app', (SELECT name FROM apps WHERE id = OLD.app_id)),
             NULL,
             (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));

@@ -83,6 +83,8 @@ e2e_expect "m365: feed apps are origin local (db update never touches them)" "lo
 e2e_expect_match "m365: provenance in the note" \
     '^Microsoft 365 endpoints, service area Exchange, category Optimize \(Microsoft: route directly, do not inspect TLS\), id 1 required tcp 80,443\. Feed "Microsoft 365" \(m365\): source https://endpoints\.office\.com/endpoints/worldwide, version 2026112800, imported 20[0-9-]{8}T[0-9:]{8}Z\.$' \
     "$(sql "SELECT note FROM apps WHERE name = '$EXO'")"
+e2e_expect "m365: the app's audit row names the feed and who" "Microsoft 365|$WHO" \
+    "$(sql "SELECT (new ->> 'feed') || '|' || who FROM audit WHERE tbl = 'apps' AND op = 'INSERT' AND new ->> 'name' = '$EXO'")"
 e2e_expect "m365: feeds row" "Microsoft 365|m365|https://endpoints.office.com/endpoints/worldwide|2026112800|5" \
     "$(sql "SELECT feed, format, source, version, apps FROM feed_overview")"
 
