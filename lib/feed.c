@@ -703,6 +703,9 @@ ps_feed_load(const char *path, const struct ps_feed_opts *o, struct ps_feed **ou
 
     if (path == NULL || o == NULL)
         return ps_err_set(err, PS_EINVAL, "feed: bad call");
+    /* before opening: fopen of a FIFO would wait for a writer */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return ps_err_set(err, PS_EIO, "%s: not a regular file", path);
     if ((f = fopen(path, "rb")) == NULL)
         return ps_err_set(err, errno == ENOENT ? PS_ENOENT : PS_EIO, "%s: %s", path,
                           strerror(errno));

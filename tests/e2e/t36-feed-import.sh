@@ -225,6 +225,9 @@ bad "host bits in a range" json '{"pinsplice_feed": 1, "name": "Acme", "apps": [
     "pinsplice feed import: $B: apps[0] \"Acme VPN\": \"destinations\"[0] \"192.0.2.1/24\": host bits set in '192.0.2.1/24' (the network is 192.0.2.0/24) (nothing imported)"
 t_run feed import "$E2E_DIR/none.json" --format json --db "$DB"
 e2e_expect "missing file" "2|pinsplice feed import: $E2E_DIR/none.json: No such file or directory (nothing imported)" "$RC|$ERR"
+mkfifo "$E2E_DIR/fifo.json"
+OUT=$(timeout 10 "$PS" feed import "$E2E_DIR/fifo.json" --format json --db "$DB" 2>&1); RC=$?
+e2e_expect "a FIFO: refused at once" "2|pinsplice feed import: $E2E_DIR/fifo.json: not a regular file (nothing imported)" "$RC|$OUT"
 t_run feed import "$ACME" --db "$DB"
 e2e_expect "no --format" "2|pinsplice feed import: --format missing: use m365 or json" "$RC|$ERR"
 e2e_expect "bad files: the DB is unchanged (dump)" "$BEFORE" "$(dump)"
