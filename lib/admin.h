@@ -193,4 +193,41 @@ int ps_admin_publish(const char *src, const char *dst, int busy_ms, long long *b
  * Always NUL-terminates out (truncating a very long name is harmless here). */
 void ps_admin_os_user(char *out, size_t size);
 
+/* ---- vendor feeds (`pinsplice feed import`) ----------------------------------------------------
+ */
+
+struct ps_feed;
+
+struct ps_admin_feed_stats {
+    bool first;     /* no earlier import of this feed */
+    bool has_dests; /* the DB has app_destinations */
+    long long added, removed, updated, kept, conflicts, stale_rules;
+    size_t dests_unstored; /* ranges the feed gives that a DB without app_destinations loses */
+};
+
+/*
+ * Import a parsed feed (lib/feed.h) into the catalogue inside a's transaction (ps_admin_open; the
+ * caller commits, or frees the handle to roll back: that is --dry-run). The feed's apps are the
+ * apps whose apps.feed is f->name (origin 'local', so `db update` never touches them). A
+ * re-import replaces them the way ps_admin_update replaces the vendor's: three-way against
+ * feed_base (what the previous import said), so the admin's edits to those apps are kept (a
+ * deleted app or entry stays deleted, a changed note stays, an added entry stays) and what the
+ * admin left alone follows the feed (added, changed, removed). An app whose name is held by
+ * another app (vendor, local, another feed) is a conflict and is not written. Each app's note ends
+ * with the provenance: feed name and format, source, version, now (UTC, ISO 8601). The feeds row
+ * is written (imported_at = now) and, when the DB is audited, one audit row (tbl 'feeds', op
+ * 'IMPORT') with the provenance and the counts, besides the per-row audit of the app changes.
+ *
+ * fn (may be NULL) receives one line per change, before anything is written: kinds "app",
+ * "app_domain", "app_program", "app_destination" (item "exists", "reason", "note", or the entry;
+ * programs as ["os","program"]), op "add" | "remove" | "update" | "keep" | "conflict"; and
+ * kind "rule", op "stale" for a rule made by enable_app from an app whose entries change (the
+ * rule keeps its own copy). The entries of an app added or removed whole are not listed.
+ * Returns 0 and fills *st (may be NULL); PS_EDB (no feeds table: run `db update`; SQLite's
+ * message naming the feed otherwise), PS_ENOMEM. On error the caller must free a (roll back).
+ */
+int ps_admin_feed_import(struct ps_admin *a, const struct ps_feed *f, const char *now,
+                         ps_admin_change_fn *fn, void *ud, struct ps_admin_feed_stats *st,
+                         struct ps_err *err);
+
 #endif /* PS_LIB_ADMIN_H */

@@ -81,11 +81,41 @@ static const char step_1_2[] =
     " DELETE FROM app_destinations WHERE app_id = OLD.id;"
     " END;";
 
+/* Schema 2 -> 3: what sql/schema.sql's "v3." parts create (vendor feeds: `pinsplice feed import`),
+ * kept equal to schema.sql. Existing apps get feed NULL (not from a feed) and their domains
+ * exact 0 (what they meant: a catalogue domain covered its subtree). */
+static const char step_2_3[] =
+    "ALTER TABLE apps ADD COLUMN feed TEXT;"
+    "ALTER TABLE app_domains ADD COLUMN exact INTEGER NOT NULL DEFAULT 0 CHECK (exact IN (0, 1));"
+    "CREATE TABLE feeds ("
+    " name TEXT PRIMARY KEY NOT NULL CHECK (length(name) BETWEEN 1 AND 100 AND name = trim(name)),"
+    " format TEXT NOT NULL CHECK (format IN ('m365', 'json')),"
+    " source TEXT NOT NULL,"
+    " version TEXT NOT NULL,"
+    " imported_at TEXT NOT NULL);"
+    "CREATE TABLE feed_base (feed TEXT NOT NULL, kind TEXT NOT NULL, owner TEXT NOT NULL,"
+    " item TEXT NOT NULL, value, PRIMARY KEY (feed, kind, owner, item)) WITHOUT ROWID;"
+    "CREATE INDEX apps_feed ON apps (feed);"
+    "CREATE TRIGGER apps_feed_insert BEFORE INSERT ON apps"
+    " WHEN NEW.feed IS NOT NULL AND NOT EXISTS (SELECT 1 FROM feeds WHERE name = NEW.feed)"
+    " BEGIN SELECT raise(ABORT, 'apps: no feed with this name (see feeds.name)'); END;"
+    "CREATE TRIGGER apps_feed_update BEFORE UPDATE OF feed ON apps"
+    " WHEN NEW.feed IS NOT NULL AND NOT EXISTS (SELECT 1 FROM feeds WHERE name = NEW.feed)"
+    " BEGIN SELECT raise(ABORT, 'apps: no feed with this name (see feeds.name)'); END;"
+    "CREATE TRIGGER feeds_name_update BEFORE UPDATE OF name ON feeds"
+    " BEGIN SELECT raise(ABORT, 'feeds: name cannot change (apps.feed refers to it)'); END;"
+    "CREATE TRIGGER feeds_delete AFTER DELETE ON feeds"
+    " BEGIN"
+    " DELETE FROM apps WHERE feed = OLD.name;"
+    " DELETE FROM feed_base WHERE feed = OLD.name;"
+    " END;";
+
 /* {from, what, sql}: one step per version, in order. */
 static const struct ps_admin_step steps_v[] = {
     {1, "rule mode, per-rule verify, destinations, pins", step_1_2},
+    {2, "vendor feeds: feeds, feed_base, apps.feed, app_domains.exact", step_2_3},
 };
-#define N_STEPS_V 1
+#define N_STEPS_V 2
 
 const struct ps_admin_step *
 ps_admin_steps(size_t *n)

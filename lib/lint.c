@@ -459,6 +459,20 @@ check_category(struct ps_lint *l, size_t i)
     return en->key == NULL ? PS_ENOMEM : 0;
 }
 
+bool
+ps_lint_public_suffix(const char *domain)
+{
+    const psl_ctx_t *psl = psl_latest(NULL);
+    bool own = psl != NULL, r;
+
+    if (psl == NULL)
+        psl = psl_builtin();
+    r = domain != NULL && psl != NULL && psl_is_public_suffix2(psl, domain, PSL_TYPE_ANY);
+    if (own)
+        psl_free((psl_ctx_t *)psl);
+    return r;
+}
+
 static int
 check_entries(struct ps_lint *l)
 {

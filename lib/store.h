@@ -72,6 +72,6 @@ struct ps_store_fp {
 int ps_store_fingerprint(const char *path, struct ps_store_fp *out);
 
 /* The schema version this build reads (PRAGMA user_version). */
-#define PS_SCHEMA_VERSION 2
+#define PS_SCHEMA_VERSION 3
 
 #endif /* PS_LIB_STORE_H */

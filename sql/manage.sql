@@ -87,7 +87,7 @@ END;
 DROP VIEW IF EXISTS audit_import;
 CREATE VIEW audit_import (at, who, list, category, removed, added) AS
     SELECT at, who, new ->> 'list', new ->> 'category', old ->> 'rows', new ->> 'rows'
-    FROM audit WHERE op = 'IMPORT' ORDER BY id;
+    FROM audit WHERE op = 'IMPORT' AND tbl = 'category_domains' ORDER BY id;
 CREATE TRIGGER audit_import_insert INSTEAD OF INSERT ON audit_import
 BEGIN
     SELECT raise(ABORT, 'audit_import: list, category, removed and added are required')
@@ -421,20 +421,20 @@ BEGIN
     VALUES ('apps', 'INSERT', NEW.id,
             NULL,
             json_object('id', NEW.id, 'name', NEW.name, 'reason', NEW.reason, 'note', NEW.note,
-                        'origin', NEW.origin),
+                        'origin', NEW.origin, 'feed', NEW.feed),
             (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
 END;
 DROP TRIGGER IF EXISTS audit_apps_update;
 CREATE TRIGGER audit_apps_update AFTER UPDATE ON apps
 WHEN (OLD.id IS NOT NEW.id OR OLD.name IS NOT NEW.name OR OLD.reason IS NOT NEW.reason OR
-      OLD.note IS NOT NEW.note OR OLD.origin IS NOT NEW.origin)
+      OLD.note IS NOT NEW.note OR OLD.origin IS NOT NEW.origin OR OLD.feed IS NOT NEW.feed)
 BEGIN
     INSERT INTO audit (tbl, op, row_id, old, new, who)
     VALUES ('apps', 'UPDATE', NEW.id,
             json_object('id', OLD.id, 'name', OLD.name, 'reason', OLD.reason, 'note', OLD.note,
-                        'origin', OLD.origin),
+                        'origin', OLD.origin, 'feed', OLD.feed),
             json_object('id', NEW.id, 'name', NEW.name, 'reason', NEW.reason, 'note', NEW.note,
-                        'origin', NEW.origin),
+                        'origin', NEW.origin, 'feed', NEW.feed),
             (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
 END;
 DROP TRIGGER IF EXISTS audit_apps_delete;
@@ -443,7 +443,7 @@ BEGIN
     INSERT INTO audit (tbl, op, row_id, old, new, who)
     VALUES ('apps', 'DELETE', OLD.id,
             json_object('id', OLD.id, 'name', OLD.name, 'reason', OLD.reason, 'note', OLD.note,
-                        'origin', OLD.origin),
+                        'origin', OLD.origin, 'feed', OLD.feed),
             NULL,
             (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
 END;
@@ -456,19 +456,22 @@ BEGIN
     VALUES ('app_domains', 'INSERT', NEW.id,
             NULL,
             json_object('id', NEW.id, 'app_id', NEW.app_id, 'domain', NEW.domain, 'note', NEW.note,
+                        'exact', NEW.exact,
                         'app', (SELECT name FROM apps WHERE id = NEW.app_id)),
             (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
 END;
 DROP TRIGGER IF EXISTS audit_app_domains_update;
 CREATE TRIGGER audit_app_domains_update AFTER UPDATE ON app_domains
 WHEN (OLD.id IS NOT NEW.id OR OLD.app_id IS NOT NEW.app_id OR OLD.domain IS NOT NEW.domain OR
-      OLD.note IS NOT NEW.note)
+      OLD.note IS NOT NEW.note OR OLD.exact IS NOT NEW.exact)
 BEGIN
     INSERT INTO audit (tbl, op, row_id, old, new, who)
     VALUES ('app_domains', 'UPDATE', NEW.id,
             json_object('id', OLD.id, 'app_id', OLD.app_id, 'domain', OLD.domain, 'note', OLD.note,
+                        'exact', OLD.exact,
                         'app', (SELECT name FROM apps WHERE id = OLD.app_id)),
             json_object('id', NEW.id, 'app_id', NEW.app_id, 'domain', NEW.domain, 'note', NEW.note,
+                        'exact', NEW.exact,
                         'app', (SELECT name FROM apps WHERE id = NEW.app_id)),
             (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
 END;
@@ -478,6 +481,7 @@ BEGIN
     INSERT INTO audit (tbl, op, row_id, old, new, who)
     VALUES ('app_domains', 'DELETE', OLD.id,
             json_object('id', OLD.id, 'app_id', OLD.app_id, 'domain', OLD.domain, 'note', OLD.note,
+                        'exact', OLD.exact,
                         'app', (SELECT name FROM apps WHERE id = OLD.app_id)),
             NULL,
             (SELECT nullif(value, '') FROM settings WHERE key = 'audit_who'));
@@ -1499,7 +1503,7 @@ BEGIN
                       (SELECT 1 FROM app_coverage c WHERE c.app_id = a.id AND c.kind = 'domain'
                        AND c.value = d.domain)));
     INSERT INTO rule_domains (rule_id, domain, exact, comment)
-    SELECT r.id, d.domain, 0, d.note
+    SELECT r.id, d.domain, d.exact, d.note
     FROM rules r, apps a JOIN app_domains d ON d.app_id = a.id
     WHERE r.name = 'App: ' || NEW.app AND a.name = NEW.app AND NEW.by IN ('domain', 'both')
       AND NOT EXISTS (SELECT 1 FROM app_coverage c WHERE c.app_id = a.id AND c.kind = 'domain'
@@ -1528,6 +1532,23 @@ BEGIN
     WHERE r.name = 'App: ' || NEW.app || ' (destinations)' AND a.name = NEW.app
       AND NEW.by = 'both';
 END;
+
+-- feed_overview: one row per imported vendor feed (`pinsplice feed import`), its provenance as of
+-- the last import and how many catalogue apps it holds. DELETE FROM feeds WHERE name = ... removes
+-- a feed and its apps (rules enable_app made from them stay: they are yours).
+-- audit_feed: every import of a feed, with what it changed.
+DROP VIEW IF EXISTS feed_overview;
+CREATE VIEW feed_overview AS
+SELECT f.name AS feed, f.format, f.source, f.version, f.imported_at,
+       (SELECT count(*) FROM apps WHERE feed = f.name) AS apps
+FROM feeds f ORDER BY f.name;
+DROP VIEW IF EXISTS audit_feed;
+CREATE VIEW audit_feed AS
+SELECT at, who, new ->> 'feed' AS feed, new ->> 'format' AS format, new ->> 'source' AS source,
+       new ->> 'version' AS version, old ->> 'version' AS previous_version, new ->> 'apps' AS apps,
+       new ->> 'added' AS added, new ->> 'removed' AS removed, new ->> 'updated' AS updated,
+       new ->> 'kept' AS kept, new ->> 'conflicts' AS conflicts, new ->> 'skipped' AS skipped
+FROM audit WHERE tbl = 'feeds' AND op = 'IMPORT' ORDER BY id;
 
 -- app_overview: one row per catalogue app, its domains and programs aggregated, the `by` values
 -- enable_app accepts for it, and the rules that take its traffic: the rules made from it

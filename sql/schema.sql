@@ -1,5 +1,5 @@
--- pinsplice rule database, schema version 2 (version 1 databases are migrated by
--- `pinsplice db update`: lib/admin_update.c, step 1 -> 2, adds the v2 columns and tables below).
+-- pinsplice rule database, schema version 3 (older databases are migrated by
+-- `pinsplice db update`: lib/admin_update.c, steps 1 -> 2 -> 3, add the v2 and v3 parts below).
 --
 -- This file is the admin's interface: rules are managed with the sqlite3 CLI. Every constraint
 -- here rejects something the matcher could never use, so a bad edit fails at once, names the
@@ -12,7 +12,7 @@
 -- Names (domain columns) are stored normalised: ASCII lower case, no trailing dot, IDNs as
 -- punycode A-labels (xn--...). `pinsplice` converts Unicode names for you.
 
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 -- Global settings.
 --   default_action           what to do with a connection no rule matches: bump (default),
@@ -144,7 +144,10 @@ CREATE TABLE apps (
     name   TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 200 AND name = trim(name)),
     reason TEXT NOT NULL DEFAULT 'pinned certificate',
     note   TEXT,          -- what the vendor data said, and every correction made to it
-    origin TEXT NOT NULL DEFAULT 'vendor' CHECK (origin IN ('vendor', 'local'))
+    origin TEXT NOT NULL DEFAULT 'vendor' CHECK (origin IN ('vendor', 'local')),
+    -- v3. The feed (feeds.name) `pinsplice feed import` wrote this app from; NULL: not from a
+    -- feed. Feed apps have origin 'local', so `db update` never touches them.
+    feed   TEXT
 );
 
 CREATE TABLE app_domains (
@@ -163,6 +166,9 @@ CREATE TABLE app_domains (
         CONSTRAINT "app_domains.domain: numeric last label (an IP address, not a name)"
             CHECK (substr(domain, length(rtrim(domain, replace(domain, '.', ''))) + 1) GLOB '*[^0-9]*'),
     note   TEXT,
+    -- v3. 1: the name only, not below it (a feed's "host.example"; "*.example" is exact = 0).
+    -- enable_app copies it into the rule's domain.
+    exact  INTEGER NOT NULL DEFAULT 0 CHECK (exact IN (0, 1)),
     UNIQUE (app_id, domain)
 );
 
@@ -185,6 +191,28 @@ CREATE TABLE app_destinations (
     note   TEXT,
     PRIMARY KEY (app_id, cidr)
 );
+
+
+-- v3. Vendor feeds imported by `pinsplice feed import`: one row per feed, its provenance as of the
+-- last import (the audit holds every import). Deleting a feed deletes its apps.
+CREATE TABLE feeds (
+    name        TEXT PRIMARY KEY NOT NULL CHECK (length(name) BETWEEN 1 AND 100 AND name = trim(name)),
+    format      TEXT NOT NULL CHECK (format IN ('m365', 'json')),
+    source      TEXT NOT NULL,
+    version     TEXT NOT NULL,
+    imported_at TEXT NOT NULL  -- UTC, ISO 8601
+);
+
+-- v3. What the last import of each feed said, flattened (kind, owner, item, value), so that a
+-- re-import tells the admin's edits from the feed's changes (lib/admin_feed.c). Do not edit.
+CREATE TABLE feed_base (
+    feed  TEXT NOT NULL,
+    kind  TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    item  TEXT NOT NULL,
+    value,
+    PRIMARY KEY (feed, kind, owner, item)
+) WITHOUT ROWID;
 
 CREATE TABLE categories (
     name    TEXT PRIMARY KEY NOT NULL CHECK (length(name) BETWEEN 1 AND 100 AND name = trim(name)),
@@ -249,6 +277,22 @@ BEGIN SELECT raise(ABORT, 'rule_pins: no rule with this rule_id'); END;
 CREATE TRIGGER app_destinations_app BEFORE INSERT ON app_destinations
 WHEN NOT EXISTS (SELECT 1 FROM apps WHERE id = NEW.app_id)
 BEGIN SELECT raise(ABORT, 'app_destinations: no app with this app_id'); END;
+
+-- v3
+CREATE INDEX apps_feed ON apps (feed);
+CREATE TRIGGER apps_feed_insert BEFORE INSERT ON apps
+WHEN NEW.feed IS NOT NULL AND NOT EXISTS (SELECT 1 FROM feeds WHERE name = NEW.feed)
+BEGIN SELECT raise(ABORT, 'apps: no feed with this name (see feeds.name)'); END;
+CREATE TRIGGER apps_feed_update BEFORE UPDATE OF feed ON apps
+WHEN NEW.feed IS NOT NULL AND NOT EXISTS (SELECT 1 FROM feeds WHERE name = NEW.feed)
+BEGIN SELECT raise(ABORT, 'apps: no feed with this name (see feeds.name)'); END;
+CREATE TRIGGER feeds_name_update BEFORE UPDATE OF name ON feeds
+BEGIN SELECT raise(ABORT, 'feeds: name cannot change (apps.feed refers to it)'); END;
+CREATE TRIGGER feeds_delete AFTER DELETE ON feeds
+BEGIN
+    DELETE FROM apps WHERE feed = OLD.name;
+    DELETE FROM feed_base WHERE feed = OLD.name;
+END;
 
 CREATE TRIGGER rules_delete AFTER DELETE ON rules
 BEGIN

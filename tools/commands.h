@@ -16,5 +16,6 @@ int ps_cmd_categories_import(int argc, char **argv); /* tools/categories.c */
 int ps_cmd_db_update(int argc, char **argv);         /* tools/db_update.c */
 int ps_cmd_db_publish(int argc, char **argv);        /* tools/db_publish.c */
 int ps_cmd_sql(int argc, char **argv);               /* tools/sql.c */
+int ps_cmd_feed_import(int argc, char **argv);       /* tools/feed.c */
 
 #endif /* PS_TOOLS_COMMANDS_H */

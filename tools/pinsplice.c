@@ -111,6 +111,8 @@ static const struct command commands[] = {
      "The exit status is sqlite3's (2 when it cannot be started). The database must\n"
      "exist (pinsplice db init). PINSPLICE_SQLITE3 names another sqlite3 binary.\n\n"
      "Options:\n" DB_OPT},
+    {"feed", "import", ps_cmd_feed_import, "FILE --format m365|json [--dry-run] [--db PATH]",
+     "turn a vendor's endpoint list (JSON) into catalogue apps", NULL},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

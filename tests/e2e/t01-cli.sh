@@ -101,11 +101,11 @@ rm -rf "$E2E_DIR/var"
 OUT=$(umask 077 && "$PS" db init --db "$DB" 2>"$E2E_DIR/stderr"); RC=$?; ERR=$(cat "$E2E_DIR/stderr")
 n_dom=$(sql "SELECT count(*) FROM rule_domains d JOIN rules r ON r.id = d.rule_id WHERE r.enabled")
 t_expect "db init (umask 077, no parent dirs)" 0 \
-    "$DB: created (schema version 2): 15 enabled rules, $n_dom domain entries"
+    "$DB: created (schema version 3): 15 enabled rules, $n_dom domain entries"
 e2e_expect "db init: DB mode" 644 "$(stat -c %a "$DB")"
 e2e_expect "db init: parent dir modes" "755 755 755" \
     "$(stat -c %a "$E2E_DIR/var" "$E2E_DIR/var/lib" "$E2E_DIR/var/lib/pinsplice" | tr '\n' ' ' | sed 's/ $//')"
-e2e_expect "db init: schema version" 2 "$(sql 'PRAGMA user_version')"
+e2e_expect "db init: schema version" 3 "$(sql 'PRAGMA user_version')"
 e2e_expect "db init: rules" "16 15" "$(sql 'SELECT count(*), sum(enabled) FROM rules' | tr '|' ' ')"
 e2e_expect "db init: no temporary file left" "rules.db" "$(ls "$E2E_DIR/var/lib/pinsplice")"
 

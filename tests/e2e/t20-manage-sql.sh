@@ -2,7 +2,7 @@
 # t20-manage-sql: the admin's sqlite3 interface (sql/manage.sql) works as README.md documents it.
 #
 #  1. A database built as `pinsplice db init` builds it (schema, manage, vendor, defaults, one
-#     transaction) is at schema version 2, and manage.sql can be applied again without harm.
+#     transaction) is at schema version 3, and manage.sql can be applied again without harm.
 #  2. Every ```sql block of README.md's "Managing rules" section runs, literally and in order,
 #     without an error; then the effects are asserted: overview rows, entries, audit rows, who.
 #  3. Every error the section documents (its ```console block) is produced by the statement shown,
@@ -83,7 +83,7 @@ if ! out=$({ echo 'BEGIN;'; cat "$sqldir/schema.sql" "$sqldir/manage.sql" "$sqld
     exit 1
 fi
 pass "schema.sql, manage.sql, vendor.sql, defaults.sql load in one transaction"
-check "schema version is 2" 2 "$(q 'PRAGMA user_version')"
+check "schema version is 3" 3 "$(q 'PRAGMA user_version')"
 check "the seed load is audited (rules inserted by defaults.sql)" 16 \
     "$(q "SELECT count(*) FROM audit WHERE tbl = 'rules' AND op = 'INSERT'")"
 check "no persistent 'who' setting (audit_who is gone)" "0" "$(q "SELECT count(*) FROM settings WHERE key = 'audit_who'")"

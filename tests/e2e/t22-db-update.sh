@@ -172,7 +172,7 @@ has_line "plain DB: manage.sql applied" "$DB2: applied $PS_SQLDIR/manage.sql (vi
 e2e_expect "plain DB: one-statement views now work" 1 \
     "$(sqlite3 -bail "$DB2" "INSERT INTO add_domain (rule, domain) VALUES ('New bypass', 'x.test'); SELECT count(*) FROM rule_overview WHERE name = 'New bypass';")"
 
-# ---- a schema version 1 DB (as the last v1 release made it) migrates to 2 ----------------------
+# ---- a schema version 1 DB (as the last v1 release made it) migrates to 3 ----------------------
 # tests/fixtures/{schema,manage}-v1.sql are sql/schema.sql and sql/manage.sql of schema version 1;
 # the admin's edits are made through the v1 views, then the update migrates and keeps them.
 DB1=$E2E_DIR/v1.db
@@ -188,8 +188,8 @@ v1_entries=$(sqlite3 "$DB1" "SELECT count(*) FROM rule_domains")+$(sqlite3 "$DB1
 v1_audit=$(sqlite3 "$DB1" "SELECT count(*) FROM audit")
 t_run db update --db "$DB1"
 e2e_expect "v1 DB: update exit status" 0 "$RC"
-has_line "v1 DB: says it migrated" "$DB1: schema migrated from version 1 to 2"
-e2e_expect "v1 DB: now version 2" 2 "$(sqlite3 "$DB1" 'PRAGMA user_version')"
+has_line "v1 DB: says it migrated" "$DB1: schema migrated from version 1 to 3"
+e2e_expect "v1 DB: now version 3" 3 "$(sqlite3 "$DB1" 'PRAGMA user_version')"
 e2e_expect "v1 DB: every rule kept (id, name, action, enabled, position)" "$v1_rules" \
     "$(sqlite3 "$DB1" "SELECT group_concat(id || ':' || name || ':' || action || ':' || enabled || ':' || position, '|') FROM (SELECT * FROM rules ORDER BY id)")"
 e2e_expect "v1 DB: every entry kept" "$v1_entries" \
@@ -218,11 +218,11 @@ e2e_expect "missing SQL dir: message" \
     "pinsplice db update: $E2E_DIR/nonexistent/schema.sql: No such file or directory (--from or PINSPLICE_SQLDIR names the SQL directory)" "$ERR"
 e2e_expect "refusals left the DB untouched" "$sum" "$(md5sum <"$DB")"
 cp "$DB" "$E2E_DIR/future.db"
-sqlite3 "$E2E_DIR/future.db" "PRAGMA user_version = 3"
+sqlite3 "$E2E_DIR/future.db" "PRAGMA user_version = 4"
 sum=$(md5sum <"$E2E_DIR/future.db")
 t_run db update --db "$E2E_DIR/future.db"
 e2e_expect "DB from the future: refused" \
-    "pinsplice db update: future.db: schema version 3 is newer than this build's 2 (nothing changed)" "$ERR"
+    "pinsplice db update: future.db: schema version 4 is newer than this build's 3 (nothing changed)" "$ERR"
 e2e_expect "DB from the future: untouched" "$sum" "$(md5sum <"$E2E_DIR/future.db")"
 sqlite3 "$E2E_DIR/other.db" "CREATE TABLE t (x)"
 t_run db update --db "$E2E_DIR/other.db"

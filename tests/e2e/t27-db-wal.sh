@@ -58,7 +58,11 @@ exec 9>&-
 wait "$writer"
 e2e_expect "writer exited cleanly" 0 "$?"
 
-# Unreadable for proxy: db check --as names what it cannot read, and exits 1.
+# Unreadable for proxy: db check --as names what it cannot read, and exits 1. The running helpers
+# see the chmod too (inotify IN_ATTRIB on the directory, checked ~100 ms later): when db check
+# takes longer than that (a loaded machine), they log that they keep the last good rules, which is
+# what they must do.
+E2E_LOG_ALLOW='^ext_pinsplice_acl: ERROR: [^ ]*rules\.db: Permission denied \(keeping the last good rules\)$'
 chmod 0700 "$dir"
 out=$("$tool" db check --db "$E2E_DB" --as proxy 2>&1); rc=$?
 chmod 0755 "$dir"

@@ -395,14 +395,14 @@ static void
 test_migrate(void **state)
 {
     static const struct ps_admin_step steps[] = {
-        {2, "add rules.owner", "ALTER TABLE rules ADD COLUMN owner TEXT;"},
-        {3, "owner table",
+        {3, "add rules.owner", "ALTER TABLE rules ADD COLUMN owner TEXT;"},
+        {4, "owner table",
          "CREATE TABLE owners (name TEXT PRIMARY KEY);"
          "INSERT INTO owners VALUES ('ops');"},
     };
     static const struct ps_admin_step broken[] = {
-        {2, "ok", "ALTER TABLE rules ADD COLUMN owner TEXT;"},
-        {3, "broken", "CREATE TABLE nope (;"},
+        {3, "ok", "ALTER TABLE rules ADD COLUMN owner TEXT;"},
+        {4, "broken", "CREATE TABLE nope (;"},
     };
     char *db = db_new(false);
     struct ps_err err = {0, ""};
@@ -418,30 +418,30 @@ test_migrate(void **state)
     }
     assert_int_equal(n, (size_t)(PS_SCHEMA_VERSION - 1));
     /* Already there. */
-    assert_int_equal(ps_admin_migrate(db, 100, steps, 2, 2, &from, &err), 0);
-    assert_int_equal(from, 2);
+    assert_int_equal(ps_admin_migrate(db, 100, steps, 2, 3, &from, &err), 0);
+    assert_int_equal(from, 3);
     /* A failing step: everything rolled back, the version too. */
-    assert_int_equal(ps_admin_migrate(db, 100, broken, 2, 4, &from, &err), PS_EDB);
-    assert_non_null(strstr(err.msg, "version 3 to 4 (broken)"));
-    assert_int_equal(q(db, "PRAGMA user_version"), 2);
+    assert_int_equal(ps_admin_migrate(db, 100, broken, 2, 5, &from, &err), PS_EDB);
+    assert_non_null(strstr(err.msg, "version 4 to 5 (broken)"));
+    assert_int_equal(q(db, "PRAGMA user_version"), 3);
     assert_int_equal(q(db, "SELECT count(*) FROM pragma_table_info('rules') WHERE name = 'owner'"),
                      0);
     /* A gap. */
-    assert_int_equal(ps_admin_migrate(db, 100, steps, 1, 4, &from, &err), PS_EDB);
-    assert_non_null(strstr(err.msg, "no migration from schema version 3"));
-    assert_int_equal(q(db, "PRAGMA user_version"), 2);
-    /* 2 -> 4 in one go. */
-    assert_int_equal(ps_admin_migrate(db, 100, steps, 2, 4, &from, &err), 0);
-    assert_int_equal(from, 2);
-    assert_int_equal(q(db, "PRAGMA user_version"), 4);
+    assert_int_equal(ps_admin_migrate(db, 100, steps, 1, 5, &from, &err), PS_EDB);
+    assert_non_null(strstr(err.msg, "no migration from schema version 4"));
+    assert_int_equal(q(db, "PRAGMA user_version"), 3);
+    /* 3 -> 5 in one go. */
+    assert_int_equal(ps_admin_migrate(db, 100, steps, 2, 5, &from, &err), 0);
+    assert_int_equal(from, 3);
+    assert_int_equal(q(db, "PRAGMA user_version"), 5);
     assert_int_equal(q(db, "SELECT count(*) FROM owners"), 1);
     assert_int_equal(q(db, "SELECT count(*) FROM rules"), 16); /* the data is still there */
     /* Newer than the target. */
-    assert_int_equal(ps_admin_migrate(db, 100, steps, 2, 3, &from, &err), PS_EDB);
+    assert_int_equal(ps_admin_migrate(db, 100, steps, 2, 4, &from, &err), PS_EDB);
     assert_non_null(strstr(err.msg, "newer"));
     fx_remove(db);
     db = fx_db("PRAGMA user_version = 0;", 0);
-    assert_int_equal(ps_admin_migrate(db, 100, steps, 2, 4, &from, &err), PS_EDB);
+    assert_int_equal(ps_admin_migrate(db, 100, steps, 2, 5, &from, &err), PS_EDB);
     fx_remove(db);
 }
 
@@ -471,7 +471,7 @@ describe(const char *path)
     return out;
 }
 
-/* This build's step 1 -> 2 on a DB made by the version 1 schema (tests/fixtures/schema-v1.sql,
+/* This build's steps 1 -> 2 -> 3 on a DB made by the version 1 schema (tests/fixtures/schema-v1.sql,
  * sql/schema.sql as it was) keeps every row and ends with what sql/schema.sql makes now. */
 static void
 test_migrate_v1(void **state)
@@ -502,7 +502,8 @@ test_migrate_v1(void **state)
                  "DROP TABLE rule_programs; DROP TABLE rule_categories; DROP TABLE rule_sources;"
                  "DROP TABLE apps; DROP TABLE app_domains; DROP TABLE app_programs;"
                  "DROP TABLE categories; DROP TABLE category_domains;"
-                 "DROP TABLE rule_destinations; DROP TABLE rule_pins; DROP TABLE app_destinations;",
+                 "DROP TABLE rule_destinations; DROP TABLE rule_pins; DROP TABLE app_destinations;"
+                 "DROP TABLE feeds; DROP TABLE feed_base;",
             0);
     fx_exec(old, v1, 0);
     free(v1);
@@ -517,8 +518,12 @@ test_migrate_v1(void **state)
     assert_true(rules > 5);
     assert_int_equal(ps_admin_migrate(old, 100, mine, n, PS_SCHEMA_VERSION, &from, &err), 0);
     assert_int_equal(from, 1);
-    assert_int_equal(q(old, "PRAGMA user_version"), 2);
+    assert_int_equal(q(old, "PRAGMA user_version"), PS_SCHEMA_VERSION);
     assert_int_equal(q(old, "SELECT count(*) FROM rules"), rules);
+    assert_int_equal(q(old, "SELECT count(*) FROM apps WHERE feed IS NULL"),
+                     q(old, "SELECT count(*) FROM apps"));
+    assert_int_equal(q(old, "SELECT count(*) FROM app_domains WHERE exact = 0"),
+                     q(old, "SELECT count(*) FROM app_domains"));
     assert_int_equal(q(old, "SELECT count(*) FROM rule_domains"), doms);
     assert_int_equal(q(old, "SELECT count(*) FROM rules WHERE mode = 'enforce' AND verify = 'inherit'"
                             " AND verify_ca_file IS NULL"), rules);
@@ -539,6 +544,11 @@ test_migrate_v1(void **state)
             "INSERT INTO rule_destinations (rule_id, cidr) VALUES (1, '10.0.0.0')",
             "INSERT INTO rule_pins (rule_id, spki_sha256) VALUES (1, 'abc')",
             "INSERT INTO app_destinations (app_id, cidr) VALUES (99999, '10.0.0.0/8')",
+            "INSERT INTO apps (name, feed) VALUES ('x', 'no such feed')",
+            "UPDATE apps SET feed = 'no such feed' WHERE id = 2",
+            "UPDATE app_domains SET exact = 2 WHERE id = (SELECT min(id) FROM app_domains)",
+            "INSERT INTO feeds (name, format, source, version, imported_at) VALUES"
+            " ('f', 'csv', 's', 'v', 't')",
         };
         const char *dbs[2] = {old, fresh};
         for (int d = 0; d < 2; d++)
@@ -549,7 +559,15 @@ test_migrate_v1(void **state)
             fx_exec(dbs[d], "INSERT INTO rule_destinations (rule_id, cidr) VALUES (1, '10.0.0.0/8');"
                             "INSERT INTO rule_pins (rule_id, spki_sha256) VALUES"
                             " (1, 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');"
-                            "DELETE FROM rules WHERE id = 1;", 0);
+                            "DELETE FROM rules WHERE id = 1;"
+                            "INSERT INTO feeds (name, format, source, version, imported_at) VALUES"
+                            " ('f', 'json', 's', 'v', 't');"
+                            "INSERT INTO apps (name, feed) VALUES ('fa', 'f');"
+                            "INSERT INTO app_domains (app_id, domain, exact) SELECT id, 'fa.test', 1"
+                            " FROM apps WHERE name = 'fa';"
+                            "DELETE FROM feeds WHERE name = 'f';", 0);
+            assert_int_equal(q(dbs[d], "SELECT count(*) FROM apps WHERE name = 'fa'"), 0);
+            assert_int_equal(q(dbs[d], "SELECT count(*) FROM app_domains WHERE domain = 'fa.test'"), 0);
             assert_int_equal(q(dbs[d], "SELECT count(*) FROM rule_destinations"), 0);
             assert_int_equal(q(dbs[d], "SELECT count(*) FROM rule_pins"), 0);
         }

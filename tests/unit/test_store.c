@@ -137,7 +137,7 @@ test_create(void **state)
     snprintf(db, sizeof(db), "%s/rules.db", dir);
     snprintf(good, sizeof(good), "%s/a.sql", dir);
     snprintf(bad, sizeof(bad), "%s/b.sql", dir);
-    write_file(good, "PRAGMA user_version = 2; CREATE TABLE settings(key, value);"
+    write_file(good, "PRAGMA user_version = 3; CREATE TABLE settings(key, value);"
                      "CREATE TABLE rules(id, name, action, enabled, position, expires_at,"
                      " mode, verify, verify_ca_file);"
                      "CREATE TABLE rule_destinations(rule_id, cidr);"
