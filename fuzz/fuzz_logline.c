@@ -134,7 +134,7 @@ scan(const struct ps_logformat *f, const char *text, size_t len)
     ro.format = PS_LOGREPORT_JSON;
     fuzz_check(ps_logreport_write(devnull, ls, items, n, &ro, &err) == 0, "JSON report: %s",
                err.msg);
-    ps_logfind_sql(devnull, items, n, &fo, 1);
+    ps_logfind_sql(devnull, items, n, &fo, NULL); /* the default suggestion options */
 done:
     free(items);
     ps_logscan_free(ls);
