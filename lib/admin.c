@@ -30,14 +30,6 @@ sdup(const char *s)
     return s != NULL ? strdup(s) : NULL;
 }
 
-const char *
-ps_admin_base(const char *path)
-{
-    const char *s = strrchr(path, '/');
-
-    return s != NULL ? s + 1 : path;
-}
-
 /* Map SQLite's state to a code; message "what: SQLite's message". */
 int
 ps_admin_db_fail(sqlite3 *db, const char *what, struct ps_err *err)
@@ -107,10 +99,10 @@ ps_admin_user_version(sqlite3 *db, const char *path, int *v, struct ps_err *err)
     int rc = ps_admin_query_int(db, "PRAGMA main.user_version", NULL, &n, err);
 
     if (rc < 0)
-        return ps_err_prefix(err, "%s", ps_admin_base(path));
+        return ps_err_prefix(err, "%s", path);
     if (n == 0)
         return ps_err_set(err, PS_EDB, "%s: not a pinsplice rules database (user_version 0)",
-                          ps_admin_base(path));
+                          path);
     *v = (int)n;
     return 0;
 }
@@ -193,7 +185,7 @@ ps_admin_begin(struct ps_admin *a, struct ps_err *err)
     int rc = ps_admin_exec(a->db, "BEGIN IMMEDIATE", "starting a write transaction", err);
 
     if (rc < 0)
-        return ps_err_prefix(err, "%s", ps_admin_base(a->path));
+        return ps_err_prefix(err, "%s", a->path);
     a->in_tx = true;
     return 0;
 }
@@ -309,7 +301,7 @@ ps_admin_open(const char *path, int busy_ms, const char *who, struct ps_admin **
         rc = ps_err_set(err, PS_EDB,
                         "%s: schema version %d, this build writes %d (run "
                         "'pinsplice db update')",
-                        ps_admin_base(path), v, PS_SCHEMA_VERSION);
+                        path, v, PS_SCHEMA_VERSION);
         goto done;
     }
     a->audited = ps_admin_has_object(a->db, "view", "audit_import");
@@ -335,7 +327,7 @@ ps_admin_commit(struct ps_admin *a, struct ps_err *err)
     if (rc == 0 && (rc = ps_admin_exec(a->db, "COMMIT", "committing", err)) == 0)
         a->in_tx = false;
     if (rc < 0)
-        ps_err_prefix(err, "%s", ps_admin_base(a->path));
+        ps_err_prefix(err, "%s", a->path);
     ps_admin_close(a);
     return rc;
 }

@@ -352,9 +352,9 @@ ps_admin_feed_import(struct ps_admin *a, const struct ps_feed *f, const char *no
     if (!ps_admin_has_object(a->db, "table", "feeds") ||
         !ps_admin_has_object(a->db, "table", "feed_base"))
         return ps_err_set(err, PS_EDB, "%s: no feeds table (run 'pinsplice db update')",
-                          ps_admin_base(a->path));
+                          a->path);
     st.has_dests = ps_admin_has_object(a->db, "table", "app_destinations");
-    snprintf(what, sizeof(what), "%s: feed \"%.80s\"", ps_admin_base(a->path), f->name);
+    snprintf(what, sizeof(what), "%s: feed \"%.80s\"", a->path, f->name);
     if ((rc = ps_admin_exec(a->db, setup_sql, what, err)) < 0)
         return rc;
     if (sqlite3_prepare_v2(a->db, "INSERT INTO fm_ctx (feed) VALUES (?1)", -1, &ctx, NULL) !=

@@ -26,8 +26,6 @@ struct ps_admin {
     long long removed;
 };
 
-/* The last path component, for messages. */
-const char *ps_admin_base(const char *path);
 
 /* Record SQLite's current error: PS_EBUSY for a lock, else PS_EDB; "what: SQLite's message". */
 int ps_admin_db_fail(sqlite3 *db, const char *what, struct ps_err *err);

@@ -57,7 +57,7 @@ copy_db(const char *src, const char *tmp, int busy_ms, struct ps_err *err)
         rc = ps_err_set(err, PS_EDB,
                         "%s: schema version %d, this build reads %d (run "
                         "'pinsplice db update' first)",
-                        ps_admin_base(src), v, PS_SCHEMA_VERSION);
+                        src, v, PS_SCHEMA_VERSION);
         goto done;
     }
     if (sqlite3_prepare_v2(db, "VACUUM INTO ?1", -1, &st, NULL) != SQLITE_OK) {

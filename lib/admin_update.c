@@ -139,15 +139,15 @@ migrate_conn(struct ps_admin *a, const struct ps_admin_step *steps, size_t n, in
         *from = v;
     if (v > target)
         return ps_err_set(err, PS_EDB, "%s: schema version %d is newer than this build's %d",
-                          ps_admin_base(a->path), v, target);
+                          a->path, v, target);
     for (guard = 0; v < target && guard <= n; guard++) {
         for (i = 0; i < n && steps[i].from != v; i++)
             ;
         if (i == n)
             return ps_err_set(err, PS_EDB, "%s: no migration from schema version %d to %d",
-                              ps_admin_base(a->path), v, v + 1);
+                              a->path, v, v + 1);
         snprintf(what, sizeof(what), "%s: migrating schema version %d to %d (%s)",
-                 ps_admin_base(a->path), v, v + 1, steps[i].what != NULL ? steps[i].what : "");
+                 a->path, v, v + 1, steps[i].what != NULL ? steps[i].what : "");
         if ((rc = ps_admin_exec(a->db, steps[i].sql, what, err)) < 0)
             return rc;
         snprintf(sql, sizeof(sql), "PRAGMA main.user_version = %d", v + 1);
@@ -336,7 +336,7 @@ merge(struct ps_admin *a, ps_admin_change_fn *fn, void *ud, struct ps_admin_upda
         char what[160];
         if (m[i].needs_audit && !audit)
             continue;
-        snprintf(what, sizeof(what), "%s: %s", ps_admin_base(a->path), m[i].what);
+        snprintf(what, sizeof(what), "%s: %s", a->path, m[i].what);
         if ((rc = ps_admin_exec(a->db, m[i].sql, what, err)) < 0)
             return rc;
     }
@@ -371,7 +371,7 @@ ps_admin_update(const char *path, int busy_ms, const struct ps_admin_sql *sql, c
         goto done;
     if (!dry_run) {
         if ((rc = ps_admin_exec(a->db, "COMMIT", "committing", err)) < 0) {
-            ps_err_prefix(err, "%s", ps_admin_base(path));
+            ps_err_prefix(err, "%s", path);
             goto done;
         }
         a->in_tx = false;

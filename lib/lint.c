@@ -800,17 +800,14 @@ ps_lint_severity_str(enum ps_lint_severity sev)
     return sev == PS_LINT_ERROR ? "error" : "warning";
 }
 
-/* store.c prefixes its messages with the file's base name; the finding is printed after the path
+/* store.c prefixes its messages with the file's path; the finding is printed after the path
  * already. */
 static const char *
 strip_path(const char *msg, const char *path)
 {
-    const char *b = strrchr(path, '/');
-    size_t n;
+    size_t n = strlen(path);
 
-    b = b != NULL ? b + 1 : path;
-    n = strlen(b);
-    if (strncmp(msg, b, n) == 0 && strncmp(msg + n, ": ", 2) == 0)
+    if (strncmp(msg, path, n) == 0 && strncmp(msg + n, ": ", 2) == 0)
         return msg + n + 2;
     return msg;
 }

@@ -210,9 +210,11 @@ ps_builder_setting(struct ps_builder *b, const char *key, const char *value, str
             b->verify_mode = PS_SPLICE_VERIFY_IP;
         else if (strcmp(value, "off") == 0)
             b->verify_mode = PS_SPLICE_VERIFY_OFF;
+        else if (strcmp(value, "always") == 0)
+            b->verify_mode = PS_SPLICE_VERIFY_ALWAYS;
         else
-            return ps_err_set(err, PS_EINVAL, "setting splice_verify: bad value '%.40s' (ip or off)",
-                              value);
+            return ps_err_set(err, PS_EINVAL,
+                              "setting splice_verify: bad value '%.40s' (ip, always or off)", value);
     } else if (strcmp(key, "no_sni_action") == 0) {
         static const char *const v[] = {"host", "bump", "terminate"};
         size_t i;
@@ -1263,8 +1265,9 @@ ps_snapshot_rule_verify(const struct ps_snapshot *s, const struct ps_rule *r,
                         struct ps_verify_trust **trust, unsigned *timeout_ms)
 {
     enum ps_rule_verify mode = r != NULL && r->verify != PS_RULE_VERIFY_INHERIT ? r->verify
-                               : s->verify_mode == PS_SPLICE_VERIFY_OFF   ? PS_RULE_VERIFY_OFF
-                                                                          : PS_RULE_VERIFY_IP;
+                               : s->verify_mode == PS_SPLICE_VERIFY_OFF    ? PS_RULE_VERIFY_OFF
+                               : s->verify_mode == PS_SPLICE_VERIFY_ALWAYS ? PS_RULE_VERIFY_ALWAYS
+                                                                           : PS_RULE_VERIFY_IP;
 
     *trust = r != NULL && r->own_trust ? r->trust : s->verify_trust;
     *timeout_ms = s->verify_timeout_ms;

@@ -31,7 +31,8 @@ enum ps_ip_sni {
  * check of the server (lib/verify.h). */
 enum ps_splice_verify {
     PS_SPLICE_VERIFY_IP = 0, /* the default: when the CONNECT destination is an IP literal */
-    PS_SPLICE_VERIFY_OFF = 1 /* trust the names (spoofable; see README) */
+    PS_SPLICE_VERIFY_OFF = 1, /* trust the names (spoofable; see README) */
+    PS_SPLICE_VERIFY_ALWAYS = 2 /* name CONNECTs too (the name resolved, every address tried) */
 };
 
 /*
@@ -46,7 +47,7 @@ struct ps_builder *ps_builder_new(void);
 void ps_builder_free(struct ps_builder *b);
 
 /* settings: "default_action" (splice|bump|terminate), "program_trusted_sources" (CIDRs separated
- * by commas and/or spaces; empty = nobody), "splice_verify" (ip|off), "verify_ca_file" (an
+ * by commas and/or spaces; empty = nobody), "splice_verify" (ip|always|off), "verify_ca_file" (an
  * absolute path, or empty for the system store: read when the snapshot is finished),
  * "verify_timeout_ms" (100..30000, default 3000), "no_sni_action" (host|bump|terminate),
  * "ip_sni_action" (ignore|host|bump|terminate). Unknown keys are ignored (they belong to tools).

@@ -45,21 +45,13 @@ static const char sql_pins[] =
     "SELECT rule_id, spki_sha256 FROM rule_pins" ENABLED_ONLY " ORDER BY rule_id, spki_sha256";
 static const char sql_catdomains[] = "SELECT category, domain FROM category_domains";
 
-static const char *
-base(const char *path)
-{
-    const char *s = strrchr(path, '/');
-
-    return s ? s + 1 : path;
-}
-
 static int
 db_err(sqlite3 *db, const char *path, const char *what, struct ps_err *err)
 {
     int code = sqlite3_errcode(db);
     int rc = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? PS_EBUSY : PS_EDB;
 
-    return ps_err_set(err, rc, "%s: %s: %s", base(path), what, sqlite3_errmsg(db));
+    return ps_err_set(err, rc, "%s: %s: %s", path, what, sqlite3_errmsg(db));
 }
 
 /*
@@ -253,10 +245,10 @@ check_version(sqlite3 *db, const char *path, struct ps_err *err)
         return db_err(db, path, "reading user_version", err);
     if (v == 0)
         return ps_err_set(err, PS_EDB, "%s: not a pinsplice rules database (user_version 0)",
-                          base(path));
+                          path);
     if (v != PS_SCHEMA_VERSION)
         return ps_err_set(err, PS_EDB, "%s: schema version %d, this build reads %d (run "
-                          "'pinsplice db update')", base(path), v, PS_SCHEMA_VERSION);
+                          "'pinsplice db update')", path, v, PS_SCHEMA_VERSION);
     return 0;
 }
 
@@ -421,7 +413,7 @@ ps_store_load(const char *path, int busy_ms, struct ps_snapshot **out, struct ps
     rc = close_ro(&ro, path, rc, err);
     if (rc < 0) {
         if (rc == PS_EINVAL)
-            ps_err_prefix(err, "%s", base(path));
+            ps_err_prefix(err, "%s", path);
         goto done;
     }
     rc = ps_builder_finish(b, out, err);

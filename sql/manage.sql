@@ -1610,7 +1610,10 @@ ORDER BY id;
 --   splice_verify      ip (default): a splice that a rule grants for the SNI's name while the
 --                      CONNECT destination is an IP literal waits until pinsplice has checked
 --                      that the server at that address holds a valid certificate for the name;
+--                      always: also a name CONNECT (the name resolved as the system resolver,
+--                      /etc/hosts then DNS, resolves it: Squid's default hosts_file is the same);
 --                      off: trust the names (any client can then reach any server uninspected).
+--                      A rule's own verify (edit_rule ... 'verify') overrides it.
 --   verify_ca_file     the PEM bundle those certificates must chain to ('' = the system store);
 --                      an absolute path, readable by the user Squid runs helpers as.
 --   verify_timeout_ms  how long a check may take (100..30000); past it, the answer is bump.
@@ -1622,7 +1625,7 @@ ORDER BY id;
 -- Triggers rather than CHECKs in schema.sql, so a database made before these settings refuses a
 -- bad value too (the helper would refuse to load it).
 INSERT OR IGNORE INTO settings (key, value, comment) VALUES
-    ('splice_verify', 'ip', 'ip: check the server before splicing an IP-literal CONNECT; off: trust the name'),
+    ('splice_verify', 'ip', 'ip: check the server before splicing an IP-literal CONNECT; always: name CONNECTs too; off: trust the name'),
     ('verify_ca_file', '', 'PEM bundle for server checks; '''' = the system store'),
     ('verify_timeout_ms', '3000', 'time a server check may take, 100..30000 ms'),
     ('no_sni_action', 'host', 'a connection without SNI: host (decide on the CONNECT host) | bump | terminate'),
@@ -1633,8 +1636,8 @@ CREATE VIEW check_setting (key, value) AS SELECT NULL, NULL WHERE 0;
 CREATE TRIGGER check_setting_insert INSTEAD OF INSERT ON check_setting
 BEGIN
     SELECT CASE
-        WHEN NEW.key = 'splice_verify' AND NEW.value NOT IN ('ip', 'off')
-            THEN raise(ABORT, 'settings.splice_verify: ip or off')
+        WHEN NEW.key = 'splice_verify' AND NEW.value NOT IN ('ip', 'always', 'off')
+            THEN raise(ABORT, 'settings.splice_verify: ip, always or off')
         WHEN NEW.key = 'verify_ca_file' AND NEW.value <> '' AND NOT NEW.value GLOB '/*'
             THEN raise(ABORT, 'settings.verify_ca_file: an absolute path, or '''' for the system store')
         WHEN NEW.key = 'verify_timeout_ms' AND (typeof(NEW.value) <> 'text' OR NEW.value GLOB '*[^0-9]*'

@@ -31,7 +31,8 @@ rule_expiry(const struct ps_snapshot *snap, int64_t id)
 /* The server check of an IP-literal splice (lib/decide.h): not needed, needed but not run, or
  * run (--verify). */
 struct vcheck {
-    bool needed, ran, splice_verify_off;
+    bool needed, ran;
+    enum ps_splice_verify splice_verify;
     struct ps_verify_target t;
     struct ps_verify_result r;
 };
@@ -246,7 +247,7 @@ print_json(const struct ps_snapshot *snap, const struct ps_decision *d, int64_t 
            "\"splice_verify\":\"%s\"}}\n",
            (const char *[]){"host", "bump", "terminate"}[ps_snapshot_no_sni(snap)],
            (const char *[]){"ignore", "host", "bump", "terminate"}[ps_snapshot_ip_sni(snap)],
-           v->splice_verify_off ? "off" : "ip");
+           (const char *[]){"ip", "off", "always"}[v->splice_verify]);
 }
 
 int
@@ -292,7 +293,7 @@ ps_cmd_check(int argc, char **argv)
     {
         struct ps_verify_trust *tr;
         unsigned ms;
-        v.splice_verify_off = ps_snapshot_verify(snap, &tr, &ms) == PS_SPLICE_VERIFY_OFF;
+        v.splice_verify = ps_snapshot_verify(snap, &tr, &ms);
     }
     if (v.needed && verify) {
         signal(SIGPIPE, SIG_IGN); /* the server may close first */

@@ -326,7 +326,7 @@ e2e_expect "db check, unloadable DB: bad name" \
 t_run check --db "$DB" --sni www.zoom.us
 e2e_expect "check on an unloadable DB: exit status" 2 "$RC"
 e2e_expect_match "check on an unloadable DB: names DB and value" \
-    "^pinsplice check: fresh\\.db: .*bad domain 'zoom\\.\\.us': empty label$" "$ERR"
+    "^pinsplice check: .*/fresh\\.db: .*bad domain 'zoom\\.\\.us': empty label$" "$ERR"
 t_run db check --db "$E2E_DIR/missing.db"
 t_expect "db check, missing DB" 2 "" \
     "pinsplice db check: $E2E_DIR/missing.db: No such file or directory (create it with 'pinsplice db init')"

@@ -222,12 +222,12 @@ sqlite3 "$E2E_DIR/future.db" "PRAGMA user_version = 4"
 sum=$(md5sum <"$E2E_DIR/future.db")
 t_run db update --db "$E2E_DIR/future.db"
 e2e_expect "DB from the future: refused" \
-    "pinsplice db update: future.db: schema version 4 is newer than this build's 3 (nothing changed)" "$ERR"
+    "pinsplice db update: $E2E_DIR/future.db: schema version 4 is newer than this build's 3 (nothing changed)" "$ERR"
 e2e_expect "DB from the future: untouched" "$sum" "$(md5sum <"$E2E_DIR/future.db")"
 sqlite3 "$E2E_DIR/other.db" "CREATE TABLE t (x)"
 t_run db update --db "$E2E_DIR/other.db"
 e2e_expect "not a pinsplice DB: refused" \
-    "pinsplice db update: other.db: not a pinsplice rules database (user_version 0) (nothing changed)" "$ERR"
+    "pinsplice db update: $E2E_DIR/other.db: not a pinsplice rules database (user_version 0) (nothing changed)" "$ERR"
 t_run db update --db "$E2E_DIR/missing.db"
 e2e_expect "missing DB: refused" \
     "pinsplice db update: $E2E_DIR/missing.db: No such file or directory (nothing changed)" "$ERR"

@@ -349,6 +349,15 @@ test_verify_target(void **state)
         {NULL, NULL, "203.0.113.9:443", 0, NULL, 0},               /* no name: no splice */
         {"INSERT OR REPLACE INTO settings(key, value) VALUES ('splice_verify', 'off');",
          "www.zoom.us", "203.0.113.9:443", 0, NULL, 0},
+        /* always: a name CONNECT is checked too, at the name (resolved on the checking thread) */
+        {"INSERT OR REPLACE INTO settings(key, value) VALUES ('splice_verify', 'always');",
+         "www.zoom.us", "www.zoom.us:8443", 1, "www.zoom.us", 8443},
+        {"INSERT OR REPLACE INTO settings(key, value) VALUES ('splice_verify', 'always');",
+         "www.zoom.us", "203.0.113.9:443", 1, "203.0.113.9", 443},
+        /* a rule's own mode wins over the global one */
+        {"INSERT OR REPLACE INTO settings(key, value) VALUES ('splice_verify', 'always');"
+         "UPDATE rules SET verify = 'ip' WHERE name = 'Bypass Zoom - Pre-configured';",
+         "www.zoom.us", "www.zoom.us:443", 0, NULL, 0},
         /* the default action splices: no name rule decided, nothing to verify */
         {"UPDATE settings SET value = 'splice' WHERE key = 'default_action';", "other.test",
          "203.0.113.9:443", 0, NULL, 0},
