@@ -1,5 +1,6 @@
 /* Server verification before a splice: one check (ps_verify_run) and the verifier (threads,
  * cache, sharing). See verify.h. */
+#define _GNU_SOURCE 1 /* getaddrinfo_a: a name resolved within the check's deadline */
 #include "config.h"
 
 #include "verify.h"
@@ -389,6 +390,102 @@ valid_sni(const char *sni)
     return true;
 }
 
+/* ---- resolving a name within a deadline --------------------------------------------------- */
+
+/* One lookup started with getaddrinfo_a. glibc's resolver has its own timeouts (resolv.conf:
+ * 5 s per try by default), longer than a check may take, so the checking thread waits only until
+ * its deadline. A lookup still running then is abandoned: its completion (on glibc's
+ * notification thread) frees it, since nobody waits for it any more. */
+struct lookup {
+    struct gaicb cb;
+    struct addrinfo hints;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done, abandoned;
+    char name[256];
+};
+
+static void
+lookup_free(struct lookup *l)
+{
+    if (l->cb.ar_result != NULL)
+        freeaddrinfo(l->cb.ar_result);
+    pthread_cond_destroy(&l->cv);
+    pthread_mutex_destroy(&l->mu);
+    free(l);
+}
+
+static void
+lookup_done(union sigval sv)
+{
+    struct lookup *l = sv.sival_ptr;
+    bool abandoned;
+
+    pthread_mutex_lock(&l->mu);
+    l->done = true;
+    abandoned = l->abandoned;
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+    if (abandoned)
+        lookup_free(l);
+}
+
+/* Resolve name (TCP addresses, any family) by deadline_ms (now_ms() time). Returns 0 and *out
+ * (free with freeaddrinfo), EAI_AGAIN when the deadline passed first, or another EAI_* code. */
+static int
+resolve(const char *name, long deadline_ms, struct addrinfo **out)
+{
+    struct lookup *l = calloc(1, sizeof(*l));
+    struct gaicb *list[1];
+    struct sigevent sev;
+    struct timespec ts;
+    long ms;
+    int rc;
+
+    *out = NULL;
+    if (l == NULL)
+        return EAI_MEMORY;
+    snprintf(l->name, sizeof(l->name), "%s", name);
+    l->hints.ai_socktype = SOCK_STREAM; /* no AI_ADDRCONFIG: it drops loopback-only hosts */
+    l->cb.ar_name = l->name;
+    l->cb.ar_request = &l->hints;
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&l->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    memset(&sev, 0, sizeof(sev));
+    sev.sigev_notify = SIGEV_THREAD;
+    sev.sigev_notify_function = lookup_done;
+    sev.sigev_value.sival_ptr = l;
+    list[0] = &l->cb;
+    if ((rc = getaddrinfo_a(GAI_NOWAIT, list, 1, &sev)) != 0) {
+        lookup_free(l);
+        return rc;
+    }
+    ms = deadline_ms;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000L;
+    pthread_mutex_lock(&l->mu);
+    while (!l->done)
+        if (pthread_cond_timedwait(&l->cv, &l->mu, &ts) == ETIMEDOUT)
+            break;
+    if (!l->done) {
+        l->abandoned = true; /* lookup_done frees it */
+        pthread_mutex_unlock(&l->mu);
+        return EAI_AGAIN;
+    }
+    pthread_mutex_unlock(&l->mu);
+    rc = gai_error(&l->cb);
+    if (rc == 0) {
+        *out = l->cb.ar_result;
+        l->cb.ar_result = NULL;
+    }
+    lookup_free(l);
+    return rc;
+}
+
 enum ps_verify_verdict
 ps_verify_run(const char *addr, unsigned port, const char *sni, struct ps_verify_trust *t,
               unsigned timeout_ms, struct ps_verify_result *out)
@@ -416,14 +513,13 @@ ps_verify_run(const char *addr, unsigned port, const char *sni, struct ps_verify
         s6->sin6_port = htons((uint16_t)port);
         clen[nc++] = sizeof *s6;
     } else if (addr && valid_sni(addr)) {
-        /* A name (a rule with verify 'always' and a CONNECT by name): resolved here, on the
-         * checking thread; its addresses are tried in the resolver's order until one accepts
-         * the TCP connection, as Squid tries them. The resolver's own timeout bounds this step;
-         * the deadline is checked after it. */
-        struct addrinfo hints, *ai = NULL, *p;
-        memset(&hints, 0, sizeof hints);
-        hints.ai_socktype = SOCK_STREAM; /* no AI_ADDRCONFIG: it drops loopback-only hosts */
-        int gr = getaddrinfo(addr, NULL, &hints, &ai);
+        /* A name (verify 'always' and a CONNECT by name): resolved here, on the checking
+         * thread, within the check's deadline (resolve()); its addresses are tried in the
+         * resolver's order until one accepts the TCP connection, as Squid tries them. */
+        struct addrinfo *ai = NULL, *p;
+        int gr = resolve(addr, deadline, &ai);
+        if (gr == EAI_AGAIN && now_ms() >= deadline)
+            return set(out, PS_VERIFY_TIMEOUT, "resolving %.64s took over %u ms", addr, timeout_ms);
         for (p = gr == 0 ? ai : NULL; p != NULL && nc < 8; p = p->ai_next) {
             if ((p->ai_family != AF_INET && p->ai_family != AF_INET6) ||
                 p->ai_addrlen > sizeof cand[0])

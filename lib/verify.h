@@ -79,9 +79,10 @@ const char *ps_verify_trust_key(const struct ps_verify_trust *t);
 
 /*
  * One check: connect to addr (an IPv4 or IPv6 literal; or a host name, for a rule with verify
- * 'always': resolved with getaddrinfo, its addresses tried in order until one connects) : port
- * with SNI sni, handshake, verify, close; at most timeout_ms in all (a slow resolver can overrun
- * it once: the verdict is then verify-timeout). Fills *out and returns its verdict.
+ * 'always': resolved with getaddrinfo_a, its addresses tried in order until one connects) :
+ * port with SNI sni, handshake, verify, close; at most timeout_ms in all, the resolution
+ * included (a resolver that does not answer in time gives verify-timeout; its lookup is left to
+ * finish and free itself). Fills *out and returns its verdict.
  * The calling thread must ignore or block SIGPIPE (the verifier's threads block it).
  */
 enum ps_verify_verdict ps_verify_run(const char *addr, unsigned port, const char *sni,

@@ -1,0 +1,60 @@
+#!/bin/bash
+# t40 (issue 13): a server check by name (splice_verify = 'always') keeps its deadline when the
+# resolver does not answer. glibc's own timeouts (5 s per try, 2 tries) are longer than a check
+# may take; the check must give up at verify_timeout_ms and bump (verify-timeout), not wait for
+# the resolver.
+# In a mount + network namespace of its own (nothing on the host is touched): loopback only, a
+# resolv.conf bind-mounted over /etc/resolv.conf that names 127.0.0.1, and a UDP socket on
+# 127.0.0.1:53 that reads queries and never answers. `pinsplice check --verify` runs the same
+# check the helper runs (lib/verify.c), on a name /etc/hosts does not have.
+. "$(dirname "$0")/lib.sh"
+e2e_init t40-verify-resolver
+e2e_require unshare mount ip python3
+e2e_db_create "INSERT INTO set_setting (key, value) VALUES ('splice_verify', 'always');
+               INSERT INTO set_setting (key, value) VALUES ('verify_timeout_ms', '1500');"
+name=www.zoom.us
+resolv_before=$(sha256sum </etc/resolv.conf)
+grep -qw "$name" /etc/hosts && e2e_missing "/etc/hosts names $name: the resolver would not be asked"
+printf 'nameserver 127.0.0.1\noptions timeout:5 attempts:2\n' >"$E2E_DIR/resolv.conf"
+cat >"$E2E_DIR/blackhole.py" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+open(sys.argv[1], "w").write("ready\n")
+n = 0
+while True:
+    s.recvfrom(4096)
+    n += 1
+    open(sys.argv[2], "w").write("%d\n" % n)
+EOF
+cat >"$E2E_DIR/inside.sh" <<'EOF'
+set -u
+d=$1 db=$2 pinsplice=$3 name=$4
+ip link set lo up || exit 90
+mount --bind "$d/resolv.conf" /etc/resolv.conf || exit 91
+python3 "$d/blackhole.py" "$d/ready" "$d/queries" &
+bh=$!
+for i in $(seq 50); do [ -s "$d/ready" ] && break; sleep 0.1; done
+t0=$(date +%s%3N)
+"$pinsplice" check --db "$db" --sni "$name" --host "$name:443" --verify --json >"$d/check.json" 2>"$d/check.err"
+echo "rc=$? ms=$(($(date +%s%3N) - t0))" >"$d/result"
+kill "$bh"; wait "$bh" 2>/dev/null
+exit 0
+EOF
+timeout 60 unshare -mn bash "$E2E_DIR/inside.sh" "$E2E_DIR" "$E2E_DB" "$PS_BUILDDIR/tools/pinsplice" "$name"
+e2e_expect "the namespace was set up (loopback, resolv.conf)" 0 "$?"
+e2e_log "figures: $(cat "$E2E_DIR/result" 2>/dev/null)"
+ms=$(sed -n 's/.*ms=\([0-9]*\).*/\1/p' "$E2E_DIR/result")
+e2e_expect "the resolver was asked (queries reached the silent server)" yes \
+    "$([ -s "$E2E_DIR/queries" ] && echo yes || echo no)"
+e2e_expect "check --verify: bump, verify-timeout" "bump verify-timeout" \
+    "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["action"], d["check"]["verdict"])' \
+        "$E2E_DIR/check.json" 2>/dev/null)"
+if [ -n "$ms" ] && [ "$ms" -ge 1400 ] && [ "$ms" -lt 3000 ]; then
+    e2e_pass "the check gave up at its 1500 ms deadline (${ms} ms), not the resolver's 10 s"
+else
+    e2e_fail "the check took ${ms:-?} ms (deadline 1500 ms, resolver 2 x 5 s)"
+fi
+e2e_expect "the host's /etc/resolv.conf is untouched (the bind mount was the namespace's)" \
+    "$resolv_before" "$(sha256sum </etc/resolv.conf)"
+e2e_finish
