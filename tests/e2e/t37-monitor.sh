@@ -41,6 +41,30 @@ e2e_check_bumped "a name no rule covers" www.example.test
 e2e_expect "www.example.test: access.log monitor action" "-" "$(e2e_field monitor)"
 e2e_expect "www.example.test: access.log monitor rule" "-" "$(e2e_field monitor_rule)"
 
+# ---- logscan on this access.log: the evidence for switching a monitor rule to enforce ----------
+"$PS_BUILDDIR/tools/pinsplice" logscan --json --no-db "$E2E_ACCESS_LOG" >"$E2E_DIR/logscan.json"
+mon() {
+    python3 - "$E2E_DIR/logscan.json" "$1" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+m = [r for r in d["monitor_rules"] if r["rule"] == sys.argv[2]]
+if not m:
+    print("absent"); sys.exit()
+m = m[0]
+w = [k for k in ("splice", "terminate") if m["would"][k]]
+print("would %s %d, decided splice %d bump %d, abandoned %d, carried %d" % (
+    ",".join(w), m["would"]["total"], m["decided"]["splice"], m["decided"]["bump"],
+    m["abandoned"], m["carried"]))
+PY
+}
+e2e_expect "logscan: Try unpinned matched 2 bumped connections: 1 abandoned (the pinned client), 1 carried requests" \
+    "would splice 2, decided splice 0 bump 2, abandoned 1, carried 1" "$(mon 'Try unpinned')"
+e2e_expect "logscan: Watch zoom would have terminated the spliced zoom connection" \
+    "would terminate 1, decided splice 1 bump 0, abandoned 0, carried 0" "$(mon 'Watch zoom')"
+"$PS_BUILDDIR/tools/pinsplice" logscan --no-db "$E2E_ACCESS_LOG" >"$E2E_DIR/logscan.txt"
+e2e_expect_match "logscan text: the monitor section names the rule" \
+    "^ +2 splice +0 +2 +1 +1  Try unpinned$" "$(cat "$E2E_DIR/logscan.txt")"
+
 # ---- pinsplice check: the monitor match beside the real decision ------------------------------
 PS=$PS_BUILDDIR/tools/pinsplice
 out=$("$PS" check --db "$(e2e_db_path)" --sni unpinned.test)
