@@ -220,6 +220,16 @@ ls_run "$r" --json --db "$E2E_DIR/cat.db" --min-failures 2 --min-clients 1 --all
 e2e_expect "--sql, catalogue: pinned.test now handled by the app's rule" \
     "rule 'App: Pinned Test App' (splice)" \
     "$(jget "$r" "findings.names[name=pinned.test].handled_by")"
+# --monitor: the suggested rules start in monitor mode (they change no answer until switched)
+cp "$E2E_DB" "$E2E_DIR/mon.db"
+ls_run "$E2E_DIR/mon.sql" --sql --monitor --db "$E2E_DIR/mon.db" --min-failures 2 --min-clients 1 "$E2E_ACCESS_LOG"
+sqlite3 -bail "$E2E_DIR/mon.db" <"$E2E_DIR/mon.sql" >"$E2E_DIR/apply.out" 2>&1
+e2e_expect "--sql --monitor: sqlite3 applies it" "0:" "$?:$(cat "$E2E_DIR/apply.out")"
+e2e_expect "--sql --monitor: the rules are in monitor mode" "logscan: pinned.test|monitor logscan: reject.test|monitor" \
+    "$(sqlite3 "$E2E_DIR/mon.db" "SELECT group_concat(name || '|' || mode, ' ') FROM (SELECT name, mode FROM rule_overview WHERE name LIKE 'logscan:%' ORDER BY name)")"
+ls_run "$r" --json --db "$E2E_DIR/mon.db" --min-failures 2 --min-clients 1 --all "$E2E_ACCESS_LOG"
+e2e_expect "--sql --monitor: reject.test still a suspect (a monitor rule decides nothing)" suspect \
+    "$(jget "$r" "findings.names[name=reject.test].status")"
 ls_run "$E2E_DIR/x.sql" --monitor --db "$E2E_DIR/cat.db" "$E2E_ACCESS_LOG"
 e2e_expect "--monitor without --sql: a usage error" 2 "$LS_RC"
 ls_run "$r" --json --db "$E2E_DIR/missing.db" "$E2E_ACCESS_LOG"
