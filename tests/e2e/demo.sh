@@ -98,7 +98,8 @@ if [ "$demo_bad" -ne 0 ]; then
     exit 1
 fi
 say "Demo done: the pinning app works through the bumping proxy only where pinsplice splices."
-say "Admins edit the rules with sqlite3; e.g. after"
-say "    sqlite3 rules.db \"UPDATE rules SET enabled = 0 WHERE name = '$zoom_rule';\""
-say "step 1 fails like step 3 within seconds, without touching Squid (tests/e2e/t14-hot-reload.sh)."
+say "Admins edit the rules through the management views (sqlite3, or 'pinsplice sql', which"
+say "records who did it in the audit); e.g. after"
+say "    pinsplice sql --db rules.db \"INSERT INTO edit_rule (rule, field, value) VALUES ('$zoom_rule', 'enabled', 0)\""
+say "step 1 fails like step 3 within about a second, without touching Squid (tests/e2e/t14-hot-reload.sh)."
 exit 0
