@@ -70,7 +70,9 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan
 # Its name depends on the runtime layout (clang 14: ...-x86_64.so; per-target dirs: without).
 rtdir=$(clang -print-runtime-dir)
 asan_rt=""
-for f in "$rtdir/libclang_rt.asan-x86_64.so" "$rtdir/libclang_rt.asan.so"; do
+# clang 19 (Debian 13) names the per-target dir but ships the old layout (lib/linux)
+for f in "$rtdir/libclang_rt.asan-x86_64.so" "$rtdir/libclang_rt.asan.so" \
+    "$(clang -print-file-name=libclang_rt.asan-x86_64.so)" "$(dirname "$rtdir")/linux/libclang_rt.asan-x86_64.so"; do
     [ -f "$f" ] && { asan_rt=$f; break; }
 done
 [ -n "$asan_rt" ] || { echo "FAIL: no ASan runtime (.so) in $rtdir (libclang-rt-dev)"; exit 1; }
