@@ -1,4 +1,4 @@
-/* fuzz_addr: IP address and CIDR parsing (lib/addr.c): the CLIENT-IP of every request and the
+/* fuzz_addr: IP address and CIDR parsing (lib/core/addr.c): the CLIENT-IP of every request and the
  * trusted-source networks of the rules DB. Invariants: an accepted address is what inet_pton reads
  * from the same text (IPv4 kept mapped), and inet_ntop's form parses back to the same bytes; an
  * accepted CIDR has no host bits, contains its own network and ps_cidr_parse of its canonical

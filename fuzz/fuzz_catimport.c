@@ -1,4 +1,4 @@
-/* fuzz_catimport: one line of a category domains file (lib/catimport.c), as `pinsplice
+/* fuzz_catimport: one line of a category domains file (lib/admin/catimport.c), as `pinsplice
  * categories import` reads blocklist files from the network. Invariants: a name it accepts is in
  * the stored normal form (ps_name_check_stored) with at least two labels, and reading that name
  * again as a line gives the same name (idempotent); a refused line has a message. */

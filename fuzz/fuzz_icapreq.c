@@ -1,4 +1,4 @@
-/* fuzz_icapreq: what the c-icap module parses from an encapsulated request (lib/icapreq.c): the
+/* fuzz_icapreq: what the c-icap module parses from an encapsulated request (lib/core/icapreq.c): the
  * CONNECT request line, header field lines matched by name, the user name header (plain or
  * base64), directive values; and the escaping of what it writes back. Input: up to three parts
  * separated by '\n' (request line, header line, header name); the first byte picks base64.

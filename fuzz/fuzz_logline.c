@@ -1,5 +1,5 @@
-/* fuzz_logline: the access.log side of `pinsplice logscan` (lib/logline.c, lib/logscan.c,
- * lib/logfind.c, lib/logreport.c): a logformat definition as --logformat takes it, records in
+/* fuzz_logline: the access.log side of `pinsplice logscan` (lib/log/logline.c, lib/log/logscan.c,
+ * lib/log/logfind.c, lib/log/logreport.c): a logformat definition as --logformat takes it, records in
  * that format, and the time values --since/--until take. Input: the first byte picks the format
  * (built-in squid, built-in pinsplice, or the first line compiled as a definition), the other
  * lines are records. Invariants: a compiled format has 1..PS_LOGFORMAT_FIELDS_MAX fields and its

@@ -1,4 +1,4 @@
-/* fuzz_name: server name normalisation (lib/name.c), applied to every SNI and CONNECT host.
+/* fuzz_name: server name normalisation (lib/core/name.c), applied to every SNI and CONNECT host.
  * Invariants: normalising is idempotent (the result normalises to itself, same kind); a domain
  * result passes ps_name_check_stored (so it can match a stored entry); the wire variant refuses
  * every non-ASCII name and otherwise agrees with the full one; host:port splitting returns a

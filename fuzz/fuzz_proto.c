@@ -1,4 +1,4 @@
-/* fuzz_proto: the helper's request line parser and its reply writer (lib/proto.c), the input
+/* fuzz_proto: the helper's request line parser and its reply writer (lib/core/proto.c), the input
  * ext_pinsplice_acl reads from Squid. Input: request lines separated by '\n', parsed in order
  * with one parser state (the concurrency mode is remembered between lines); the first byte picks
  * the forced mode. Invariants: every line gets exactly one well-formed reply line that echoes the
@@ -75,7 +75,7 @@ one_line(struct ps_proto *p, const char *line, size_t len)
 }
 
 /* A rule name the schema allows (<= PS_RULE_NAME_CHARS characters, <= PS_RULE_NAME_BYTES bytes)
- * is never cut (lib/proto.h): Squid's unquoting gives it back, control bytes other than CR and LF
+ * is never cut (lib/core/proto.h): Squid's unquoting gives it back, control bytes other than CR and LF
  * read as '?'. A longer one is cut and ends in "...". */
 static void
 rule_name(const uint8_t *data, size_t size)

@@ -1,4 +1,4 @@
-/* fuzz_tlsalert: the %err_detail parser (lib/tlsalert.c) that names why a client refused a
+/* fuzz_tlsalert: the %err_detail parser (lib/log/tlsalert.c) that names why a client refused a
  * bumped handshake. Invariants: the kind and the numbers agree (an alert has a number 0..255 and
  * a name; no alert has -1), TLS_IO_ERR and errno are never negative unless absent, and the name
  * of any alert number fits its buffer and is never empty. */

@@ -1,7 +1,7 @@
 /*
  * ext_pinsplice_acl: Squid external_acl_type helper. Reads request lines on stdin, answers each
- * with one OK/ERR line on stdout. All protocol logic is in lib/proto.c and every decision in
- * lib/decide.c; this file only moves bytes, holds the reloading rules and maps failures to ERR.
+ * with one OK/ERR line on stdout. All protocol logic is in lib/core/proto.c and every decision in
+ * lib/core/decide.c; this file only moves bytes, holds the reloading rules and maps failures to ERR.
  * See ext_pinsplice_acl(8).
  */
 #include "config.h"
@@ -20,13 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "decide.h"
-#include "err.h"
-#include "metrics.h"
-#include "proto.h"
-#include "reload.h"
-#include "snapshot.h"
-#include "verify.h"
+#include "pinsplice.h"
 
 #define PROG "ext_pinsplice_acl"
 #define DEFAULT_DB PS_LOCALSTATEDIR "/lib/pinsplice/rules.db"
@@ -68,7 +62,7 @@ struct helper {
     unsigned long unwarned;
     struct ps_snapshot *snap; /* the rules for the lines of one read (NULL: none loaded) */
     struct ps_proto_request req;
-    /* server checks (lib/verify.h) */
+    /* server checks (lib/core/verify.h) */
     struct ps_verifier *verifier; /* NULL: could not start; such splices are bumped */
     int wake[2];                  /* the callback writes a byte to wake[1] */
     pthread_mutex_t done_mu;
@@ -226,7 +220,7 @@ on_checked(void *ud, const struct ps_verify_result *r)
 }
 
 /*
- * A splice that needs its server checked first (lib/decide.h). Returns true when the request was
+ * A splice that needs its server checked first (lib/core/decide.h). Returns true when the request was
  * queued (it is answered by answer_checked); false when *d is final now: no check needed, or
  * answered from the verifier's cache, or refused (busy: bump).
  */

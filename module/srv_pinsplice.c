@@ -12,8 +12,8 @@
  * X-Pinsplice-Action/-Rule ICAP headers and the log attributes.
  * Everything that is not a CONNECT gets 204 at once.
  *
- * This file only translates: lib/icapreq.c reads the request line and headers, lib/decide.c
- * decides, lib/reload.c keeps the rules current.
+ * This file only translates: lib/core/icapreq.c reads the request line and headers, lib/core/decide.c
+ * decides, lib/core/reload.c keeps the rules current.
  *
  * Process model: c-icap forks children from a master that has loaded this module. Nothing here
  * opens the rules DB before fork(): each child creates its ps_reload (which loads a snapshot with
@@ -40,12 +40,7 @@
 #include <c_icap/simple_api.h>
 #include <c_icap/stats.h>
 
-#include "decide.h"
-#include "err.h"
-#include "icapreq.h"
-#include "metrics.h"
-#include "reload.h"
-#include "snapshot.h"
+#include "pinsplice.h"
 
 #define DEFAULT_DB PS_LOCALSTATEDIR "/lib/pinsplice/rules.db"
 #define DB_PATH_MAX 4096
@@ -133,7 +128,7 @@ set_seconds(const char *directive, const char **argv, void *setdata)
     return 1;
 }
 
-/* MetricsFile: a path with %p (each child writes its own file, lib/metrics.h). */
+/* MetricsFile: a path with %p (each child writes its own file, lib/core/metrics.h). */
 static int
 set_metrics(const char *directive, const char **argv, void *setdata)
 {
@@ -232,7 +227,7 @@ metrics_get(void)
     return __atomic_load_n(&child_metrics, __ATOMIC_ACQUIRE);
 }
 
-/* This child's metrics file (lib/metrics.h: its own thread writes it; a failure is logged once
+/* This child's metrics file (lib/core/metrics.h: its own thread writes it; a failure is logged once
  * and never changes an answer). */
 static void
 metrics_start(struct ps_reload *r)

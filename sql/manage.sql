@@ -32,7 +32,7 @@
 -- writes create, on their own connection only,
 --     CREATE TEMP TABLE pinsplice_session (who TEXT NOT NULL);    -- one row: the OS user
 --     CREATE TEMP TRIGGER pinsplice_session_who BEFORE INSERT ON main.audit ...
--- which writes each audit row this connection adds with that name instead (lib/admin.c
+-- which writes each audit row this connection adds with that name instead (lib/admin/admin.c
 -- ps_admin_session_sql has the text). TEMP objects live in the connection's memory and vanish
 -- with it: two sessions at once each record their own user, and a raw sqlite3 session records
 -- NULL. This is attribution, not authentication: whoever can write the file can write anything.

@@ -1,5 +1,5 @@
 -- pinsplice rule database, schema version 3 (older databases are migrated by
--- `pinsplice db update`: lib/admin_update.c, steps 1 -> 2 -> 3, add the v2 and v3 parts below).
+-- `pinsplice db update`: lib/admin/admin_update.c, steps 1 -> 2 -> 3, add the v2 and v3 parts below).
 --
 -- This file is the admin's interface: rules are managed with the sqlite3 CLI. Every constraint
 -- here rejects something the matcher could never use, so a bad edit fails at once, names the
@@ -32,7 +32,7 @@ CREATE TABLE settings (
 -- dimension matches decides. A rule with no entries matches nothing.
 CREATE TABLE rules (
     id         INTEGER PRIMARY KEY,
-    -- at most 200 characters and 800 bytes (lib/proto.h PS_RULE_NAME_*: a reply carries it whole)
+    -- at most 200 characters and 800 bytes (lib/core/proto.h PS_RULE_NAME_*: a reply carries it whole)
     name       TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 200 AND
                                            length(CAST(name AS BLOB)) <= 800 AND name = trim(name)),
     action     TEXT NOT NULL DEFAULT 'splice' CHECK (action IN ('splice', 'bump', 'terminate')),
@@ -204,7 +204,7 @@ CREATE TABLE feeds (
 );
 
 -- v3. What the last import of each feed said, flattened (kind, owner, item, value), so that a
--- re-import tells the admin's edits from the feed's changes (lib/admin_feed.c). Do not edit.
+-- re-import tells the admin's edits from the feed's changes (lib/admin/admin_feed.c). Do not edit.
 CREATE TABLE feed_base (
     feed  TEXT NOT NULL,
     kind  TEXT NOT NULL,

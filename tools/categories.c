@@ -1,7 +1,7 @@
 /*
  * `pinsplice categories import DIR`: a squidGuard / UT1 blacklist directory into category_domains.
- * Translates options and results; the walk, the parsing and the writes are in lib/catimport.c and
- * lib/admin.c.
+ * Translates options and results; the walk, the parsing and the writes are in lib/admin/catimport.c and
+ * lib/admin/admin.c.
  */
 #include "config.h"
 
@@ -11,11 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "admin.h"
-#include "catimport.h"
+#include "pinsplice_admin.h"
 #include "cli.h"
 #include "commands.h"
-#include "err.h"
 #include "operands.h"
 
 #define BUSY_MS 10000

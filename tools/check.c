@@ -9,12 +9,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "decide.h"
-#include "err.h"
-#include "name.h"
-#include "snapshot.h"
-#include "store.h"
-#include "verify.h"
+#include "pinsplice.h"
 
 /* The deciding rule's expiry (Unix time, 0 = never). */
 static int64_t
@@ -28,7 +23,7 @@ rule_expiry(const struct ps_snapshot *snap, int64_t id)
     return 0;
 }
 
-/* The server check of an IP-literal splice (lib/decide.h): not needed, needed but not run, or
+/* The server check of an IP-literal splice (lib/core/decide.h): not needed, needed but not run, or
  * run (--verify). */
 struct vcheck {
     bool needed, ran;
@@ -101,7 +96,7 @@ print_verify_json(const struct vcheck *v)
 }
 
 /* The Unicode-to-A-label mappings the CLI applied to --sni / --host (the Squid paths accept only
- * ASCII: lib/name.h). */
+ * ASCII: lib/core/name.h). */
 struct mapped {
     const char *sni_in, *host_in; /* NULL: not mapped */
     char sni[PS_NAME_ASCII_MAX], host[PS_NAME_ASCII_MAX];

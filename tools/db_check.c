@@ -1,4 +1,4 @@
-/* `pinsplice db check`: report what is wrong, dangerous or useless in the rules (lib/lint.c). */
+/* `pinsplice db check`: report what is wrong, dangerous or useless in the rules (lib/admin/lint.c). */
 #include "config.h"
 
 #include <errno.h>
@@ -13,10 +13,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "err.h"
-#include "lint.h"
-#include "snapshot.h"
-#include "store.h"
+#include "pinsplice_admin.h"
 
 static void
 print_text(const char *path, const struct ps_lint *l)

@@ -9,13 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "admin.h"
+#include "pinsplice_admin.h"
 #include "cli.h"
 #include "commands.h"
-#include "err.h"
-#include "snapshot.h"
-#include "store.h"
-#include "tmpfile.h"
 
 #ifndef PS_DATADIR
 #define PS_DATADIR "/usr/share/pinsplice"

@@ -1,16 +1,15 @@
 /*
  * `pinsplice db publish SRC DST`: a consistent copy of the rules database for distribution to a
- * fleet. The copy, check, fsync and rename are lib/admin.c's (ps_admin_publish).
+ * fleet. The copy, check, fsync and rename are lib/admin/admin.c's (ps_admin_publish).
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "admin.h"
+#include "pinsplice_admin.h"
 #include "cli.h"
 #include "commands.h"
-#include "err.h"
 #include "operands.h"
 
 #define BUSY_MS 10000

@@ -1,6 +1,6 @@
 /*
  * `pinsplice db update`: apply a newer vendor catalogue and default rules to an existing database,
- * keeping every local decision. The merge is lib/admin.c's (ps_admin_update); this file finds the
+ * keeping every local decision. The merge is lib/admin/admin.c's (ps_admin_update); this file finds the
  * SQL, prints the report and maps the result to an exit status.
  */
 #include "config.h"
@@ -12,12 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "admin.h"
+#include "pinsplice_admin.h"
 #include "cli.h"
 #include "commands.h"
-#include "err.h"
-#include "snapshot.h"
-#include "store.h"
 
 #ifndef PS_DATADIR
 #define PS_DATADIR "/usr/share/pinsplice"

@@ -1,6 +1,6 @@
 /*
  * `pinsplice feed import FILE --format m365|json`: a vendor's endpoint list into catalogue apps.
- * Parsing and mapping are lib/feed.c's, the merge lib/admin_feed.c's; this file prints the diff
+ * Parsing and mapping are lib/admin/feed.c's, the merge lib/admin/admin_feed.c's; this file prints the diff
  * and the summary and maps the result to an exit status.
  */
 #include "config.h"
@@ -10,11 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "admin.h"
+#include "pinsplice_admin.h"
 #include "cli.h"
 #include "commands.h"
-#include "err.h"
-#include "feed.h"
 #include "operands.h"
 
 #define BUSY_MS 10000

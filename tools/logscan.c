@@ -1,6 +1,6 @@
 /*
  * pinsplice logscan: what Squid's access.log says pinsplice did, and which apps break under
- * bumping. Translates options to lib/logscan.h, lib/logfind.h and lib/logreport.h calls and their
+ * bumping. Translates options to lib/log/logscan.h, lib/log/logfind.h and lib/log/logreport.h calls and their
  * results to an exit status; all the analysis is in lib/.
  */
 #include "config.h"
@@ -14,14 +14,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "err.h"
-#include "logfind.h"
-#include "logline.h"
-#include "logread.h"
-#include "logreport.h"
-#include "logscan.h"
-#include "snapshot.h"
-#include "store.h"
+#include "pinsplice_log.h"
 
 #define CMD "logscan"
 #define DB_BUSY_MS 5000

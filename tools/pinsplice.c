@@ -10,7 +10,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "err.h"
+#include "pinsplice.h"
 
 #ifndef PS_DATADIR
 #define PS_DATADIR "/usr/share/pinsplice"

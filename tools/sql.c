@@ -1,6 +1,6 @@
 /*
  * `pinsplice sql [--db PATH] [SQL...]`: the sqlite3 CLI on the rules database, with the session's
- * OS user recorded in audit.who. The SQL that records it is lib/admin.c's (ps_admin_session_sql):
+ * OS user recorded in audit.who. The SQL that records it is lib/admin/admin.c's (ps_admin_session_sql):
  * TEMP objects that sqlite3 creates from -cmd on its own connection, so the name is this
  * session's alone and is gone when sqlite3 exits. sqlite3 then replaces this process.
  */
@@ -13,10 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "admin.h"
+#include "pinsplice_admin.h"
 #include "cli.h"
 #include "commands.h"
-#include "err.h"
 #include "operands.h"
 
 #define BUSY_MS_TEXT "10000" /* as the other commands' BUSY_MS */

@@ -7,7 +7,7 @@
 # also works in a chroot, where a mount namespace cannot be made private): only loopback, with
 # every nameserver of /etc/resolv.conf added to it as an address, and a UDP socket on each one's
 # port 53 that reads queries and never answers. `pinsplice check --verify` runs the same check
-# the helper runs (lib/verify.c), on a name /etc/hosts does not have.
+# the helper runs (lib/core/verify.c), on a name /etc/hosts does not have.
 . "$(dirname "$0")/lib.sh"
 e2e_init t40-verify-resolver
 e2e_require unshare ip python3

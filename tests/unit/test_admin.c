@@ -1,4 +1,4 @@
-/* lib/admin.c: the write side. Every test works on real SQLite DBs built from the shipped SQL
+/* lib/admin/admin.c: the write side. Every test works on real SQLite DBs built from the shipped SQL
  * ($PS_SQLDIR, fixture.c), and checks the result by reading the DB back with SQL. */
 #include "config.h"
 

@@ -1,4 +1,4 @@
-/* lib/catimport.c: the line parser (table-driven), the map, and whole imports of real directories
+/* lib/admin/catimport.c: the line parser (table-driven), the map, and whole imports of real directories
  * into real DBs built from the shipped SQL (fixture.c). */
 #include "config.h"
 

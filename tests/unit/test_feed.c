@@ -1,4 +1,4 @@
-/* lib/feed.c: the m365 and generic feed parsers and their mapping to catalogue apps, table-driven
+/* lib/admin/feed.c: the m365 and generic feed parsers and their mapping to catalogue apps, table-driven
  * on small documents in the shape of the real ones, including every kind of bad input. */
 #include "config.h"
 
@@ -322,7 +322,7 @@ test_load(void **state)
     ps_feed_free(NULL);
 }
 
-/* ---- the merge (lib/admin_feed.c) on a real DB -------------------------------------------- */
+/* ---- the merge (lib/admin/admin_feed.c) on a real DB -------------------------------------------- */
 
 static long long
 q(const char *db, const char *sql)

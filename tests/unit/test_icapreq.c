@@ -1,4 +1,4 @@
-/* Unit tests for lib/icapreq.c: what the c-icap service reads from a request and writes back. */
+/* Unit tests for lib/core/icapreq.c: what the c-icap service reads from a request and writes back. */
 #include "config.h"
 
 #include <setjmp.h>

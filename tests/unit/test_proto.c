@@ -1,4 +1,4 @@
-/* Unit tests for lib/proto.c: the Squid external ACL request parser and reply formatter. */
+/* Unit tests for lib/core/proto.c: the Squid external ACL request parser and reply formatter. */
 #include "config.h"
 
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /*
- * lib/verify.c against real TLS servers on 127.0.0.1: certificates made by the openssl command
+ * lib/core/verify.c against real TLS servers on 127.0.0.1: certificates made by the openssl command
  * (a genuine CA and an attacker's CA, both naming www.zoom.us), servers run by OpenSSL in a thread
  * of this test that count their handshakes, a port that accepts and never answers, a closed port.
  */

@@ -29,7 +29,7 @@ enum ps_reason {
 /* One TLS connection as the host saw it. Every field may be NULL (absent); the strings are raw,
  * as received (after URL-unescaping), not normalised. */
 /* The longest rule name sql/schema.sql accepts (rules.name CHECK: characters as SQLite's length()
- * counts them, and bytes). Replies (lib/proto.h) and ICAP headers (lib/icapreq.h) are sized
+ * counts them, and bytes). Replies (lib/core/proto.h) and ICAP headers (lib/core/icapreq.h) are sized
  * from these so no accepted name is ever cut; test_proto loads names at both limits through the
  * real schema. */
 #define PS_RULE_NAME_CHARS 200
@@ -89,7 +89,7 @@ void ps_decide(const struct ps_snapshot *snap, const struct ps_query *q, struct 
 enum ps_action ps_decide_fail_open(const struct ps_decision *d, bool fail_open);
 
 /*
- * Server verification (lib/verify.h). A splice that only the client's word justifies (a rule
+ * Server verification (lib/core/verify.h). A splice that only the client's word justifies (a rule
  * matched the SNI's name, or its category, while the CONNECT destination is an IP literal that
  * the client chose) must wait for a check that the server at that address holds a valid
  * certificate for that name. ps_decide_verify_target() says whether d needs one (settings

@@ -7,8 +7,8 @@
 struct ps_err;
 
 /*
- * The write side of the rules database. lib/store.c is the read side (the helper, the service,
- * `pinsplice check`); lib/admin.c, lib/admin_update.c and lib/admin_publish.c are the only other
+ * The write side of the rules database. lib/core/store.c is the read side (the helper, the service,
+ * `pinsplice check`); lib/admin/admin.c, lib/admin/admin_update.c and lib/admin/admin_publish.c are the only other
  * files that touch SQLite, for what the `pinsplice` command writes in bulk: category list
  * imports, vendor updates with their schema migrations, and published copies. What an admin
  * changes by hand goes through the sqlite3 CLI and the views of sql/manage.sql instead.
@@ -79,7 +79,7 @@ int ps_admin_list_begin(struct ps_admin *a, const char *list, const char *catego
 /* Add one name (already normalised) to the open list. Returns 0 added, 1 not added because the
  * category already holds the name (from another list, by hand, or twice in this one), PS_EINVAL
  * when it is not in stored normal form (checked by ps_name_check_stored, the rules of the schema's
- * CHECK constraints, which this bulk insert does not run: see lib/admin.c), PS_EDB for anything
+ * CHECK constraints, which this bulk insert does not run: see lib/admin/admin.c), PS_EDB for anything
  * else (the transaction is then unusable). */
 int ps_admin_list_add(struct ps_admin *a, const char *domain, struct ps_err *err);
 
@@ -206,7 +206,7 @@ struct ps_admin_feed_stats {
 };
 
 /*
- * Import a parsed feed (lib/feed.h) into the catalogue inside a's transaction (ps_admin_open; the
+ * Import a parsed feed (lib/admin/feed.h) into the catalogue inside a's transaction (ps_admin_open; the
  * caller commits, or frees the handle to roll back: that is --dry-run). The feed's apps are the
  * apps whose apps.feed is f->name (origin 'local', so `db update` never touches them). A
  * re-import replaces them the way ps_admin_update replaces the vendor's: three-way against

@@ -4,14 +4,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "name.h"
+#include "../core/name.h"
 
 struct ps_admin;
 struct ps_err;
 
 /*
  * `pinsplice categories import`: read a squidGuard / UT1-style blacklist directory and write its
- * lists into category_domains through lib/admin.h (this file touches no SQLite).
+ * lists into category_domains through lib/admin/admin.h (this file touches no SQLite).
  *
  * Layout: DIR/LIST/domains, one host name per line (DIR/GROUP/LIST/domains, one level deeper, as
  * shallalist has it, gives the list "GROUP/LIST"). `urls` files are skipped and counted, every

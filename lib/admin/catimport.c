@@ -1,6 +1,6 @@
 /*
- * Category list import (lib/catimport.h): the map, the line parser, the directory walk. The
- * writes go through lib/admin.h.
+ * Category list import (lib/admin/catimport.h): the map, the line parser, the directory walk. The
+ * writes go through lib/admin/admin.h.
  */
 #include "config.h"
 

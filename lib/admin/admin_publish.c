@@ -1,6 +1,6 @@
 /*
- * Published copies (`pinsplice db publish`, lib/admin.h): part of the write side, see
- * lib/admin.c.
+ * Published copies (`pinsplice db publish`, lib/admin/admin.h): part of the write side, see
+ * lib/admin/admin.c.
  */
 #include "config.h"
 

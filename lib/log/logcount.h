@@ -12,7 +12,7 @@ struct ps_ls_counts;
 struct ps_ls_input;
 
 /*
- * What one parsed access.log record means, for lib/logscan.c: the counters by action, the
+ * What one parsed access.log record means, for lib/log/logscan.c: the counters by action, the
  * per-name, per-client and per-rule tables, and the bumped connections waiting for their first
  * request (see logscan.h, "What counts as what"). Records must come in log order (the time of
  * the latest record drives the --window expiry).

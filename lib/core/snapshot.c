@@ -404,7 +404,7 @@ ps_builder_pin(struct ps_builder *b, int64_t rule_id, const char *pin, struct ps
     if (pin != NULL && strncmp(pin, "sha256//", 8) == 0)
         pin += 8;
     len = pin ? strlen(pin) : 0;
-    /* base64 of 32 bytes: 43 characters and one '=' (lib/verify.c decodes it) */
+    /* base64 of 32 bytes: 43 characters and one '=' (lib/core/verify.c decodes it) */
     for (i = 0; i < len && i < 43 && (strchr("+/", pin[i]) != NULL ||
                                       (pin[i] >= 'A' && pin[i] <= 'Z') ||
                                       (pin[i] >= 'a' && pin[i] <= 'z') ||

@@ -15,7 +15,7 @@ struct ps_logtab;
 
 /*
  * Rendering of a finished scan and its findings: a text report (tables for people), JSON (the
- * whole report), CSV (one table) and SQL (lib/logfind.c: the statements that would add bypass
+ * whole report), CSV (one table) and SQL (lib/log/logfind.c: the statements that would add bypass
  * rules). Text output escapes control bytes from the log so a crafted SNI cannot drive the
  * terminal; JSON is valid UTF-8 whatever the log held.
  */

@@ -1,5 +1,5 @@
 /*
- * Vendor feeds: JSON endpoint lists mapped to catalogue apps (see lib/feed.h). jansson parses;
+ * Vendor feeds: JSON endpoint lists mapped to catalogue apps (see lib/admin/feed.h). jansson parses;
  * this file walks the documents with a type check at every step, so a wrong type is an error that
  * names the entry and the field rather than something skipped.
  */

@@ -15,7 +15,7 @@ struct ps_logtab;
  * (what it allows), and counts what happened per action, rule, server name and client. For
  * bumped connections it tells the ones the client abandoned (rejected the bumped certificate,
  * reset or closed during the handshake, or left without a request after it: a pin checked after
- * the handshake) from the ones that carried requests; lib/logfind.c turns that into the list of
+ * the handshake) from the ones that carried requests; lib/log/logfind.c turns that into the list of
  * apps that break under bumping.
  *
  * Memory grows with the number of distinct names, clients and rules, and with the connections
@@ -98,7 +98,7 @@ struct ps_ls_client {
     struct ps_ls_counts c;
 };
 
-/* Server check outcomes (the pinsplice_verify_ note), in lib/verify.h's order: "verified",
+/* Server check outcomes (the pinsplice_verify_ note), in lib/core/verify.h's order: "verified",
  * "verify-failed", "verify-name", "verify-pin", "verify-timeout", "verify-connect",
  * "verify-handshake", "verify-busy", "verify-error". */
 #define PS_LS_NVERIFY 9
@@ -182,7 +182,7 @@ struct ps_logscan *ps_logscan_new(const struct ps_logscan_opts *o);
 void ps_logscan_free(struct ps_logscan *ls);
 
 /*
- * Feed the scanner: start a named input (a file: lib/logread.c reads files), then give it its
+ * Feed the scanner: start a named input (a file: lib/log/logread.c reads files), then give it its
  * lines, without the newline (a trailing CR is dropped; the buffer is modified). Lines that do
  * not parse are counted (the first opts.keep_bad kept), never an error. Returns 0 or PS_ENOMEM
  * (the scanner is then unusable).

@@ -2,9 +2,9 @@
 #define PS_LIB_ADMIN_INT_H
 
 /*
- * Internals shared by the write side: lib/admin.c (the transaction, audit.who, category lists),
- * lib/admin_update.c (migrations, vendor updates), lib/admin_publish.c. Not for other files: the
- * public API is lib/admin.h.
+ * Internals shared by the write side: lib/admin/admin.c (the transaction, audit.who, category lists),
+ * lib/admin/admin_update.c (migrations, vendor updates), lib/admin/admin_publish.c. Not for other files: the
+ * public API is lib/admin/admin.h.
  */
 
 #include <stdbool.h>

@@ -1,7 +1,7 @@
 #ifndef PS_LIB_METRICS_INT_H
 #define PS_LIB_METRICS_INT_H
 
-/* Internals shared by lib/metrics.c (counting, the file, the thread) and lib/metrics_fmt.c (the
+/* Internals shared by lib/core/metrics.c (counting, the file, the thread) and lib/core/metrics_fmt.c (the
  * exposition text). Not for other files. */
 
 #include <limits.h>
@@ -77,7 +77,7 @@ struct ps_metrics {
 #define GET(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 
 /* The slot for (id, name), claimed when absent and create is true. NULL when the table is full,
- * or the name is over the schema's bound, or it is absent and create is false (lib/metrics.c). */
+ * or the name is over the schema's bound, or it is absent and create is false (lib/core/metrics.c). */
 struct rule_slot *ps_metrics_slot(struct ps_metrics *m, int64_t id, const char *name, bool create);
 
 #endif /* PS_LIB_METRICS_INT_H */

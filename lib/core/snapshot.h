@@ -28,7 +28,7 @@ enum ps_ip_sni {
 };
 
 /* settings.splice_verify: whether a splice that only the client's name justifies waits for a
- * check of the server (lib/verify.h). */
+ * check of the server (lib/core/verify.h). */
 enum ps_splice_verify {
     PS_SPLICE_VERIFY_IP = 0, /* the default: when the CONNECT destination is an IP literal */
     PS_SPLICE_VERIFY_OFF = 1, /* trust the names (spoofable; see README) */

@@ -578,7 +578,7 @@ str_is(const struct ps_logstr *v, const char *lit)
     return v->n == strlen(lit) && memcmp(v->s, lit, v->n) == 0;
 }
 
-/* "verified" or "verify-" and lowercase letters (lib/verify.c's reason codes), or absent */
+/* "verified" or "verify-" and lowercase letters (lib/core/verify.c's reason codes), or absent */
 static bool
 verify_value(const struct ps_logstr *v)
 {

@@ -315,7 +315,7 @@ observe(struct ps_metrics *m, uint64_t started_ns)
 }
 
 /*
- * The slot for (id, name) (lib/metrics_int.h). Probes start at the id's hash; a slot being
+ * The slot for (id, name) (lib/core/metrics_int.h). Probes start at the id's hash; a slot being
  * claimed by another thread is passed over (that may give one rule two slots, which the writer
  * adds up).
  */

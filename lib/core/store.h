@@ -27,7 +27,7 @@ int ps_store_load(const char *path, int busy_ms, struct ps_snapshot **out, struc
 int ps_store_create(const char *path, const char *const *sql_files, size_t n_files, bool force,
                     struct ps_err *err);
 
-/* One raw entry of the rule tables, for `pinsplice db check` (lib/lint.c), as stored: nothing is
+/* One raw entry of the rule tables, for `pinsplice db check` (lib/admin/lint.c), as stored: nothing is
  * validated or normalised. Strings are valid during the callback only. */
 struct ps_store_entry {
     const char *kind;      /* "rule" (value NULL), "domain", "program", "category", "source",

@@ -7,7 +7,7 @@
 
 /*
  * A hash table from (namespace number, byte string) to a size_t, for tools that index many
- * strings once (lib/lint.c: rule ids, entries per rule). Keys are BORROWED: the bytes must stay
+ * strings once (lib/admin/lint.c: rule ids, entries per rule). Keys are BORROWED: the bytes must stay
  * valid and unchanged while the table lives. Open addressing, grows by doubling; no removal.
  * Not for the decision path (snapshot.c has its own immutable tables).
  */
