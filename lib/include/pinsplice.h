@@ -20,6 +20,7 @@
 #include "../core/proto.h"
 #include "../core/icapreq.h"
 #include "../core/metrics.h"
+#include "../core/text.h"
 #include "../core/tmpfile.h"
 
 #endif
