@@ -404,11 +404,17 @@ test_program_code_without_err(void **state)
 }
 
 static void
-test_source_destination_pin_errors(void **state)
+test_entry_errors(void **state)
 {
     struct ps_builder *b = builder();
 
     (void)state;
+    EXPECT_ERR(ps_builder_category(b, 1, "", err), PS_EINVAL, "rule id 1: empty category");
+    EXPECT_ERR(ps_builder_category(b, 1, NULL, err), PS_EINVAL, "rule id 1: empty category");
+    EXPECT_ERR(ps_builder_category_domain(b, "", "bank.test", err), PS_EINVAL,
+               "category domain 'bank.test': empty category");
+    EXPECT_ERR(ps_builder_category_domain(b, "Finance", "Bank.test", err), PS_EINVAL,
+               "category 'Finance': bad domain 'Bank.test': upper case");
     EXPECT_ERR(ps_builder_source(b, 4, "user:", err), PS_EINVAL,
                "rule id 4: source: bad network 'user:'");
     EXPECT_ERR(ps_builder_source(b, 4, "10.0.0.1/8", err), PS_EINVAL,
@@ -581,7 +587,7 @@ main(void)
         cmocka_unit_test(test_domain_errors),
         cmocka_unit_test(test_programs),
         cmocka_unit_test(test_program_code_without_err),
-        cmocka_unit_test(test_source_destination_pin_errors),
+        cmocka_unit_test(test_entry_errors),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_enomem),
     };
