@@ -325,9 +325,10 @@ test_domain_errors(void **state)
     EXPECT_ERR(ps_builder_domain(b, 1, NULL, false, err), PS_EINVAL, "rule id 1: missing name");
     memset(long_label, 'a', 64);
     strcpy(long_label + 64, ".test");
-    EXPECT_ERR(ps_builder_domain(b, 7, long_label, false, err), PS_EINVAL,
-               "rule id 7: bad domain 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-               ".test': label over 63 characters");
+    EXPECT_ERR(
+        ps_builder_domain(b, 7, long_label, false, err), PS_EINVAL,
+        "rule id 7: bad domain 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        ".test': label over 63 characters");
     ps_builder_free(b);
 }
 

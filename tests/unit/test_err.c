@@ -194,7 +194,7 @@ test_log_truncates(void **state)
     ps_log(PS_LOG_ERROR, "%s", big);
     ps_log_set(NULL, NULL, PS_LOG_INFO);
     assert_int_equal(s.calls, 1);
-    line = s.buf + 2; /* after "1:" */
+    line = s.buf + 2;                         /* after "1:" */
     assert_int_equal(strlen(line), 1023 + 1); /* the 1024-byte buffer, and the newline */
     assert_string_equal(line + 1020, "...\n");
 }
@@ -203,10 +203,10 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_set),          cmocka_unit_test(test_set_truncates),
-        cmocka_unit_test(test_prefix),       cmocka_unit_test(test_prefix_truncates),
-        cmocka_unit_test(test_prefix_null),  cmocka_unit_test(test_str),
-        cmocka_unit_test(test_log_levels),   cmocka_unit_test(test_log_truncates),
+        cmocka_unit_test(test_set),         cmocka_unit_test(test_set_truncates),
+        cmocka_unit_test(test_prefix),      cmocka_unit_test(test_prefix_truncates),
+        cmocka_unit_test(test_prefix_null), cmocka_unit_test(test_str),
+        cmocka_unit_test(test_log_levels),  cmocka_unit_test(test_log_truncates),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -286,14 +286,17 @@ test_tunnels_and_native(void **state)
                      0);
     /* Native squid format: a tunnel is a splice, a CONNECT with a server connection a bump whose
      * outcome is unknown, one without (HIER_NONE) is counted apart. */
-    assert_int_equal(feed_fmt(&x, "squid", "4.000 5 10.0.0.2 TCP_TUNNEL/200 1234 CONNECT "
-                                           "zoom.us:443 - HIER_DIRECT/192.0.2.1 -"),
+    assert_int_equal(feed_fmt(&x, "squid",
+                              "4.000 5 10.0.0.2 TCP_TUNNEL/200 1234 CONNECT "
+                              "zoom.us:443 - HIER_DIRECT/192.0.2.1 -"),
                      0);
-    assert_int_equal(feed_fmt(&x, "squid", "5.000 5 10.0.0.2 NONE/200 0 CONNECT bank.test:443 - "
-                                           "HIER_DIRECT/192.0.2.2 -"),
+    assert_int_equal(feed_fmt(&x, "squid",
+                              "5.000 5 10.0.0.2 NONE/200 0 CONNECT bank.test:443 - "
+                              "HIER_DIRECT/192.0.2.2 -"),
                      0);
-    assert_int_equal(feed_fmt(&x, "squid", "6.000 5 10.0.0.2 NONE/200 0 CONNECT x.test:443 - "
-                                           "HIER_NONE/- -"),
+    assert_int_equal(feed_fmt(&x, "squid",
+                              "6.000 5 10.0.0.2 NONE/200 0 CONNECT x.test:443 - "
+                              "HIER_NONE/- -"),
                      0);
     ps_logcount_finish(x.lc);
     t = ps_logcount_totals(x.lc);
@@ -324,8 +327,7 @@ test_verify_and_monitor(void **state)
 
     (void)state;
     fx_new(&x, 60000, 10);
-    conn(&x, 1, "10.0.0.1:1", "a.test", "splice", "-/-", "-", "splice", "Checked",
-         "verified - -");
+    conn(&x, 1, "10.0.0.1:1", "a.test", "splice", "-/-", "-", "splice", "Checked", "verified - -");
     conn(&x, 2, "10.0.0.1:2", "a.test", "bump", "-/-", "TLS/1.3", "bump", "Checked",
          "verify-name - -");
     conn(&x, 3, "10.0.0.1:3", "a.test", "bump", "-/-", "TLS/1.3", "bump", "Checked",

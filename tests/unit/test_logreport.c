@@ -197,7 +197,7 @@ test_text(void **state)
 /* ---- CSV ------------------------------------------------------------------------------------ */
 
 #define CSV_COUNTS                                                                                 \
-    "connections,spliced,bumped,terminated,other,requests,bytes_out,bytes_in,errors,bumped_ok,"   \
+    "connections,spliced,bumped,terminated,other,requests,bytes_out,bytes_in,errors,bumped_ok,"    \
     "alert,reset,closed,no_request,tls_other,abandoned,first_seen,last_seen\n"
 
 static void
@@ -211,8 +211,7 @@ test_csv(void **state)
     r.o.format = PS_LOGREPORT_CSV;
     r.o.table = PS_LOGREPORT_NAMES;
     out = report(&r);
-    assert_string_equal(out, "name," CSV_COUNTS
-                             "c.test,3,0,3,0,0,1,1234,330,2,1,1,1,0,0,0,2,"
+    assert_string_equal(out, "name," CSV_COUNTS "c.test,3,0,3,0,0,1,1234,330,2,1,1,1,0,0,0,2,"
                              "2026-11-27T10:23:30.000Z,2026-11-27T10:23:33.000Z\n"
                              "a.test,1,1,0,0,0,0,5000,710,0,0,0,0,0,0,0,0,"
                              "2026-11-27T10:23:20.000Z,2026-11-27T10:23:21.000Z\n"
@@ -223,8 +222,7 @@ test_csv(void **state)
     free(out);
     r.o.table = PS_LOGREPORT_CLIENTS;
     out = report(&r);
-    assert_string_equal(out, "client," CSV_COUNTS
-                             "10.0.0.2,2,0,2,0,0,1,1234,320,1,1,1,0,0,0,0,1,"
+    assert_string_equal(out, "client," CSV_COUNTS "10.0.0.2,2,0,2,0,0,1,1234,320,1,1,1,0,0,0,0,1,"
                              "2026-11-27T10:23:30.000Z,2026-11-27T10:23:32.000Z\n"
                              "10.0.0.3,2,0,1,1,0,0,0,20,1,0,0,1,0,0,0,1,"
                              "2026-11-27T10:23:33.000Z,2026-11-27T10:23:40.000Z\n"
@@ -266,7 +264,7 @@ path(json_t *root, const char *p)
         memcpy(key, p, n);
         key[n] = '\0';
         v = (key[0] >= '0' && key[0] <= '9') ? json_array_get(v, (size_t)atoi(key))
-                                              : json_object_get(v, key);
+                                             : json_object_get(v, key);
         p += n + (p[n] == '.');
     }
     if (v == NULL)

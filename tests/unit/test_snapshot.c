@@ -189,8 +189,8 @@ test_program_trusted_sources(void **state)
         const char *ip;
         bool trusted;
     } c[] = {
-        {"10.1.2.3", true},     {"11.0.0.1", false},    {"2001:db8::5", true},
-        {"2001:db9::5", false}, {"192.0.2.1", true},    {"192.0.2.2", false},
+        {"10.1.2.3", true},     {"11.0.0.1", false}, {"2001:db8::5", true},
+        {"2001:db9::5", false}, {"192.0.2.1", true}, {"192.0.2.2", false},
     };
     size_t i;
 
@@ -315,18 +315,17 @@ test_rule_ca_file_unreadable(void **state)
 }
 
 /* A CA certificate (self-signed, EC P-256, valid to 2126) for a bundle that loads. */
-static const char ca_pem[] =
-    "-----BEGIN CERTIFICATE-----\n"
-    "MIIBjjCCATWgAwIBAgIUTDJzatt+I8sNr/NV4moleuEy5YwwCgYIKoZIzj0EAwIw\n"
-    "HDEaMBgGA1UEAwwRcGluc3BsaWNlLXVuaXQtY2EwIBcNMjYxMjAyMTgxOTIwWhgP\n"
-    "MjEyNjExMDgxODE5MjBaMBwxGjAYBgNVBAMMEXBpbnNwbGljZS11bml0LWNhMFkw\n"
-    "EwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEZY9klljoDGgOSvo02L4g+Wd1OGA2bswC\n"
-    "anTzIy19jkH3cTBzUOQiY/NLCrD9qexQgJE2yT1FJBoi70CY/z2/XKNTMFEwHQYD\n"
-    "VR0OBBYEFGCuy0caDbohpF8XCOQj2v2L2ATnMB8GA1UdIwQYMBaAFGCuy0caDboh\n"
-    "pF8XCOQj2v2L2ATnMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDRwAwRAIg\n"
-    "d3gqz6O08gmeYhbRymLiiljX9aSCUk0LxT6RzRMhxHYCIFfAcktIOgBG12QPVsIz\n"
-    "1OcDNASogja2rjCk9TGtZKNJ\n"
-    "-----END CERTIFICATE-----\n";
+static const char ca_pem[] = "-----BEGIN CERTIFICATE-----\n"
+                             "MIIBjjCCATWgAwIBAgIUTDJzatt+I8sNr/NV4moleuEy5YwwCgYIKoZIzj0EAwIw\n"
+                             "HDEaMBgGA1UEAwwRcGluc3BsaWNlLXVuaXQtY2EwIBcNMjYxMjAyMTgxOTIwWhgP\n"
+                             "MjEyNjExMDgxODE5MjBaMBwxGjAYBgNVBAMMEXBpbnNwbGljZS11bml0LWNhMFkw\n"
+                             "EwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEZY9klljoDGgOSvo02L4g+Wd1OGA2bswC\n"
+                             "anTzIy19jkH3cTBzUOQiY/NLCrD9qexQgJE2yT1FJBoi70CY/z2/XKNTMFEwHQYD\n"
+                             "VR0OBBYEFGCuy0caDbohpF8XCOQj2v2L2ATnMB8GA1UdIwQYMBaAFGCuy0caDboh\n"
+                             "pF8XCOQj2v2L2ATnMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDRwAwRAIg\n"
+                             "d3gqz6O08gmeYhbRymLiiljX9aSCUk0LxT6RzRMhxHYCIFfAcktIOgBG12QPVsIz\n"
+                             "1OcDNASogja2rjCk9TGtZKNJ\n"
+                             "-----END CERTIFICATE-----\n";
 #define PIN "sha256//YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg="
 
 /* Mode per (setting, rule verify): the rule's own unless inherit. Trust: the rule's own (its CA
@@ -368,9 +367,10 @@ test_rule_verify(void **state)
         rule(b, 11, "own bundle", PS_ACTION_SPLICE, 11);
         entry(ps_builder_rule_opts(b, 11, false, "always", path, NULL));
         s = finish(b);
-        assert_int_equal(ps_snapshot_verify(s, &global, &ms), (enum ps_splice_verify)
-                         (i == 0 ? PS_SPLICE_VERIFY_OFF : i == 1 ? PS_SPLICE_VERIFY_IP
-                                                                 : PS_SPLICE_VERIFY_ALWAYS));
+        assert_int_equal(ps_snapshot_verify(s, &global, &ms),
+                         (enum ps_splice_verify)(i == 0   ? PS_SPLICE_VERIFY_OFF
+                                                 : i == 1 ? PS_SPLICE_VERIFY_IP
+                                                          : PS_SPLICE_VERIFY_ALWAYS));
         assert_int_equal(ms, 250);
         /* The global bundle is read when something inherits a check: here rules 3 and 4 ask
          * for one even with the setting off. */
@@ -466,8 +466,7 @@ test_domain_h(void **state)
     for (i = 0; i < sx.n; i++) {
         const char *suf = name + sx.off[i];
         ps_snapshot_prefetch_domain(s, sx.h[i]);
-        seen[i] = ps_snapshot_domain_h(s, suf, strlen(suf), sx.h[i], &p) ? postings(&p, buf)
-                                                                          : "-";
+        seen[i] = ps_snapshot_domain_h(s, suf, strlen(suf), sx.h[i], &p) ? postings(&p, buf) : "-";
         seen[i] = strdup(seen[i]);
     }
     assert_string_equal(seen[0], "-");

@@ -132,8 +132,8 @@ test_stmts(void **state)
     }
     assert_string_equal(m[0].what, "reading the vendor items");
     assert_string_equal(m[n - 1].what, "recording the vendor baseline");
-    assert_memory_equal(ps_vmerge_report_sql, "SELECT kind, owner, item, op, local, vendor, lp, np ",
-                        52);
+    assert_memory_equal(ps_vmerge_report_sql,
+                        "SELECT kind, owner, item, op, local, vendor, lp, np ", 52);
 }
 
 /* The first update of a DB that has no vendor baseline yet: every vendor item the DB lacks is
@@ -162,17 +162,22 @@ test_first_update(void **state)
                                                         "Webex|splice|20|vendor|webex.com\n"
                                                         "Zoom|splice|10|vendor|zoom.us\n");
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_string_equal(rows(db, "SELECT r.name, c.category FROM rule_categories c JOIN rules r"
-                                 " ON r.id = c.rule_id", 2, st, sizeof(st)),
+    assert_string_equal(rows(db,
+                             "SELECT r.name, c.category FROM rule_categories c JOIN rules r"
+                             " ON r.id = c.rule_id",
+                             2, st, sizeof(st)),
                         "Zoom|Video\n");
-    assert_string_equal(rows(db, "SELECT a.name, a.origin, d.domain FROM apps a JOIN app_domains d"
-                                 " ON d.app_id = a.id", 3, st, sizeof(st)),
+    assert_string_equal(rows(db,
+                             "SELECT a.name, a.origin, d.domain FROM apps a JOIN app_domains d"
+                             " ON d.app_id = a.id",
+                             3, st, sizeof(st)),
                         "Zoom|vendor|zoom.us\n");
-    /* The baseline holds what was applied: the next update is three-way. */
-    assert_string_equal(rows(db, "SELECT count(*), count(DISTINCT owner) FROM vendor_base", 2, st,
-                             sizeof(st)),
-                        "35|5\n"); /* 4 rules x 6 fields, 4 domains, 1 category entry, the app (3 + 1)
-                                * and the category (2); owners: Video, Zoom, Webex, Old, Tuned */
+    /* The baseline holds what was applied, so the next update is three-way: 4 rules x 6 fields,
+     * 4 domains, 1 category entry, the app (3 fields, 1 domain) and the category (2); owners
+     * Video, Zoom (rule and app), Webex, Old, Tuned. */
+    assert_string_equal(
+        rows(db, "SELECT count(*), count(DISTINCT owner) FROM vendor_base", 2, st, sizeof(st)),
+        "35|5\n");
     sqlite3_close(db);
     /* The same vendor DB again: nothing to report. */
     merge(path, vpath, report, sizeof(report));
@@ -205,8 +210,10 @@ test_three_way(void **state)
 
     (void)state;
     merge(path, v1, report, sizeof(report));
-    fx_exec(path, "UPDATE rules SET position = 99 WHERE name = 'Zoom';"
-                  "UPDATE rules SET action = 'bump' WHERE name = 'Tuned';", 0);
+    fx_exec(path,
+            "UPDATE rules SET position = 99 WHERE name = 'Zoom';"
+            "UPDATE rules SET action = 'bump' WHERE name = 'Tuned';",
+            0);
     merge(path, v2, report, sizeof(report));
     assert_string_equal(report,
                         "category|Video|comment|update|video calls|video conferencing\n"
@@ -223,11 +230,12 @@ test_three_way(void **state)
                         "rule|Zoom|action|update|splice|bump\n"
                         "rule|Zoom|position|keep|99|10\n" /* the admin's position stays */
                         "rule_domain|Zoom|zoomgov.com|add|-|{\"exact\":0,\"comment\":null}\n");
-    assert_string_equal(state_of(path, st, sizeof(st)), "Mine|bump|5|local|-\n"
-                                                        "Teams|splice|50|vendor|teams.test\n"
-                                                        "Tuned|bump|40|vendor|tuned.test\n"
-                                                        "Webex|splice|20|vendor|webex.com\n"
-                                                        "Zoom|bump|99|vendor|zoom.us zoomgov.com\n");
+    assert_string_equal(state_of(path, st, sizeof(st)),
+                        "Mine|bump|5|local|-\n"
+                        "Teams|splice|50|vendor|teams.test\n"
+                        "Tuned|bump|40|vendor|tuned.test\n"
+                        "Webex|splice|20|vendor|webex.com\n"
+                        "Zoom|bump|99|vendor|zoom.us zoomgov.com\n");
     fx_remove(path);
     fx_remove(v1);
     fx_remove(v2);
