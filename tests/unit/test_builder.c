@@ -19,8 +19,8 @@
 
 /*
  * The snapshot builder fed directly (no SQLite): what each ps_builder_* call accepts, the error
- * that names a bad input, and what the finished snapshot answers. Server checks are off unless a
- * test is about them, so no CA bundle is read.
+ * that names a bad input, and what the finished snapshot answers. Server checks are off, so no
+ * CA bundle is read (test_snapshot reads settings and trusts back).
  */
 
 static struct ps_builder *
@@ -398,8 +398,9 @@ test_program_code_without_err(void **state)
     if (without != with_err) {
         /* BUG: ps_builder_program returns ps_err_prefix(err, ...), which is PS_EINVAL when err
          * is NULL: an over-long program name gives PS_ETOOLONG to a caller that asks for the
-         * message and PS_EINVAL to one that does not (the same holds for every ps_builder_*
-         * call that prefixes an error). */
+         * message and PS_EINVAL to one that does not. Every ps_builder_* call that prefixes an
+         * error does the same; the others only ever prefix PS_EINVAL, so only this one differs
+         * today. */
         skip();
     }
 }
