@@ -15,25 +15,15 @@
 # SAN_FUZZ_TIME (seconds per target, default 8); PINSPLICE_ALLOW_SKIP=1 turns a missing clang
 # into a skip (CI must not skip).
 set -u
-: "${PS_SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
-: "${PS_BUILDDIR:=$PS_SRCDIR}"
+# shellcheck source=tests/lib/check.sh
+. "$(dirname "$0")/lib/check.sh"
 san=${PS_SAN_BUILDDIR:-$PS_BUILDDIR/san}
 : "${SAN_E2E:=t02-helper-protocol t11-splice-pinned t14-hot-reload t19-malformed-fields t30-icap-service t32-icap-both}"
 : "${SAN_FUZZ_TIME:=8}"
 SECONDS=0
-checks=0 fails=0
-pass() { checks=$((checks + 1)); echo "ok $checks - $*"; }
-fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "not ok $checks - $*"; }
 step() { echo "# [$SECONDS s] $*"; }
 
-if ! command -v clang >/dev/null 2>&1; then
-    if [ "${PINSPLICE_ALLOW_SKIP:-0}" = 1 ]; then
-        echo "SKIP: clang not found (install clang libclang-rt-dev)"
-        exit 77
-    fi
-    echo "FAIL: clang not found: install clang libclang-rt-dev (set PINSPLICE_ALLOW_SKIP=1 to skip)"
-    exit 1
-fi
+command -v clang >/dev/null 2>&1 || e2e_missing "clang not found (install clang libclang-rt-dev)"
 # The nested build is its own make, not a job of the make that runs this test.
 unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 
@@ -56,7 +46,7 @@ if ! nice -n 5 make -j2 --no-print-directory all >build.log 2>&1 ||
 fi
 nm helper/ext_pinsplice_acl | grep -q __asan_init && nm helper/ext_pinsplice_acl | grep -q __ubsan_handle ||
     { echo "FAIL: helper/ext_pinsplice_acl is not instrumented"; exit 1; }
-pass "sanitized build ($SECONDS s)"
+e2e_pass "sanitized build ($SECONDS s)"
 
 # ---- where every report goes -------------------------------------------------------------------
 # The helper runs as proxy under Squid: the directory is world-writable (sticky), in /tmp.
@@ -86,7 +76,7 @@ reports_check() {
         echo "---- $f"
         head -n 40 "$f"
     done
-    if [ -n "$found" ]; then fail "$1: sanitizer reports (above)"; else pass "$1: no sanitizer report"; fi
+    if [ -n "$found" ]; then e2e_fail "$1: sanitizer reports (above)"; else e2e_pass "$1: no sanitizer report"; fi
     rm -f "$reports"/*
 }
 
@@ -94,24 +84,33 @@ reports_check() {
 step "unit tests"
 units=$(cd "$san" && for t in tests/unit/test_*; do [ -x "$t" ] && [ ! -d "$t" ] && echo "$t"; done)
 if nice -n 5 make -j2 --no-print-directory check TESTS="$(echo $units)" >unit.log 2>&1; then
-    pass "unit tests: $(sed -n 's/^# PASS: *//p' test-suite.log) passed"
+    e2e_pass "unit tests: $(sed -n 's/^# PASS: *//p' test-suite.log) passed"
 else
-    fail "unit tests (see $san/test-suite.log)"
+    e2e_fail "unit tests (see $san/test-suite.log)"
     grep -E '^(FAIL|ERROR)' unit.log | head
 fi
 reports_check "unit tests"
 
 # ---- 2. end-to-end tests with the sanitized helper and module ------------------------------------
+# san_test NAME: the test's path without .sh, relative to the top (tests/e2e/ or tests/offline/).
+san_test() {
+    local d
+    for d in e2e offline; do
+        [ -e "$PS_SRCDIR/tests/$d/$1.sh" ] && { echo "tests/$d/$1"; return; }
+    done
+    echo "tests/e2e/$1"
+}
 e2e=""
-for t in $SAN_E2E; do e2e="$e2e tests/e2e/$t.sh"; done
+for t in $SAN_E2E; do e2e="$e2e $(san_test "$t").sh"; done
 step "end-to-end:$e2e"
 if make --no-print-directory check TESTS="$e2e" >e2e.log 2>&1; then
-    pass "end-to-end tests under the sanitizers: $(sed -n 's/^# PASS: *//p' test-suite.log) passed"
+    e2e_pass "end-to-end tests under the sanitizers: $(sed -n 's/^# PASS: *//p' test-suite.log) passed"
 else
-    fail "end-to-end tests under the sanitizers (see $san/test-suite.log)"
+    e2e_fail "end-to-end tests under the sanitizers (see $san/test-suite.log)"
     grep -E '^(FAIL|ERROR)' e2e.log | head
     for t in $SAN_E2E; do
-        grep -q '^:test-result: PASS' "tests/e2e/$t.trs" 2>/dev/null || tail -n 30 "tests/e2e/$t.log"
+        t=$(san_test "$t")
+        grep -q '^:test-result: PASS' "$t.trs" 2>/dev/null || tail -n 30 "$t.log"
     done
 fi
 reports_check "end-to-end tests"
@@ -120,14 +119,9 @@ reports_check "end-to-end tests"
 step "fuzz targets, $SAN_FUZZ_TIME s each"
 unset ASAN_OPTIONS UBSAN_OPTIONS
 if bash "$PS_SRCDIR/fuzz/run.sh" "$san" "$PS_SRCDIR" "$SAN_FUZZ_TIME"; then
-    pass "fuzz targets: no finding"
+    e2e_pass "fuzz targets: no finding"
 else
-    fail "fuzz targets: a finding (kept in $san/fuzz/findings)"
+    e2e_fail "fuzz targets: a finding (kept in $san/fuzz/findings)"
 fi
 
-if [ "$fails" -ne 0 ]; then
-    echo "FAIL: sanitizers: $fails of $checks checks failed ($SECONDS s)"
-    exit 1
-fi
-echo "PASS: sanitizers: $checks checks ($SECONDS s)"
-exit 0
+e2e_finish

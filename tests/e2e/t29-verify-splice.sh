@@ -17,20 +17,8 @@ e2e_origin_start
 genuine=$E2E_ORIGIN_PORT
 
 # The attacker: its own CA, a certificate for www.zoom.us, a TLS server on another port.
-pki=$E2E_DIR/pki
-e2e_ca "$pki/evil-ca" "attacker CA"
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$pki/evil.key" \
-    -out "$pki/evil.csr" -subj "/CN=www.zoom.us" 2>/dev/null || e2e_die "attacker key"
-printf 'subjectAltName=DNS:www.zoom.us\n' >"$pki/evil.ext"
-openssl x509 -req -in "$pki/evil.csr" -CA "$pki/evil-ca.pem" -CAkey "$pki/evil-ca.key" \
-    -CAcreateserial -days 2 -extfile "$pki/evil.ext" -out "$pki/evil.pem" 2>/dev/null ||
-    e2e_die "attacker certificate"
-attacker=$(e2e_free_port)
-openssl s_server -quiet -www -accept "127.0.0.1:$attacker" -cert "$pki/evil.pem" \
-    -key "$pki/evil.key" </dev/null >>"$E2E_DIR/attacker.log" 2>&1 &
-pid=$!
-e2e_bg "$pid"
-e2e_wait_listen "$pid" "$attacker" 10 || e2e_die "attacker server did not start"
+e2e_attacker_start www.zoom.us
+attacker=$E2E_ATTACKER_PORT
 
 # A server that accepts TCP connections and never says a word.
 silent=$(e2e_free_port)

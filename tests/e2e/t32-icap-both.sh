@@ -21,14 +21,13 @@ e2e_snippet "$s/pinsplice-helper.conf"
 sed -i '/^ssl_bump /d' "$s/pinsplice-helper.conf"
 chgrp proxy "$s/pinsplice-helper.conf" && chmod 0640 "$s/pinsplice-helper.conf"
 ICAP_SNIPPET_EDIT='/^ssl_bump /d'
-E2E_SQUID_PRE="include $s/pinsplice-helper.conf"
 E2E_SQUID_POST="ssl_bump terminate pinsplice_icap_terminate
 ssl_bump splice pinsplice_icap_splice
 ssl_bump peek pinsplice_step1
 ssl_bump terminate pinsplice_terminate
 ssl_bump splice pinsplice_splice
 ssl_bump bump all"
-icap_squid_start
+icap_squid_start "$s/pinsplice-helper.conf"
 e2e_expect "one ssl_bump block (6 lines)" 6 "$(cat "$s"/*.conf | grep -c '^ssl_bump ')"
 
 # ICAP splices on the CONNECT host at step 1: no SNI was read.

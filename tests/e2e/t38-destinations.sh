@@ -14,29 +14,15 @@ e2e_init t38-destinations
 e2e_pki
 e2e_origin_start
 port=$E2E_ORIGIN_PORT
-pki=$E2E_DIR/pki
 
 # the same origin on 127.0.0.2 (outside the range) and on ::1
-start_server() { # ADDR PORT CERT KEY LOG
-    openssl s_server -quiet -www -accept "$1:$2" -cert "$3" -key "$4" </dev/null >>"$5" 2>&1 &
-    local pid=$!
-    e2e_bg "$pid"
-    e2e_wait_listen "$pid" "$2" 10 || e2e_die "TLS server on $1:$2 did not start: $(tail -n 3 "$5")"
-}
-port2=$(e2e_free_port)
-start_server 127.0.0.2 "$port2" "$E2E_ORIGIN_CERT" "$E2E_ORIGIN_KEY" "$E2E_DIR/origin2.log"
-port6=$(e2e_free_port)
-start_server "[::1]" "$port6" "$E2E_ORIGIN_CERT" "$E2E_ORIGIN_KEY" "$E2E_DIR/origin6.log"
+e2e_tls_server_start origin2 "$E2E_ORIGIN_CERT" "$E2E_ORIGIN_KEY" 127.0.0.2
+port2=$E2E_SERVER_PORT
+e2e_tls_server_start origin6 "$E2E_ORIGIN_CERT" "$E2E_ORIGIN_KEY" "[::1]"
+port6=$E2E_SERVER_PORT
 # an attacker inside the range: a certificate for unpinned.test from a CA nobody trusts
-e2e_ca "$pki/evil-ca" "attacker CA"
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$pki/evil.key" \
-    -out "$pki/evil.csr" -subj "/CN=unpinned.test" 2>/dev/null || e2e_die "attacker key"
-printf 'subjectAltName=DNS:unpinned.test\n' >"$pki/evil.ext"
-openssl x509 -req -in "$pki/evil.csr" -CA "$pki/evil-ca.pem" -CAkey "$pki/evil-ca.key" \
-    -CAcreateserial -days 2 -extfile "$pki/evil.ext" -out "$pki/evil.pem" 2>/dev/null ||
-    e2e_die "attacker certificate"
-attacker=$(e2e_free_port)
-start_server 127.0.0.1 "$attacker" "$pki/evil.pem" "$pki/evil.key" "$E2E_DIR/attacker.log"
+e2e_attacker_start unpinned.test
+attacker=$E2E_ATTACKER_PORT
 
 e2e_db_create \
     "UPDATE settings SET value = '$E2E_ORIGIN_CA' WHERE key = 'verify_ca_file';

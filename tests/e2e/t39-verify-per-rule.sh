@@ -22,20 +22,11 @@ pki=$E2E_DIR/pki
 
 # the private app: its own CA, a certificate for app.private.test, a TLS server
 e2e_ca "$pki/private-ca" "private app CA"
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$pki/app.key" \
-    -out "$pki/app.csr" -subj "/CN=app.private.test" 2>/dev/null || e2e_die "app key"
-printf 'subjectAltName=DNS:app.private.test\n' >"$pki/app.ext"
-openssl x509 -req -in "$pki/app.csr" -CA "$pki/private-ca.pem" -CAkey "$pki/private-ca.key" \
-    -CAcreateserial -days 2 -extfile "$pki/app.ext" -out "$pki/app.pem" 2>/dev/null ||
-    e2e_die "app certificate"
+e2e_leaf "$pki/app" "$pki/private-ca" app.private.test
 chgrp proxy "$pki"/private-ca.pem && chmod 0640 "$pki"/private-ca.pem
 app_pin=$(e2e_pin "$pki/app.pem")
-app=$(e2e_free_port)
-openssl s_server -quiet -www -accept "127.0.0.1:$app" -cert "$pki/app.pem" -key "$pki/app.key" \
-    </dev/null >>"$E2E_DIR/app.log" 2>&1 &
-pid=$!
-e2e_bg "$pid"
-e2e_wait_listen "$pid" "$app" 10 || e2e_die "private app server did not start"
+e2e_tls_server_start app "$pki/app.pem" "$pki/app.key"
+app=$E2E_SERVER_PORT
 
 e2e_db_create \
     "UPDATE settings SET value = '$E2E_ORIGIN_CA' WHERE key = 'verify_ca_file';

@@ -13,7 +13,7 @@
 # the exit status. With PS_LOGSCAN_CAPTURE=DIR the two logs are copied there (how
 # tests/fixtures/squid-*/access-*.log were made).
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-logscan.sh"
+. "$(dirname "$0")/../lib/logscan.sh"
 e2e_init t50-logscan-real
 # cache.log may hold Squid's report of the handshakes this test's clients abort on purpose, nothing else.
 E2E_LOG_ALLOW='ERROR: (system call )?failure while accepting a TLS connection'

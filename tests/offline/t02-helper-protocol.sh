@@ -7,16 +7,12 @@
 # defaults.sql). Needs the sqlite3 CLI; no root, no Squid, no network.
 # Exit 0 all checks passed, 1 a check failed, 77 sqlite3 missing and PINSPLICE_ALLOW_SKIP=1.
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
 
-E2E_NAME=t02-helper-protocol
-SECONDS=0
+e2e_workdir t02-helper-protocol "${TMPDIR:-/tmp}"
 command -v sqlite3 >/dev/null 2>&1 || e2e_missing "required program 'sqlite3' not found"
 [ -x "$PS_HELPER" ] || e2e_die "helper not built: $PS_HELPER"
-E2E_DIR=$(mktemp -d "${TMPDIR:-/tmp}/pinsplice-t02.XXXXXX") || e2e_die "mktemp failed"
-trap e2e_cleanup EXIT
-trap 'exit 1' INT TERM HUP
 trap '' PIPE # a dead helper must fail a check, not kill this script
 e2e_log "$E2E_NAME: work dir $E2E_DIR, helper $PS_HELPER"
 

@@ -12,17 +12,13 @@
 #
 # Environment: PS_BUILDDIR (tools/pinsplice), PS_SQLDIR. Needs sqlite3, md5sum; no Squid, no root.
 # Exit 0 pass, 1 fail, 77 when a tool is missing and PINSPLICE_ALLOW_SKIP=1.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/check.sh"
 
-E2E_NAME=t22-db-update
-SECONDS=0
+e2e_workdir t22-db-update
 e2e_require sqlite3 md5sum
 PS=$PS_BUILDDIR/tools/pinsplice
 [ -x "$PS" ] || e2e_die "$PS not built"
 [ -r "$PS_SQLDIR/manage.sql" ] || e2e_die "$PS_SQLDIR/manage.sql missing"
-E2E_DIR=$(mktemp -d /tmp/pinsplice-t22.XXXXXX) || e2e_die "mktemp failed"
-trap e2e_cleanup EXIT
-trap 'exit 1' INT TERM HUP
 unset PINSPLICE_DB
 export PINSPLICE_SQLDIR=$PS_SQLDIR
 DB=$E2E_DIR/rules.db

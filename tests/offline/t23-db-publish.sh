@@ -11,17 +11,13 @@
 # Environment: PS_BUILDDIR (tools/pinsplice, helper/ext_pinsplice_acl), PS_SQLDIR. Needs sqlite3,
 # md5sum, stat; no Squid, no root. Exit 0 pass, 1 fail, 77 when a tool is missing and
 # PINSPLICE_ALLOW_SKIP=1.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/check.sh"
 
-E2E_NAME=t23-db-publish
-SECONDS=0
+e2e_workdir t23-db-publish
 e2e_require sqlite3 md5sum stat mkfifo
 PS=$PS_BUILDDIR/tools/pinsplice
 [ -x "$PS" ] || e2e_die "$PS not built"
 [ -x "$PS_HELPER" ] || e2e_die "helper not built: $PS_HELPER"
-E2E_DIR=$(mktemp -d /tmp/pinsplice-t23.XXXXXX) || e2e_die "mktemp failed"
-trap e2e_cleanup EXIT
-trap 'exit 1' INT TERM HUP
 trap '' PIPE # a dead helper must fail a check, not kill this script
 unset PINSPLICE_DB
 export PINSPLICE_SQLDIR=$PS_SQLDIR

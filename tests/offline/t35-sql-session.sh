@@ -15,18 +15,14 @@
 #
 # Environment: PS_BUILDDIR (tools/pinsplice), PS_SQLDIR. Needs root (runuser), the user nobody,
 # sqlite3. Exit 0 pass, 1 fail, 77 when something is missing and PINSPLICE_ALLOW_SKIP=1.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/check.sh"
 
-E2E_NAME=t35-sql-session
-SECONDS=0
+e2e_workdir t35-sql-session
 [ "$(id -u)" = 0 ] || e2e_missing "$E2E_NAME must run as root (sessions as another user: runuser)"
 e2e_require sqlite3 runuser mkfifo
 getent passwd nobody >/dev/null || e2e_missing "user 'nobody' does not exist"
 PS=$PS_BUILDDIR/tools/pinsplice
 [ -x "$PS" ] || e2e_die "$PS not built"
-E2E_DIR=$(mktemp -d /tmp/pinsplice-t35.XXXXXX) || e2e_die "mktemp failed"
-trap e2e_cleanup EXIT
-trap 'exit 1' INT TERM HUP
 unset PINSPLICE_DB SUDO_USER
 export PINSPLICE_SQLDIR=$PS_SQLDIR
 # nobody must reach and write the DB and its journal.

@@ -3,62 +3,31 @@
 # one transaction, as `pinsplice db init` loads it, and holds exactly the vendor data: 20 apps,
 # 16 default rules (15 enabled), the corrected names, and a schema that refuses a bad domain.
 #
-# Environment: PS_SQLDIR (default: this script's ../../sql). Needs only the sqlite3 CLI.
+# Environment: PS_SQLDIR (default: the source tree's sql/). Needs only the sqlite3 CLI.
 # Exit 0 all checks passed, 1 a check failed or the SQL did not load, 77 sqlite3 missing and
 # PINSPLICE_ALLOW_SKIP=1.
 set -eu
-
-here=$(cd "$(dirname "$0")" && pwd)
-sqldir=${PS_SQLDIR:-$here/../../sql}
-
-if ! command -v sqlite3 >/dev/null 2>&1; then
-    if [ "${PINSPLICE_ALLOW_SKIP:-0}" = 1 ]; then
-        echo "SKIP: sqlite3 not found"
-        exit 77
-    fi
-    echo "FAIL: sqlite3 not found (set PINSPLICE_ALLOW_SKIP=1 to skip)" >&2
-    exit 1
-fi
-
+. "$(dirname "$0")/../lib/check.sh"
+e2e_workdir t00-seed "${TMPDIR:-/tmp}"
+sqldir=$PS_SQLDIR
+e2e_require sqlite3
 for f in schema.sql manage.sql vendor.sql defaults.sql; do
-    if [ ! -r "$sqldir/$f" ]; then
-        echo "FAIL: $sqldir/$f not readable (PS_SQLDIR=$sqldir)" >&2
-        exit 1
-    fi
+    [ -r "$sqldir/$f" ] || e2e_die "$sqldir/$f not readable (PS_SQLDIR=$sqldir)"
 done
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/t00-seed.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-db=$tmp/rules.db
+db=$E2E_DIR/rules.db
 
 # One transaction, in the order `pinsplice db init` uses; -bail stops at the first error.
 if ! load_err=$({ echo 'BEGIN;'; cat "$sqldir/schema.sql" "$sqldir/manage.sql" "$sqldir/vendor.sql" \
         "$sqldir/defaults.sql"; echo 'COMMIT;'; } | sqlite3 -bail -batch "$db" 2>&1) \
         || [ -n "$load_err" ]; then
-    echo "FAIL: loading schema.sql + vendor.sql + defaults.sql from $sqldir: $load_err"
-    echo "0 passed, 1 failed"
-    exit 1
+    e2e_die "loading schema.sql + vendor.sql + defaults.sql from $sqldir: $load_err"
 fi
-echo "ok: schema.sql, vendor.sql, defaults.sql load in one transaction"
-
-passed=1
-failed=0
+e2e_pass "schema.sql, vendor.sql, defaults.sql load in one transaction"
 
 # q SQL: the query's output (list mode, no header); on an SQL error, a line saying so, which
 # then fails the comparison with the message in it.
 q() {
     sqlite3 -batch -noheader -list "$db" "$1" 2>&1 || echo "(sqlite3 failed)"
-}
-
-# check NAME EXPECTED ACTUAL
-check() {
-    if [ "$2" = "$3" ]; then
-        echo "ok: $1"
-        passed=$((passed + 1))
-    else
-        echo "FAIL: $1: expected '$2', got '$3'"
-        failed=$((failed + 1))
-    fi
 }
 
 # All domain columns of the DB, one row each.
@@ -67,46 +36,46 @@ all_domains="SELECT domain FROM app_domains UNION ALL SELECT domain FROM rule_do
 sensitive='Bypass sensitive traffic - Pre-configured'
 apple='Bypass Apple services - Pre-configured'
 
-check "20 apps, ids 1..20" "20|1|20" "$(q "SELECT count(*), min(id), max(id) FROM apps")"
-check "16 rules" "16" "$(q "SELECT count(*) FROM rules")"
-check "15 rules enabled" "15" "$(q "SELECT count(*) FROM rules WHERE enabled = 1")"
-check "the one disabled rule is '$sensitive'" "$sensitive" \
+e2e_expect "20 apps, ids 1..20" "20|1|20" "$(q "SELECT count(*), min(id), max(id) FROM apps")"
+e2e_expect "16 rules" "16" "$(q "SELECT count(*) FROM rules")"
+e2e_expect "15 rules enabled" "15" "$(q "SELECT count(*) FROM rules WHERE enabled = 1")"
+e2e_expect "the one disabled rule is '$sensitive'" "$sensitive" \
     "$(q "SELECT group_concat(name, '|') FROM rules WHERE enabled = 0")"
-check "'$sensitive' has exactly the 4 categories" \
+e2e_expect "'$sensitive' has exactly the 4 categories" \
     "Financial Services|Government|Health and Medicine|Legal" \
     "$(q "SELECT group_concat(category, '|') FROM (SELECT c.category FROM rule_categories c
           JOIN rules r ON r.id = c.rule_id WHERE r.name = '$sensitive' ORDER BY c.category)")"
-check "the 4 categories exist in categories" "4" \
+e2e_expect "the 4 categories exist in categories" "4" \
     "$(q "SELECT count(*) FROM categories WHERE name IN
           ('Financial Services', 'Government', 'Health and Medicine', 'Legal')")"
-check "rules: ids 1..16 at positions 10..160, all splice, all vendor" "16|16|16" \
+e2e_expect "rules: ids 1..16 at positions 10..160, all splice, all vendor" "16|16|16" \
     "$(q "SELECT sum(position = id * 10), sum(action = 'splice'), sum(origin = 'vendor') FROM rules")"
-check "rule 'Bypass Zoom - Pre-configured' has domain zoom.us (subtree)" "zoom.us|0" \
+e2e_expect "rule 'Bypass Zoom - Pre-configured' has domain zoom.us (subtree)" "zoom.us|0" \
     "$(q "SELECT d.domain, d.exact FROM rule_domains d JOIN rules r ON r.id = d.rule_id
           WHERE r.name = 'Bypass Zoom - Pre-configured'")"
-check "no domain anywhere is upper case or ends in a dot" "0" \
+e2e_expect "no domain anywhere is upper case or ends in a dot" "0" \
     "$(q "SELECT count(*) FROM ($all_domains) WHERE domain <> lower(domain) OR domain LIKE '%.'")"
-check "sjremetrics.java.com in the Java Updates app and the Java rule" "1|1" \
+e2e_expect "sjremetrics.java.com in the Java Updates app and the Java rule" "1|1" \
     "$(q "SELECT (SELECT count(*) FROM app_domains d JOIN apps a ON a.id = d.app_id
                   WHERE a.name = 'Java Updates' AND d.domain = 'sjremetrics.java.com'),
                  (SELECT count(*) FROM rule_domains d JOIN rules r ON r.id = d.rule_id
                   WHERE r.name = 'Bypass Java updates - Pre-configured'
                     AND d.domain = 'sjremetrics.java.com')")"
-check "sjremetrics.java.comm (typo) absent everywhere" "0" \
+e2e_expect "sjremetrics.java.comm (typo) absent everywhere" "0" \
     "$(q "SELECT count(*) FROM ($all_domains UNION ALL SELECT program FROM app_programs
           UNION ALL SELECT program FROM rule_programs) WHERE domain LIKE '%sjremetrics.java.comm%'")"
-check "'$apple' has 12 domains including music.apple.com, not akadns.net nor p24-keyvalueservice" "12|1|0" \
+e2e_expect "'$apple' has 12 domains including music.apple.com, not akadns.net nor p24-keyvalueservice" "12|1|0" \
     "$(q "SELECT count(*), sum(d.domain = 'music.apple.com'),
                  sum(d.domain IN ('akadns.net', 'p24-keyvalueservice.icloud.com')) FROM rule_domains d
           JOIN rules r ON r.id = d.rule_id WHERE r.name = '$apple'")"
-check "akadns.net stays in the Apple app, its note says why it is not in the default rule" "1|1" \
+e2e_expect "akadns.net stays in the Apple app, its note says why it is not in the default rule" "1|1" \
     "$(q "SELECT count(*), sum(d.note LIKE '%public suffix%not in the default Apple rule%')
           FROM app_domains d WHERE d.app_id = 2 AND d.domain = 'akadns.net'")"
-check "AWS Console: signin.aws.amazon.com once, images-na.ssl-images-amazon.com present" "1|1" \
+e2e_expect "AWS Console: signin.aws.amazon.com once, images-na.ssl-images-amazon.com present" "1|1" \
     "$(q "SELECT sum(d.domain = 'signin.aws.amazon.com'),
                  sum(d.domain = 'images-na.ssl-images-amazon.com')
           FROM app_domains d JOIN apps a ON a.id = d.app_id WHERE a.name = 'AWS Console'")"
-check "Zoom app programs = windows zoom.exe, macos us.zoom.xos" "macos us.zoom.xos|windows zoom.exe" \
+e2e_expect "Zoom app programs = windows zoom.exe, macos us.zoom.xos" "macos us.zoom.xos|windows zoom.exe" \
     "$(q "SELECT group_concat(p, '|') FROM (SELECT os || ' ' || program AS p FROM app_programs
           WHERE app_id = (SELECT id FROM apps WHERE name = 'Zoom') ORDER BY p)")"
 
@@ -122,9 +91,7 @@ else
     esac
 fi
 after=$(q "SELECT count(*) FROM rule_domains")
-check "inserting 'Zoom.US' into rule_domains is refused as upper case" "refused (upper case)" "$ins"
-check "rule_domains row count unchanged after the refused insert" "$before" "$after"
+e2e_expect "inserting 'Zoom.US' into rule_domains is refused as upper case" "refused (upper case)" "$ins"
+e2e_expect "rule_domains row count unchanged after the refused insert" "$before" "$after"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] || exit 1
-exit 0
+e2e_finish

@@ -19,15 +19,11 @@
 # Environment: PS_BUILDDIR / PS_HELPER, PS_SQLDIR. Needs python3 (the driver: timestamps and two
 # pipes at once) and sqlite3; no Squid, no root. Runs ~32 s. Exit 0 pass, 1 fail, 77 when a tool
 # is missing and PINSPLICE_ALLOW_SKIP=1.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/check.sh"
 
-E2E_NAME=t24-liveness
-SECONDS=0
+e2e_workdir t24-liveness
 e2e_require sqlite3 python3
 [ -x "$PS_HELPER" ] || e2e_die "helper not built: $PS_HELPER"
-E2E_DIR=$(mktemp -d /tmp/pinsplice-t24.XXXXXX) || e2e_die "mktemp failed"
-trap e2e_cleanup EXIT
-trap 'exit 1' INT TERM HUP
 DB=$E2E_DIR/rules.db
 INTERVAL=200      # ms: the helper's --reload-interval, and the time between two edits
 MARGIN_P95=100    # ms on top of the interval, for 95 % of the edits

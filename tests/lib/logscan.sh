@@ -1,5 +1,5 @@
-# tests/e2e/lib-logscan.sh: helpers shared by the `pinsplice logscan` tests (t50, t51). Source it
-# after lib.sh (t50) or on its own (t51, which needs no Squid).
+# tests/lib/logscan.sh: helpers shared by the `pinsplice logscan` tests (e2e/t50, offline/t51).
+# Source it after tests/lib/check.sh (t51, which needs no Squid) or tests/e2e/lib.sh (t50).
 #
 #   ls_init                      sets LS_BIN (the built pinsplice) and checks python3
 #   ls_run OUT ARGS...           runs `pinsplice logscan ARGS...` > OUT (stderr in OUT.err);
@@ -9,23 +9,10 @@
 #                                selections; prints scalars as they are, objects and lists as
 #                                sorted JSON, true/false, null, MISSING when absent
 
-: "${PS_SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
-: "${PS_BUILDDIR:=$PS_SRCDIR}"
-
 ls_init() {
     LS_BIN=$PS_BUILDDIR/tools/pinsplice
-    if [ ! -x "$LS_BIN" ]; then
-        echo "FAIL: $LS_BIN not built (run make)" >&2
-        exit 1
-    fi
-    if ! command -v python3 >/dev/null 2>&1; then
-        if [ "${PINSPLICE_ALLOW_SKIP:-0}" = 1 ]; then
-            echo "SKIP: python3 not found (reads the JSON reports)"
-            exit 77
-        fi
-        echo "FAIL: python3 not found (set PINSPLICE_ALLOW_SKIP=1 to skip)" >&2
-        exit 1
-    fi
+    [ -x "$LS_BIN" ] || e2e_die "$LS_BIN not built (run make)"
+    command -v python3 >/dev/null 2>&1 || e2e_missing "python3 not found (reads the JSON reports)"
 }
 
 ls_run() {

@@ -12,46 +12,23 @@
 #     matching by itself. Only this part is skipped when the binary is missing.
 #
 # Environment: PS_SRCDIR (README.md), PS_SQLDIR (the SQL), PS_BUILDDIR (tools/pinsplice); each
-# defaults from this script's location. Needs the sqlite3 CLI.
+# defaults from the source tree (tests/lib/check.sh). Needs the sqlite3 CLI.
 # Exit 0 all checks passed, 1 a check failed, 77 sqlite3 missing and PINSPLICE_ALLOW_SKIP=1.
-set -u
-
-here=$(cd "$(dirname "$0")" && pwd)
-srcdir=${PS_SRCDIR:-$here/../..}
-sqldir=${PS_SQLDIR:-$srcdir/sql}
-builddir=${PS_BUILDDIR:-$srcdir}
-pinsplice=$builddir/tools/pinsplice
+. "$(dirname "$0")/../lib/check.sh"
+e2e_workdir t20-manage-sql "${TMPDIR:-/tmp}"
+srcdir=$PS_SRCDIR
+sqldir=$PS_SQLDIR
+pinsplice=$PS_BUILDDIR/tools/pinsplice
 readme=$srcdir/README.md
 
-if ! command -v sqlite3 >/dev/null 2>&1; then
-    if [ "${PINSPLICE_ALLOW_SKIP:-0}" = 1 ]; then
-        echo "SKIP: sqlite3 not found"
-        exit 77
-    fi
-    echo "FAIL: sqlite3 not found (set PINSPLICE_ALLOW_SKIP=1 to skip)" >&2
-    exit 1
-fi
+e2e_require sqlite3
 for f in "$sqldir/schema.sql" "$sqldir/manage.sql" "$sqldir/vendor.sql" "$sqldir/defaults.sql" \
     "$readme"; do
-    if [ ! -r "$f" ]; then
-        echo "FAIL: $f not readable (PS_SRCDIR=$srcdir PS_SQLDIR=$sqldir)" >&2
-        echo "0 passed, 1 failed"
-        exit 1
-    fi
+    [ -r "$f" ] || e2e_die "$f not readable (PS_SRCDIR=$srcdir PS_SQLDIR=$sqldir)"
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/t20-manage-sql.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+tmp=$E2E_DIR
 db=$tmp/rules.db
-passed=0
-failed=0
-
-pass() { passed=$((passed + 1)); echo "ok: $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $1"; }
-# check WHAT EXPECTED ACTUAL
-check() {
-    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi
-}
 # q SQL: the query's output (list mode, no header); an SQL error shows in the output.
 q() { sqlite3 -batch -noheader -list "$db" "$1" 2>&1 || echo "(sqlite3 failed)"; }
 dump() { sqlite3 "$db" .dump | sha256sum | cut -d' ' -f1; }
@@ -65,35 +42,33 @@ refused() {
     rc=$?
     after=$(dump)
     if [ "$rc" -eq 0 ]; then
-        fail "$what: accepted (wanted the error '$want')"
+        e2e_fail "$what: accepted (wanted the error '$want')"
     elif [[ $out != *"$want"* ]]; then
-        fail "$what: error '$out' does not contain '$want'"
+        e2e_fail "$what: error '$out' does not contain '$want'"
     elif [ "$before" != "$after" ]; then
-        fail "$what: refused, but the database changed"
+        e2e_fail "$what: refused, but the database changed"
     else
-        pass "$what: refused, unchanged ($out)"
+        e2e_pass "$what: refused, unchanged ($out)"
     fi
 }
 
 # ---- 1. the database as `pinsplice db init` builds it --------------------------------------------
 if ! out=$({ echo 'BEGIN;'; cat "$sqldir/schema.sql" "$sqldir/manage.sql" "$sqldir/vendor.sql" \
         "$sqldir/defaults.sql"; echo 'COMMIT;'; } | sqlite3 -bail -batch "$db" 2>&1) || [ -n "$out" ]; then
-    echo "FAIL: loading schema + manage + vendor + defaults: $out"
-    echo "0 passed, 1 failed"
-    exit 1
+    e2e_die "loading schema + manage + vendor + defaults: $out"
 fi
-pass "schema.sql, manage.sql, vendor.sql, defaults.sql load in one transaction"
-check "schema version is 3" 3 "$(q 'PRAGMA user_version')"
-check "the seed load is audited (rules inserted by defaults.sql)" 16 \
+e2e_pass "schema.sql, manage.sql, vendor.sql, defaults.sql load in one transaction"
+e2e_expect "schema version is 3" 3 "$(q 'PRAGMA user_version')"
+e2e_expect "the seed load is audited (rules inserted by defaults.sql)" 16 \
     "$(q "SELECT count(*) FROM audit WHERE tbl = 'rules' AND op = 'INSERT'")"
-check "no persistent 'who' setting (audit_who is gone)" "0" "$(q "SELECT count(*) FROM settings WHERE key = 'audit_who'")"
+e2e_expect "no persistent 'who' setting (audit_who is gone)" "0" "$(q "SELECT count(*) FROM settings WHERE key = 'audit_who'")"
 refused "the retired audit_who setting cannot be added back" \
     "INSERT INTO settings (key, value) VALUES ('audit_who', 'alice')" 'settings.audit_who: retired'
-check "the seed load records no name (a plain sqlite3 session)" "0" "$(q "SELECT count(*) FROM audit WHERE who IS NOT NULL")"
+e2e_expect "the seed load records no name (a plain sqlite3 session)" "0" "$(q "SELECT count(*) FROM audit WHERE who IS NOT NULL")"
 audit_before=$(q "SELECT count(*) FROM audit")
 out=$(sqlite3 -bail -batch "$db" <"$sqldir/manage.sql" 2>&1)
-check "manage.sql applies again to a live database (no error)" "" "$out"
-check "re-applying manage.sql keeps the audit rows and adds none" "$audit_before" \
+e2e_expect "manage.sql applies again to a live database (no error)" "" "$out"
+e2e_expect "re-applying manage.sql keeps the audit rows and adds none" "$audit_before" \
     "$(q "SELECT count(*) FROM audit")"
 seed_max=$(q "SELECT max(id) FROM audit")
 
@@ -108,8 +83,8 @@ awk -v dir="$tmp" '
     fence != "" { print > f }
 ' "$readme"
 blocks=$(ls "$tmp"/block*.sql 2>/dev/null | wc -l)
-if [ "$blocks" -ge 30 ]; then pass "README managing-rules section has $blocks sql examples"
-else fail "README managing-rules section: only $blocks sql examples found (markers or fences broken?)"; fi
+if [ "$blocks" -ge 30 ]; then e2e_pass "README managing-rules section has $blocks sql examples"
+else e2e_fail "README managing-rules section: only $blocks sql examples found (markers or fences broken?)"; fi
 
 # As the README says to: in `pinsplice sql`, which records the OS user (as pinsplice writes it:
 # the user, and who ran sudo when it did); plain sqlite3 (no name) when pinsplice is not built.
@@ -126,18 +101,18 @@ for b in "$tmp"/block*.sql; do
     [ -e "$b" ] || continue
     first=$(head -n 1 "$b")
     if out=$("${session[@]}" <"$b" 2>"$tmp/err") && [ ! -s "$tmp/err" ]; then
-        pass "README example runs: $first"
+        e2e_pass "README example runs: $first"
         printf '%s\n' "$out" >"${b%.sql}.out"
     else
-        fail "README example: $first: $(cat "$tmp/err")"
+        e2e_fail "README example: $first: $(cat "$tmp/err")"
     fi
 done
 
 # Effects of the examples, in the order the README gives them.
 after_who="id > $seed_max"
-check "every change of the README session is recorded as the OS user '$who'" "0" \
+e2e_expect "every change of the README session is recorded as the OS user '$who'" "0" \
     "$(q "SELECT count(*) FROM audit WHERE $after_who AND who IS NOT nullif('${who//\'/\'\'}', '')")"
-check "the README session made changes" "1" \
+e2e_expect "the README session made changes" "1" \
     "$(q "SELECT count(*) > 20 FROM audit WHERE $after_who")"
 # example_out FIRST-LINE: what the README example starting with that line printed.
 example_out() {
@@ -147,90 +122,90 @@ example_out() {
     done
     echo "(no README example starts with: $1)"
 }
-check "the overview example listed the 16 shipped rules (it runs before any is added)" 16 \
+e2e_expect "the overview example listed the 16 shipped rules (it runs before any is added)" 16 \
     "$(example_out 'SELECT * FROM rule_overview;' | grep -c '|')"
-check "rule_entries example: Apple rule's 12 domains" 12 \
+e2e_expect "rule_entries example: Apple rule's 12 domains" 12 \
     "$(example_out "SELECT rule, kind, value, os, exact FROM rule_entries WHERE rule = 'Bypass Apple services - Pre-configured';" | grep -c '|domain|')"
-check "overview lists rules in evaluation order (position, id)" \
+e2e_expect "overview lists rules in evaluation order (position, id)" \
     "$(q "SELECT group_concat(id) FROM (SELECT id FROM rules ORDER BY position, id)")" \
     "$(q "SELECT group_concat(id) FROM rule_overview")"
 
 bank="name = 'Bypass bank app'"
-check "Bypass bank app: created by add_domain, local, splice, enabled, first (position 5)" \
+e2e_expect "Bypass bank app: created by add_domain, local, splice, enabled, first (position 5)" \
     "5|splice|1|active|local" \
     "$(q "SELECT position, action, enabled, state, origin FROM rule_overview WHERE $bank")"
-check "Bypass bank app: domains (cdn removed, login exact)" \
+e2e_expect "Bypass bank app: domains (cdn removed, login exact)" \
     "api.bank.example, login.bank.example (exact)" \
     "$(q "SELECT domains FROM rule_overview WHERE $bank")"
-check "Bypass bank app: sources" "10.1.0.0/16, user:alice" \
+e2e_expect "Bypass bank app: sources" "10.1.0.0/16, user:alice" \
     "$(q "SELECT sources FROM rule_overview WHERE $bank")"
-check "Bypass bank app: expires in about 2 hours, not expired" "1|0" \
+e2e_expect "Bypass bank app: expires in about 2 hours, not expired" "1|0" \
     "$(q "SELECT abs(julianday(expires_at) - julianday('now', '+2 hours')) < 0.01, expired
           FROM rule_overview WHERE $bank")"
-check "Bypass bank app: one INSERT of the rule, audited with its final position" "170" \
+e2e_expect "Bypass bank app: one INSERT of the rule, audited with its final position" "170" \
     "$(q "SELECT new ->> 'position' FROM audit WHERE tbl = 'rules' AND op = 'INSERT'
           AND new ->> 'name' = 'Bypass bank app'")"
-check "Bypass bank app: removal of cdn.bank.example audited" "1" \
+e2e_expect "Bypass bank app: removal of cdn.bank.example audited" "1" \
     "$(q "SELECT count(*) FROM audit WHERE tbl = 'rule_domains' AND op = 'DELETE'
           AND old ->> 'domain' = 'cdn.bank.example' AND old ->> 'rule' = 'Bypass bank app'")"
-check "the rule-history example shows the rule and its entries" "1" \
+e2e_expect "the rule-history example shows the rule and its entries" "1" \
     "$(q "SELECT count(*) >= 7 FROM audit WHERE (tbl = 'rules' AND coalesce(new, old) ->> 'name' = 'Bypass bank app')
           OR (tbl LIKE 'rule_%' AND coalesce(new, old) ->> 'rule' = 'Bypass bank app')")"
 
-check "Block tracker: created as terminate, renamed, deleted with its domain (audit)" \
+e2e_expect "Block tracker: created as terminate, renamed, deleted with its domain (audit)" \
     "INSERT rules terminate|UPDATE rules Block tracking|DELETE rules Block tracking|DELETE rule_domains tracker.example" \
     "$(q "SELECT group_concat(e, '|') FROM (SELECT op || ' ' || tbl || ' ' ||
           coalesce(CASE WHEN op = 'INSERT' THEN new ->> 'action' END, new ->> 'name', old ->> 'name', old ->> 'domain') AS e
           FROM audit WHERE (tbl = 'rules' AND (coalesce(new, old) ->> 'name') LIKE 'Block track%')
           OR (tbl = 'rule_domains' AND old ->> 'domain' = 'tracker.example') ORDER BY id)")"
-check "Block tracking: gone" "0" "$(q "SELECT count(*) FROM rules WHERE name LIKE 'Block track%'")"
+e2e_expect "Block tracking: gone" "0" "$(q "SELECT count(*) FROM rules WHERE name LIKE 'Block track%'")"
 
 payroll="name = 'Bypass payroll client'"
-check "Bypass payroll client: domain, program, no expiry left" "payroll.example|windows:payroll.exe||0" \
+e2e_expect "Bypass payroll client: domain, program, no expiry left" "payroll.example|windows:payroll.exe||0" \
     "$(q "SELECT domains, programs, expires_at, expired FROM rule_overview WHERE $payroll")"
-check "Bypass payroll client: expiry set to 2026-12-31 18:00:00 then removed (audit)" \
+e2e_expect "Bypass payroll client: expiry set to 2026-12-31 18:00:00 then removed (audit)" \
     "2026-12-31 18:00:00|" \
     "$(q "SELECT group_concat(coalesce(new ->> 'expires_at', ''), '|') FROM (SELECT new FROM audit
           WHERE tbl = 'rules' AND op = 'UPDATE' AND new ->> 'name' = 'Bypass payroll client'
           AND old ->> 'expires_at' IS NOT new ->> 'expires_at' ORDER BY id)")"
-check "program_trusted_sources set, and audited" "10.20.0.0/16|1" \
+e2e_expect "program_trusted_sources set, and audited" "10.20.0.0/16|1" \
     "$(q "SELECT value, (SELECT count(*) FROM audit WHERE tbl = 'settings' AND op = 'UPDATE'
           AND new ->> 'value' = '10.20.0.0/16') FROM settings WHERE key = 'program_trusted_sources'")"
-check "Bypass health sites: one category, active" "Health and Medicine|active" \
+e2e_expect "Bypass health sites: one category, active" "Health and Medicine|active" \
     "$(q "SELECT categories, state FROM rule_overview WHERE name = 'Bypass health sites'")"
-check "App: Google Services: the 17 catalogue domains but accounts.google.com (the default rule has it), local, splice, enabled" \
+e2e_expect "App: Google Services: the 17 catalogue domains but accounts.google.com (the default rule has it), local, splice, enabled" \
     "17|16|0|local|splice|1" \
     "$(q "SELECT (SELECT count(*) FROM app_domains d JOIN apps a ON a.id = d.app_id WHERE a.name = 'Google Services'),
                  (SELECT count(*) FROM rule_entries WHERE rule = 'App: Google Services' AND kind = 'domain'),
                  (SELECT count(*) FROM rule_entries WHERE rule = 'App: Google Services' AND value = 'accounts.google.com'),
                  origin, action, enabled FROM rule_overview WHERE name = 'App: Google Services'")"
-check "App: Google Services: its comment names what was left out and why" 1 \
+e2e_expect "App: Google Services: its comment names what was left out and why" 1 \
     "$(q "SELECT comment LIKE '%left out, already spliced by another rule: accounts.google.com (Bypass Google services - Pre-configured)'
           FROM rules WHERE name = 'App: Google Services'")"
-check "App: Evernote: domains and programs (by both), just before the Zoom rule" \
+e2e_expect "App: Evernote: domains and programs (by both), just before the Zoom rule" \
     "announce.evernote.com, cd1.evernote.com, evernote-a.akamaihd.net, www.evernote.com|windows:evernote.exe|139" \
     "$(q "SELECT domains, programs, position FROM rule_overview WHERE name = 'App: Evernote'")"
-check "app_overview: the rule made from an app first, then the rules that cover it" \
+e2e_expect "app_overview: the rule made from an app first, then the rules that cover it" \
     "Google Services|App: Google Services, Bypass Google services - Pre-configured|17 of 17 domains" \
     "$(q "SELECT app, rule, covered FROM app_overview WHERE app = 'Google Services'")"
-check "app_overview: apps the default rules cover name them (Zoom, Apple)" \
+e2e_expect "app_overview: apps the default rules cover name them (Zoom, Apple)" \
     "Bypass Apple services - Pre-configured|12 of 13 domains|Bypass Zoom - Pre-configured|1 of 1 domains, 0 of 2 programs" \
     "$(q "SELECT group_concat(rule || '|' || covered, '|') FROM (SELECT rule, covered FROM app_overview
           WHERE app IN ('Zoom', 'Apple''s iMessages, iTunes, App Store, Mail') ORDER BY id)")"
-check "app_overview: an app no rule covers" "|0 of 3 domains" \
+e2e_expect "app_overview: an app no rule covers" "|0 of 3 domains" \
     "$(q "SELECT coalesce(rule, '') || '|' || covered FROM app_overview WHERE app = 'Microsoft Office365'")"
-check "Dropbox: disabled then enabled again (two audit rows)" "1|0,1" \
+e2e_expect "Dropbox: disabled then enabled again (two audit rows)" "1|0,1" \
     "$(q "SELECT enabled, (SELECT group_concat(new ->> 'enabled') FROM audit WHERE tbl = 'rules'
           AND op = 'UPDATE' AND new ->> 'name' = 'Bypass Dropbox - Pre-configured')
           FROM rules WHERE name = 'Bypass Dropbox - Pre-configured'")"
-check "the who-disabled-which example names the session's user and the Dropbox rule" \
+e2e_expect "the who-disabled-which example names the session's user and the Dropbox rule" \
     "$who|Bypass Dropbox - Pre-configured" \
     "$(example_out "SELECT at, who, new ->> 'name' AS rule FROM audit" | cut -d'|' -f2-)"
-check "Adobe rule: action bump" "bump" \
+e2e_expect "Adobe rule: action bump" "bump" \
     "$(q "SELECT action FROM rules WHERE name = 'Bypass Adobe updates - Pre-configured'")"
-check "Bypass HR portal: made in one transaction, domain and source" "hr.example|10.30.0.0/16" \
+e2e_expect "Bypass HR portal: made in one transaction, domain and source" "hr.example|10.30.0.0/16" \
     "$(q "SELECT domains, sources FROM rule_overview WHERE name = 'Bypass HR portal'")"
-check "no expired rule yet" "0" "$(q "SELECT count(*) FROM rule_overview WHERE expired = 1")"
+e2e_expect "no expired rule yet" "0" "$(q "SELECT count(*) FROM rule_overview WHERE expired = 1")"
 
 # Bulk category lists: rows with a list name are not audited one by one; the summary is.
 before=$(q "SELECT count(*) FROM audit")
@@ -238,23 +213,23 @@ q "INSERT INTO category_domains (category, domain, list) VALUES
      ('Health and Medicine', 'clinic.example', 'health'), ('Health and Medicine', 'pharmacy.example', 'health');
    INSERT INTO audit_import (list, category, removed, added) VALUES ('health', 'Health and Medicine', 0, 2);
    INSERT INTO category_domains (category, domain) VALUES ('Health and Medicine', 'doctor.example');" >/dev/null
-check "import: 2 listed rows -> 1 IMPORT row; 1 hand-added row -> 1 INSERT row" "2|IMPORT,INSERT" \
+e2e_expect "import: 2 listed rows -> 1 IMPORT row; 1 hand-added row -> 1 INSERT row" "2|IMPORT,INSERT" \
     "$(q "SELECT count(*), group_concat(op) FROM (SELECT op FROM audit WHERE id > (SELECT max(id) - 2 FROM audit) ORDER BY id)")"
-check "audit grew by exactly 2" "$((before + 2))" "$(q "SELECT count(*) FROM audit")"
-check "audit_import shows the import (made in plain sqlite3: who empty, not the README session's)" \
+e2e_expect "audit grew by exactly 2" "$((before + 2))" "$(q "SELECT count(*) FROM audit")"
+e2e_expect "audit_import shows the import (made in plain sqlite3: who empty, not the README session's)" \
     "|health|Health and Medicine|0|2" \
     "$(q "SELECT who, list, category, removed, added FROM audit_import")"
-check "an UPDATE that changes nothing writes no audit row" "$((before + 2))" \
+e2e_expect "an UPDATE that changes nothing writes no audit row" "$((before + 2))" \
     "$(q "INSERT INTO edit_rule (rule, field, value) VALUES ('Bypass bank app', 'enabled', 1);
           UPDATE rules SET action = action; SELECT count(*) FROM audit")"
 
 before=$(q "SELECT count(*) FROM audit")
 q "INSERT INTO add_domain (rule, domain) VALUES ('Bypass bank app', 'api.bank.example')" >/dev/null
-check "adding a domain the rule has already: no change, no audit row" "$before|1" \
+e2e_expect "adding a domain the rule has already: no change, no audit row" "$before|1" \
     "$(q "SELECT count(*), (SELECT count(*) FROM rule_entries WHERE rule = 'Bypass bank app'
           AND value = 'api.bank.example') FROM audit")"
 q "INSERT INTO add_domain (rule, domain, exact) VALUES ('Bypass bank app', 'api.bank.example', 1)" >/dev/null
-check "...with another exact flag: the flag changes (one UPDATE row)" "1|UPDATE|0|1" \
+e2e_expect "...with another exact flag: the flag changes (one UPDATE row)" "1|UPDATE|0|1" \
     "$(q "SELECT (SELECT exact FROM rule_entries WHERE rule = 'Bypass bank app' AND value = 'api.bank.example'),
                  op, old ->> 'exact', new ->> 'exact' FROM audit WHERE id = (SELECT max(id) FROM audit)")"
 q "INSERT INTO add_domain (rule, domain, exact) VALUES ('Bypass bank app', 'api.bank.example', 0)" >/dev/null
@@ -278,9 +253,9 @@ if [ -s "$tmp/console.txt" ]; then
             # shows both): compare the message, in either wording, word for word.
             got=${got/#"Error: stepping, bad JSON path: '"/"Error: stepping, JSON path error near '"}
             if [ "$rc" -ne 0 ] && [ "$got" = "$want" ] && [ "$before" = "$after" ]; then
-                pass "documented error, unchanged DB: ${want#Error: stepping, }"
+                e2e_pass "documented error, unchanged DB: ${want#Error: stepping, }"
             else
-                fail "documented error for: $stmt
+                e2e_fail "documented error for: $stmt
       wanted: $want
       got:    $got (exit $rc, DB $([ "$before" = "$after" ] && echo unchanged || echo CHANGED))"
             fi
@@ -288,14 +263,14 @@ if [ -s "$tmp/console.txt" ]; then
         esac
     done <"$tmp/console.txt"
 fi
-if [ "$n_console" -ge 15 ]; then pass "$n_console documented errors checked"
-else fail "only $n_console documented errors found in the console block"; fi
+if [ "$n_console" -ge 15 ]; then e2e_pass "$n_console documented errors checked"
+else e2e_fail "only $n_console documented errors found in the console block"; fi
 
 r="'Bypass bank app'"
 refused "a new rule is not left behind when a later row of the statement is refused" \
     "INSERT INTO add_domain (rule, domain) VALUES ('Fresh rule', 'ok.example'), ('Fresh rule', 'Bad.example')" \
     'domain "Bad.example": upper case'
-check "...and 'Fresh rule' does not exist" "0" "$(q "SELECT count(*) FROM rules WHERE name = 'Fresh rule'")"
+e2e_expect "...and 'Fresh rule' does not exist" "0" "$(q "SELECT count(*) FROM rules WHERE name = 'Fresh rule'")"
 refused "add_domain: label over 63" \
     "INSERT INTO add_domain (rule, domain) VALUES ($r, 'a' || replace(hex(zeroblob(64)), '00', 'b') || '.example')" \
     'a label is over 63 characters'
@@ -365,13 +340,13 @@ refused "enable_app: by both for an app whose domains a default rule splices: no
     "INSERT INTO enable_app (app, by) VALUES ('Webex', 'both')" \
     'app "Webex": by "both": nothing to add: its domains are already spliced by "Bypass Webex - Pre-configured"'
 q "INSERT INTO enable_app (app, by) VALUES ('Zoom', 'program')" >/dev/null
-check "enable_app by program for Zoom (no rule has its programs): both programs" "us.zoom.xos, zoom.exe|" \
+e2e_expect "enable_app by program for Zoom (no rule has its programs): both programs" "us.zoom.xos, zoom.exe|" \
     "$(q "SELECT group_concat(value, ', '), (SELECT domains FROM rule_overview WHERE name = 'App: Zoom')
           FROM (SELECT value FROM rule_entries WHERE rule = 'App: Zoom' ORDER BY value)")"
-check "...and then app_overview counts Zoom's programs as covered" "App: Zoom, Bypass Zoom - Pre-configured|1 of 1 domains, 2 of 2 programs" \
+e2e_expect "...and then app_overview counts Zoom's programs as covered" "App: Zoom, Bypass Zoom - Pre-configured|1 of 1 domains, 2 of 2 programs" \
     "$(q "SELECT rule || '|' || covered FROM app_overview WHERE app = 'Zoom'")"
 q "INSERT INTO edit_rule (rule, field, value) VALUES ('App: Zoom', 'enabled', 0)" >/dev/null
-check "...a disabled rule covers nothing (still listed as the app's rule)" "App: Zoom, Bypass Zoom - Pre-configured|1 of 1 domains, 0 of 2 programs" \
+e2e_expect "...a disabled rule covers nothing (still listed as the app's rule)" "App: Zoom, Bypass Zoom - Pre-configured|1 of 1 domains, 0 of 2 programs" \
     "$(q "SELECT rule || '|' || covered FROM app_overview WHERE app = 'Zoom'")"
 q "INSERT INTO remove_rule (rule) VALUES ('App: Zoom')" >/dev/null
 # Typos: a name that does not exist is an error naming it, through every view that edits.
@@ -425,7 +400,7 @@ refused "remove_entry: two entries with the value, no os" \
     "INSERT INTO remove_entry (rule, value) VALUES ('Bypass payroll client', 'payroll.exe')" \
     '2 entries are "payroll.exe": say which with kind (and os for programs)'
 q "INSERT INTO remove_entry (rule, value, kind, os) VALUES ('Bypass payroll client', 'payroll.exe', 'program', 'macos')" >/dev/null
-check "remove_entry with kind and os removes that one entry" "windows:payroll.exe" \
+e2e_expect "remove_entry with kind and os removes that one entry" "windows:payroll.exe" \
     "$(q "SELECT programs FROM rule_overview WHERE name = 'Bypass payroll client'")"
 refused "set_setting: misspelt key" \
     "INSERT INTO set_setting (key, value) VALUES ('program_trusted_source', '10.0.0.0/8')" \
@@ -445,44 +420,42 @@ decision() {
 }
 if [ -x "$pinsplice" ]; then
     bank_exp=$(q "SELECT expires_at FROM rule_overview WHERE $bank")
-    check "check: add_domain's rule splices api.bank.example from 10.1.0.0/16 (with its expiry)" \
+    e2e_expect "check: add_domain's rule splices api.bank.example from 10.1.0.0/16 (with its expiry)" \
         "splice|Bypass bank app|$bank_exp UTC" "$(decision --sni api.bank.example --src 10.1.2.3)"
-    check "check: ...and from user alice elsewhere" "splice|Bypass bank app" \
+    e2e_expect "check: ...and from user alice elsewhere" "splice|Bypass bank app" \
         "$(decision --sni api.bank.example --src 10.9.9.9 --user alice | cut -d'|' -f1,2)"
-    check "check: ...but not from another client (add_source restricts)" "bump|" \
+    e2e_expect "check: ...but not from another client (add_source restricts)" "bump|" \
         "$(decision --sni api.bank.example --src 10.9.9.9 | cut -d'|' -f1,2)"
-    check "check: exact login.bank.example does not cover a.login.bank.example" "bump|" \
+    e2e_expect "check: exact login.bank.example does not cover a.login.bank.example" "bump|" \
         "$(decision --sni a.login.bank.example --src 10.1.2.3 | cut -d'|' -f1,2)"
-    check "check: removed cdn.bank.example no longer splices" "bump|" \
+    e2e_expect "check: removed cdn.bank.example no longer splices" "bump|" \
         "$(decision --sni cdn.bank.example --src 10.1.2.3 | cut -d'|' -f1,2)"
-    check "check: payroll.exe from a trusted source splices payroll.example" \
+    e2e_expect "check: payroll.exe from a trusted source splices payroll.example" \
         "splice|Bypass payroll client" \
         "$(decision --sni payroll.example --src 10.20.1.1 --program 'C:\Payroll\payroll.exe' | cut -d'|' -f1,2)"
-    check "check: payroll.example without the program is bumped" "bump|" \
+    e2e_expect "check: payroll.example without the program is bumped" "bump|" \
         "$(decision --sni payroll.example --src 10.20.1.1 | cut -d'|' -f1,2)"
-    check "check: enable_app's rule splices gvt1.com" "splice|App: Google Services" \
+    e2e_expect "check: enable_app's rule splices gvt1.com" "splice|App: Google Services" \
         "$(decision --sni redirector.gvt1.com | cut -d'|' -f1,2)"
-    check "check: the deleted terminate rule decides nothing" "bump|" \
+    e2e_expect "check: the deleted terminate rule decides nothing" "bump|" \
         "$(decision --sni tracker.example | cut -d'|' -f1,2)"
-    check "check: the bump exception for adobe.com" "bump|Bypass Adobe updates - Pre-configured" \
+    e2e_expect "check: the bump exception for adobe.com" "bump|Bypass Adobe updates - Pre-configured" \
         "$(decision --sni www.adobe.com | cut -d'|' -f1,2)"
     # Expiry, with no edit after setting it.
     q "INSERT INTO add_domain (rule, domain) VALUES ('Expiring bypass', 'expiring.example');
        INSERT INTO edit_rule (rule, field, value) VALUES ('Expiring bypass', 'expires_at', datetime('now', '+2 seconds'));" >/dev/null
-    check "check: the expiring rule splices before its expiry" "splice|Expiring bypass" \
+    e2e_expect "check: the expiring rule splices before its expiry" "splice|Expiring bypass" \
         "$(decision --sni expiring.example | cut -d'|' -f1,2)"
     for _ in $(seq 50); do
         [ "$(q "SELECT expired FROM rule_overview WHERE name = 'Expiring bypass'")" = 1 ] && break
         sleep 0.1
     done
-    check "overview: the rule shows expired" "expired|1" \
+    e2e_expect "overview: the rule shows expired" "expired|1" \
         "$(q "SELECT state, expired FROM rule_overview WHERE name = 'Expiring bypass'")"
-    check "check: after its expiry the rule stops matching by itself" "bump|" \
+    e2e_expect "check: after its expiry the rule stops matching by itself" "bump|" \
         "$(decision --sni expiring.example | cut -d'|' -f1,2)"
 else
     echo "SKIP (part 4 only): $pinsplice not built: decisions through pinsplice check not tested"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] || exit 1
-exit 0
+e2e_finish

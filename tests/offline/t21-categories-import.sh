@@ -10,17 +10,13 @@
 # Environment: PS_BUILDDIR (tools/pinsplice), PS_SQLDIR. Needs sqlite3, script (util-linux),
 # md5sum; no Squid, no root. Exit 0 pass, 1 fail, 77 when a tool is missing and
 # PINSPLICE_ALLOW_SKIP=1.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/check.sh"
 
-E2E_NAME=t21-categories-import
-SECONDS=0
+e2e_workdir t21-categories-import
 e2e_require sqlite3 md5sum script
 PS=$PS_BUILDDIR/tools/pinsplice
 [ -x "$PS" ] || e2e_die "$PS not built"
 [ -r "$PS_SQLDIR/manage.sql" ] || e2e_die "$PS_SQLDIR/manage.sql missing (the audit trail)"
-E2E_DIR=$(mktemp -d /tmp/pinsplice-t21.XXXXXX) || e2e_die "mktemp failed"
-trap e2e_cleanup EXIT
-trap 'exit 1' INT TERM HUP
 unset PINSPLICE_DB
 export PINSPLICE_SQLDIR=$PS_SQLDIR
 nl=$'\n'

@@ -7,18 +7,14 @@
 # (--db, $PINSPLICE_DB, default), usage errors and help.
 #
 # Environment: PS_BUILDDIR (tools/pinsplice), PS_SQLDIR, PS_SRCDIR (set by make check; derived
-# by lib.sh when run by hand). Needs only sqlite3, no Squid. Exit 0 pass, 1 fail, 77 when sqlite3
+# by ../lib/check.sh when run by hand). Needs only sqlite3, no Squid. Exit 0 pass, 1 fail, 77 when sqlite3
 # is missing and PINSPLICE_ALLOW_SKIP=1.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/check.sh"
 
-E2E_NAME=t01-cli
-SECONDS=0
+e2e_workdir t01-cli
 e2e_require sqlite3 stat md5sum
 PS=$PS_BUILDDIR/tools/pinsplice
 [ -x "$PS" ] || e2e_die "$PS not built"
-E2E_DIR=$(mktemp -d /tmp/pinsplice-t01.XXXXXX) || e2e_die "mktemp failed"
-trap e2e_cleanup EXIT
-trap 'exit 1' INT TERM HUP
 
 unset PINSPLICE_DB
 export PINSPLICE_SQLDIR=$PS_SQLDIR
