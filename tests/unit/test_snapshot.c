@@ -18,7 +18,7 @@
 #include "snapshot.h"
 
 /*
- * The read side of the rule snapshot (lib/snapshot.h, "read side, for decide.c"), on snapshots
+ * The read side of the rule snapshot (lib/core/snapshot.h, "read side, for decide.c"), on snapshots
  * built directly with ps_builder_*: settings, categories, suffix hashes, sources, destinations,
  * source-only rules, the server-check mode and trust per rule, reference counting.
  */
