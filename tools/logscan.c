@@ -74,12 +74,9 @@ static int
 number(const char *opt, const char *s, unsigned long long lo, unsigned long long hi,
        unsigned long long *out)
 {
-    char *end = NULL;
-    unsigned long long v;
+    uint64_t v;
 
-    errno = 0;
-    if (s[0] < '0' || s[0] > '9' || (v = strtoull(s, &end, 10), errno != 0) || *end != '\0' ||
-        v < lo || v > hi) {
+    if (!ps_num_parse_str(s, hi, &v) || v < lo) {
         ps_cli_error(CMD, "--%s: '%s' is not a number in %llu..%llu", opt, s, lo, hi);
         return PS_EXIT_ERROR;
     }

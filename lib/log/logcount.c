@@ -8,6 +8,7 @@
 #include "logline.h"
 #include "logscan.h"
 #include "logtab.h"
+#include "text.h"
 #include "tlsalert.h"
 
 #define NAME_MAX_LEN 255 /* longer server names are counted under one key */
@@ -134,7 +135,6 @@ static struct ps_logstr
 server_name(const struct ps_logline *l, char buf[NAME_MAX_LEN + 1])
 {
     struct ps_logstr s = l->sni.n ? l->sni : l->rdomain.n ? l->rdomain : url_host(l->url);
-    size_t i;
 
     if (s.n > 1 && s.s[s.n - 1] == '.')
         s.n--;
@@ -142,8 +142,7 @@ server_name(const struct ps_logline *l, char buf[NAME_MAX_LEN + 1])
         return (struct ps_logstr){KEY_NONAME, sizeof(KEY_NONAME) - 1};
     if (s.n > NAME_MAX_LEN)
         return (struct ps_logstr){KEY_TOOLONG, sizeof(KEY_TOOLONG) - 1};
-    for (i = 0; i < s.n; i++)
-        buf[i] = (s.s[i] >= 'A' && s.s[i] <= 'Z') ? (char)(s.s[i] - 'A' + 'a') : s.s[i];
+    ps_ascii_lower_copy(buf, s.s, s.n);
     buf[s.n] = '\0';
     return (struct ps_logstr){buf, s.n};
 }

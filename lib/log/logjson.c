@@ -9,44 +9,11 @@
 #include "logreport.h"
 #include "logscan.h"
 #include "logtab.h"
+#include "text.h"
 #include "tlsalert.h"
 
 static const char *const action_key[PS_LS_NACTIONS] = {"splice", "bump", "terminate", "other"};
 static const char *const fail_key[PS_LS_NFAILS] = {"alert", "reset", "closed", "no_request"};
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 when invalid. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t len, i;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4;
-    else
-        return 0;
-    if (c == 0xE0)
-        lo = 0xA0;
-    else if (c == 0xED)
-        hi = 0x9F;
-    else if (c == 0xF0)
-        lo = 0x90;
-    else if (c == 0xF4)
-        hi = 0x8F;
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (i = 2; i < len; i++) {
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    }
-    return len;
-}
 
 void
 ps_logjson_string(FILE *out, const char *s, size_t n)
@@ -61,7 +28,7 @@ ps_logjson_string(FILE *out, const char *s, size_t n)
             putc(p[i++], out);
         } else if (p[i] < 0x20 || p[i] == 0x7F) {
             fprintf(out, "\\u%04x", p[i++]);
-        } else if ((k = utf8_len(p + i, n - i)) == 0) {
+        } else if ((k = ps_utf8_len(p + i, n - i)) == 0) {
             fputs("\\ufffd", out);
             i++;
         } else {

@@ -5,6 +5,7 @@
 #include "err.h"
 #include "logline.h"
 #include "name.h"
+#include "text.h"
 
 /* Squid's native format (squid.conf.documented, "logformat squid"). */
 const char ps_logformat_squid_def[] = "%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt";
@@ -71,22 +72,16 @@ is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/* n digits at s (at most 18: a record's numbers are smaller, and any int64_t max then fits), in
+ * [0, max]. */
 static bool
 parse_u64(const char *s, size_t n, int64_t max, int64_t *out)
 {
-    int64_t v = 0;
-    size_t i;
+    uint64_t v;
 
-    if (n == 0 || n > 18)
+    if (n > 18 || max < 0 || !ps_num_parse(s, n, (uint64_t)max, &v))
         return false;
-    for (i = 0; i < n; i++) {
-        if (!is_digit(s[i]))
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    if (v > max)
-        return false;
-    *out = v;
+    *out = (int64_t)v;
     return true;
 }
 

@@ -9,6 +9,7 @@
 #include "logreport.h"
 #include "logscan.h"
 #include "logtab.h"
+#include "text.h"
 #include "tlsalert.h"
 
 static const char *const action_label[PS_LS_NACTIONS] = {"spliced", "bumped", "terminated",
@@ -37,14 +38,8 @@ ps_logreport_sum(const uint64_t *v, size_t n)
 const char *
 ps_logreport_time(int64_t ms, bool iso, char buf[32])
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-
-    if (ms == 0 || gmtime_r(&t, &tm) == NULL) {
-        strcpy(buf, "-");
-        return buf;
-    }
-    if (strftime(buf, 32, iso ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm) == 0) {
+    if (ms == 0 ||
+        !ps_utc_format(ms / 1000, iso ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", buf, 32)) {
         strcpy(buf, "-");
         return buf;
     }
