@@ -146,9 +146,9 @@ ps_logformat_compile(const char *name, const char *def, struct ps_logformat *out
     f.nfields = (uint8_t)n;
     /* the notes added after the first snippet may be missing at the end of a record */
     f.nrequired = f.nfields;
-    while (f.nrequired > 0 && (f.kind[f.nrequired - 1] == PS_LF_VERIFY ||
-                               f.kind[f.nrequired - 1] == PS_LF_MONITOR ||
-                               f.kind[f.nrequired - 1] == PS_LF_MONITOR_RULE))
+    while (f.nrequired > 0 &&
+           (f.kind[f.nrequired - 1] == PS_LF_VERIFY || f.kind[f.nrequired - 1] == PS_LF_MONITOR ||
+            f.kind[f.nrequired - 1] == PS_LF_MONITOR_RULE))
         f.nrequired--;
     *out = f;
     return 0;
@@ -174,4 +174,3 @@ ps_logformat_builtin(const char *name)
         return &pinsplice;
     return NULL;
 }
-

@@ -16,27 +16,27 @@ struct ps_err;
 
 /* What a logformat token logs. */
 enum ps_logfield {
-    PS_LF_SKIP = 0,    /* a code the scanner does not use: one field, ignored */
-    PS_LF_TIME,        /* %ts.%03tu or %ts */
-    PS_LF_ELAPSED,     /* %tr */
-    PS_LF_CLIENT,      /* %>a */
-    PS_LF_CLIENT_PORT, /* %>a:%>p */
-    PS_LF_RESULT,      /* %Ss/%03>Hs */
-    PS_LF_BYTES_OUT,   /* %<st */
-    PS_LF_BYTES_IN,    /* %>st */
-    PS_LF_METHOD,      /* %rm */
-    PS_LF_URL,         /* %ru */
-    PS_LF_USER,        /* %un */
-    PS_LF_HIER,        /* %Sh/%<a */
-    PS_LF_BUMP_MODE,   /* %ssl::bump_mode */
-    PS_LF_SNI,         /* %ssl::>sni */
-    PS_LF_RDOMAIN,     /* %>rd */
-    PS_LF_ERR,         /* %err_code/%err_detail */
-    PS_LF_TLS,         /* %ssl::>negotiated_version */
-    PS_LF_ACTION,      /* %{pinsplice_action_}note */
-    PS_LF_RULE,        /* %{pinsplice_rule_}note */
-    PS_LF_VERIFY,      /* %{pinsplice_verify_}note: the server check's outcome */
-    PS_LF_MONITOR,     /* %{pinsplice_monitor_}note: what a monitor rule would have done */
+    PS_LF_SKIP = 0,     /* a code the scanner does not use: one field, ignored */
+    PS_LF_TIME,         /* %ts.%03tu or %ts */
+    PS_LF_ELAPSED,      /* %tr */
+    PS_LF_CLIENT,       /* %>a */
+    PS_LF_CLIENT_PORT,  /* %>a:%>p */
+    PS_LF_RESULT,       /* %Ss/%03>Hs */
+    PS_LF_BYTES_OUT,    /* %<st */
+    PS_LF_BYTES_IN,     /* %>st */
+    PS_LF_METHOD,       /* %rm */
+    PS_LF_URL,          /* %ru */
+    PS_LF_USER,         /* %un */
+    PS_LF_HIER,         /* %Sh/%<a */
+    PS_LF_BUMP_MODE,    /* %ssl::bump_mode */
+    PS_LF_SNI,          /* %ssl::>sni */
+    PS_LF_RDOMAIN,      /* %>rd */
+    PS_LF_ERR,          /* %err_code/%err_detail */
+    PS_LF_TLS,          /* %ssl::>negotiated_version */
+    PS_LF_ACTION,       /* %{pinsplice_action_}note */
+    PS_LF_RULE,         /* %{pinsplice_rule_}note */
+    PS_LF_VERIFY,       /* %{pinsplice_verify_}note: the server check's outcome */
+    PS_LF_MONITOR,      /* %{pinsplice_monitor_}note: what a monitor rule would have done */
     PS_LF_MONITOR_RULE, /* %{pinsplice_monitor_rule_}note: that monitor rule */
     PS_LF_COUNT
 };
