@@ -411,19 +411,13 @@ field(enum ps_logfield kind, const struct span *sp, struct ps_logline *o, struct
     }
 }
 
-static bool
-str_is(const struct ps_logstr *v, const char *lit)
-{
-    return v->n == strlen(lit) && memcmp(v->s, lit, v->n) == 0;
-}
-
 /* "verified" or "verify-" and lowercase letters (lib/core/verify.c's reason codes), or absent */
 static bool
 verify_value(const struct ps_logstr *v)
 {
     size_t i;
 
-    if (v->n == 0 || str_is(v, "verified"))
+    if (v->n == 0 || ps_logstr_eq(*v, "verified"))
         return true;
     if (v->n < 8 || v->n > 32 || memcmp(v->s, "verify-", 7) != 0)
         return false;
@@ -436,7 +430,7 @@ verify_value(const struct ps_logstr *v)
 static bool
 monitor_value(const struct ps_logstr *v)
 {
-    return v->n == 0 || str_is(v, "splice") || str_is(v, "terminate") || str_is(v, "bump");
+    return v->n == 0 || ps_logstr_eq(*v, "splice") || ps_logstr_eq(*v, "terminate") || ps_logstr_eq(*v, "bump");
 }
 
 static bool

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "logformat.h" /* a record is parsed by its format: callers need both */
 
@@ -22,6 +23,24 @@ struct ps_logstr {
     const char *s;
     size_t n;
 };
+
+/* s is exactly the text lit. */
+static inline bool
+ps_logstr_eq(struct ps_logstr s, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    return s.n == n && memcmp(s.s, lit, n) == 0;
+}
+
+/* s begins with the text lit. */
+static inline bool
+ps_logstr_starts(struct ps_logstr s, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    return s.n >= n && memcmp(s.s, lit, n) == 0;
+}
 
 struct ps_logline {
     int64_t time_ms;         /* Unix time in milliseconds */
