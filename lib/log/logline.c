@@ -430,7 +430,8 @@ verify_value(const struct ps_logstr *v)
 static bool
 monitor_value(const struct ps_logstr *v)
 {
-    return v->n == 0 || ps_logstr_eq(*v, "splice") || ps_logstr_eq(*v, "terminate") || ps_logstr_eq(*v, "bump");
+    return v->n == 0 || ps_logstr_eq(*v, "splice") || ps_logstr_eq(*v, "terminate") ||
+           ps_logstr_eq(*v, "bump");
 }
 
 static bool

@@ -148,8 +148,7 @@ ps_logmodel_rows(const struct ps_logtab *t, enum ps_logmodel_order order,
         qsort(s, i, sizeof(*s), cmp_rows);
     /* Reuse the block: rows are smaller than sortrows and written in ascending order. A row and
      * the sortrow it comes from can overlap (row k ends past sortrow k's start for k >= 1), so
-     * the copy is a memmove: an assignment is a memcpy of overlapping memory (found by
-     * fuzz_logline under ASan). */
+     * the copy is a memmove: an assignment is a memcpy of overlapping memory. */
     out = (struct ps_logmodel_row *)s;
     for (k = 0; k < i; k++)
         memmove(&out[k], &s[k].r, sizeof(out[k]));
