@@ -467,6 +467,8 @@ ps_logline_parse(const struct ps_logformat *f, char *line, size_t len, struct ps
         return ps_err_set(err, PS_EINVAL, "unterminated quote or bracket");
     if ((size_t)n < f->nrequired)
         return ps_err_set(err, PS_EINVAL, "too few fields (%ld of %u)", n, (unsigned)f->nrequired);
+    if ((size_t)n > f->nfields)
+        n = f->nfields; /* split counted the extra fields but filled only sp[0..nfields) */
     *out = (struct ps_logline){.elapsed_ms = -1, .bytes_out = -1, .bytes_in = -1};
     out->client = out->peer = out->result = out->method = out->url = out->user = none;
     out->hier = out->bump_mode = out->sni = out->rdomain = out->err_code = none;
