@@ -200,8 +200,7 @@ judge(struct ps_logcount *lc, struct pending *p, bool ok)
         if (p->mon != NULL)
             p->mon->carried++;
     } else {
-        rc = fail(lc, p->name, p->client, p->mon, PS_LS_FAIL_NOREQ, key, p->addr_len, p->t_ms,
-                  -1);
+        rc = fail(lc, p->name, p->client, p->mon, PS_LS_FAIL_NOREQ, key, p->addr_len, p->t_ms, -1);
     }
     p->prev->next = p->next;
     p->next->prev = p->prev;
@@ -292,8 +291,7 @@ count_monitor(struct ps_logcount *lc, const struct ps_logline *l, enum ps_ls_act
     *rc = 0;
     if (l->monitor.n == 0 || l->monitor_rule.n == 0)
         return NULL;
-    if ((m = ps_logtab_get(lc->monitors, l->monitor_rule.s, l->monitor_rule.n, &created)) ==
-        NULL) {
+    if ((m = ps_logtab_get(lc->monitors, l->monitor_rule.s, l->monitor_rule.n, &created)) == NULL) {
         *rc = PS_ENOMEM;
         return NULL;
     }
@@ -312,7 +310,8 @@ connection(struct ps_logcount *lc, const struct ps_logline *l, const struct ps_l
 {
     bool native = !(f->has & (1u << PS_LF_BUMP_MODE));
     enum ps_ls_action a =
-        native ? (ps_logstr_starts(l->result, "TCP_DENIED") ? PS_LS_OTHER : PS_LS_BUMP) : ps_logkey_record_action(l);
+        native ? (ps_logstr_starts(l->result, "TCP_DENIED") ? PS_LS_OTHER : PS_LS_BUMP)
+               : ps_logkey_record_action(l);
     struct ps_tlsfail tf;
     struct ps_ls_monitor *mon;
     int64_t *t;
@@ -368,7 +367,8 @@ tunnel(struct ps_logcount *lc, const struct ps_logline *l, const struct ps_logfo
        struct ps_ls_counts *cs[3])
 {
     bool native = !(f->has & (1u << PS_LF_BUMP_MODE));
-    enum ps_ls_action a = native || ps_logstr_eq(l->bump_mode, "splice") ? PS_LS_SPLICE : PS_LS_OTHER;
+    enum ps_ls_action a =
+        native || ps_logstr_eq(l->bump_mode, "splice") ? PS_LS_SPLICE : PS_LS_OTHER;
     int rc;
 
     lc->in->tunnels++;
@@ -481,6 +481,6 @@ size_t
 ps_logcount_bytes(const struct ps_logcount *lc)
 {
     return ps_logtab_bytes(lc->names) + ps_logtab_bytes(lc->clients) + ps_logtab_bytes(lc->rules) +
-           ps_logtab_bytes(lc->monitors) + ps_logtab_bytes(lc->pending) + ps_logtab_bytes(lc->splices) +
-           lc->n_failinfo * (sizeof(struct ps_ls_failinfo) + 16);
+           ps_logtab_bytes(lc->monitors) + ps_logtab_bytes(lc->pending) +
+           ps_logtab_bytes(lc->splices) + lc->n_failinfo * (sizeof(struct ps_ls_failinfo) + 16);
 }
