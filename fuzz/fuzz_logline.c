@@ -1,11 +1,11 @@
-/* fuzz_logline: the access.log side of `pinsplice logscan` (lib/log/logline.c, lib/log/logscan.c,
- * lib/log/logfind.c, lib/log/logreport.c): a logformat definition as --logformat takes it, records in
- * that format, and the time values --since/--until take. Input: the first byte picks the format
- * (built-in squid, built-in pinsplice, or the first line compiled as a definition), the other
- * lines are records. Invariants: a compiled format has 1..PS_LOGFORMAT_FIELDS_MAX fields and its
- * `has` bits are exactly its kinds; every field of a parsed record lies inside the line; a
- * record's numbers are in range; the scanner counts every line once (lines = records + bad +
- * blank + filtered) and its report is written without error. */
+/* fuzz_logline: the access.log side of `pinsplice logscan` (lib/log/logformat.c, logline.c,
+ * logscan.c, logcount.c, logfind.c and the reports): a logformat definition as --logformat takes
+ * it, records in that format, and the time values --since/--until take. Input: the first byte
+ * picks the format (built-in squid, built-in pinsplice, or the first line compiled as a
+ * definition), the other lines are records. Invariants: a compiled format has
+ * 1..PS_LOGFORMAT_FIELDS_MAX fields and its `has` bits are exactly its kinds; every field of a
+ * parsed record lies inside the line; a record's numbers are in range; the scanner counts every
+ * line once (lines = records + bad + blank + filtered) and its report is written without error. */
 #include "config.h"
 
 #include <stdbool.h>

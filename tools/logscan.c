@@ -1,7 +1,7 @@
 /*
  * pinsplice logscan: what Squid's access.log says pinsplice did, and which apps break under
- * bumping. Translates options to lib/log/logscan.h, lib/log/logfind.h and lib/log/logreport.h calls and their
- * results to an exit status; all the analysis is in lib/.
+ * bumping. Translates options to lib/log/logscan.h, lib/log/logfind.h and lib/log/logreport.h calls
+ * and their results to an exit status; all the analysis is in lib/.
  */
 #include "config.h"
 
@@ -74,12 +74,9 @@ static int
 number(const char *opt, const char *s, unsigned long long lo, unsigned long long hi,
        unsigned long long *out)
 {
-    char *end = NULL;
-    unsigned long long v;
+    uint64_t v;
 
-    errno = 0;
-    if (s[0] < '0' || s[0] > '9' || (v = strtoull(s, &end, 10), errno != 0) || *end != '\0' ||
-        v < lo || v > hi) {
+    if (!ps_num_parse_str(s, hi, &v) || v < lo) {
         ps_cli_error(CMD, "--%s: '%s' is not a number in %llu..%llu", opt, s, lo, hi);
         return PS_EXIT_ERROR;
     }
@@ -351,7 +348,8 @@ read_inputs(struct ps_logscan *ls, int n, char **files, bool *failed)
 }
 
 /* The catalogue app that covers each suspect, from the rules DB the scan compared with (none
- * read: *apps stays NULL and the SQL says so). One allocation: the pointer array, then the names. */
+ * read: *apps stays NULL and the SQL says so). One allocation: the pointer array, then the names.
+ */
 #define APP_NAME_MAX 200
 static int
 catalogue(const struct args *a, const struct ps_logfind_item *items, size_t n, const char ***apps)
@@ -438,15 +436,16 @@ ps_cmd_logscan(int argc, char **argv)
     /* "no suspect" only when the records could show one: cron must not read a native-format
      * log, or an empty one, as all clear */
     if (!failed && !ps_logscan_can_find(ls))
-        ps_cli_error(CMD, "%s", ps_logscan_input(ls)->records == 0
-                                    ? "no record was read: nothing was judged (exit status 3)"
-                                    : "no record is in a format that shows client-side TLS "
-                                      "failures (use the pinsplice logformat): nothing was "
-                                      "judged (exit status 3)");
-    rc = failed                      ? PS_EXIT_ERROR
-         : suspects > 0              ? PS_EXIT_PROBLEMS
+        ps_cli_error(CMD, "%s",
+                     ps_logscan_input(ls)->records == 0
+                         ? "no record was read: nothing was judged (exit status 3)"
+                         : "no record is in a format that shows client-side TLS "
+                           "failures (use the pinsplice logformat): nothing was "
+                           "judged (exit status 3)");
+    rc = failed                     ? PS_EXIT_ERROR
+         : suspects > 0             ? PS_EXIT_PROBLEMS
          : !ps_logscan_can_find(ls) ? PS_EXIT_UNJUDGED
-                                     : PS_EXIT_OK;
+                                    : PS_EXIT_OK;
 done:
     free(apps);
     free(items);

@@ -9,6 +9,7 @@
 #define PINSPLICE_LOG_H
 
 #include "pinsplice.h"
+#include "../log/logformat.h"
 #include "../log/logline.h"
 #include "../log/logscan.h"
 #include "../log/logread.h"

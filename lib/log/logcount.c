@@ -5,15 +5,13 @@
 
 #include "err.h"
 #include "logcount.h"
+#include "logkey.h"
 #include "logline.h"
 #include "logscan.h"
 #include "logtab.h"
 #include "tlsalert.h"
 
-#define NAME_MAX_LEN 255 /* longer server names are counted under one key */
-#define PEER_MAX 63      /* longest "address:port" tracked for correlation */
-#define KEY_NONAME "\001noname"
-#define KEY_TOOLONG "\001toolong"
+#define PEER_MAX 63 /* longest "address:port" tracked for correlation */
 
 /* A bumped connection whose handshake completed, waiting for its first request. */
 struct pending {
@@ -80,72 +78,6 @@ ps_logcount_free(struct ps_logcount *lc)
     ps_logtab_free(lc->pending);
     ps_logtab_free(lc->splices);
     free(lc);
-}
-
-/* ---- keys ----------------------------------------------------------------------------------- */
-
-static bool
-eq(struct ps_logstr s, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    return s.n == n && memcmp(s.s, lit, n) == 0;
-}
-
-static bool
-starts(struct ps_logstr s, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    return s.n >= n && memcmp(s.s, lit, n) == 0;
-}
-
-/* The host of a URL as Squid logs it: "host:port" (CONNECT), "scheme://[user@]host[:port]/...". */
-static struct ps_logstr
-url_host(struct ps_logstr u)
-{
-    const char *p = u.s, *end = u.s + u.n, *q, *at;
-
-    for (q = p; q + 2 < end && q - p < 16; q++) {
-        if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
-            p = q + 3;
-            break;
-        }
-    }
-    for (q = p; q < end && *q != '/' && *q != '?' && *q != '#'; q++)
-        ;
-    end = q;
-    if ((at = memchr(p, '@', (size_t)(end - p))) != NULL)
-        p = at + 1;
-    if (p < end && *p == '[') {
-        q = memchr(p, ']', (size_t)(end - p));
-        return q != NULL ? (struct ps_logstr){p + 1, (size_t)(q - p - 1)}
-                         : (struct ps_logstr){p, (size_t)(end - p)};
-    }
-    for (q = end; q > p && q[-1] >= '0' && q[-1] <= '9'; q--)
-        ;
-    if (q > p && q < end && q[-1] == ':' && memchr(p, ':', (size_t)(q - 1 - p)) == NULL)
-        end = q - 1;
-    return (struct ps_logstr){p, (size_t)(end - p)};
-}
-
-/* The server name a record is about, lower-cased without a trailing dot, into buf. */
-static struct ps_logstr
-server_name(const struct ps_logline *l, char buf[NAME_MAX_LEN + 1])
-{
-    struct ps_logstr s = l->sni.n ? l->sni : l->rdomain.n ? l->rdomain : url_host(l->url);
-    size_t i;
-
-    if (s.n > 1 && s.s[s.n - 1] == '.')
-        s.n--;
-    if (s.n == 0)
-        return (struct ps_logstr){KEY_NONAME, sizeof(KEY_NONAME) - 1};
-    if (s.n > NAME_MAX_LEN)
-        return (struct ps_logstr){KEY_TOOLONG, sizeof(KEY_TOOLONG) - 1};
-    for (i = 0; i < s.n; i++)
-        buf[i] = (s.s[i] >= 'A' && s.s[i] <= 'Z') ? (char)(s.s[i] - 'A' + 'a') : s.s[i];
-    buf[s.n] = '\0';
-    return (struct ps_logstr){buf, s.n};
 }
 
 /* ---- counting ------------------------------------------------------------------------------- */
@@ -268,8 +200,7 @@ judge(struct ps_logcount *lc, struct pending *p, bool ok)
         if (p->mon != NULL)
             p->mon->carried++;
     } else {
-        rc = fail(lc, p->name, p->client, p->mon, PS_LS_FAIL_NOREQ, key, p->addr_len, p->t_ms,
-                  -1);
+        rc = fail(lc, p->name, p->client, p->mon, PS_LS_FAIL_NOREQ, key, p->addr_len, p->t_ms, -1);
     }
     p->prev->next = p->next;
     p->next->prev = p->prev;
@@ -322,72 +253,13 @@ wait_request(struct ps_logcount *lc, const struct ps_logline *l, struct ps_ls_na
 
 /* ---- records -------------------------------------------------------------------------------- */
 
-static enum ps_ls_action
-action_word(struct ps_logstr s)
-{
-    const char *comma = memchr(s.s, ',', s.n); /* several notes of one name: "a,b" */
-
-    if (comma != NULL)
-        s.n = (size_t)(comma - s.s);
-    if (eq(s, "splice"))
-        return PS_LS_SPLICE;
-    if (eq(s, "bump"))
-        return PS_LS_BUMP;
-    if (eq(s, "terminate"))
-        return PS_LS_TERMINATE;
-    return PS_LS_OTHER;
-}
-
-static enum ps_ls_action
-action_of(const struct ps_logline *l)
-{
-    if (l->action.n > 0)
-        return action_word(l->action);
-    if (starts(l->result, "TCP_DENIED"))
-        return PS_LS_OTHER;
-    return action_word(l->bump_mode);
-}
-
-const char *const ps_ls_verify_names[PS_LS_NVERIFY] = {
-    "verified",       "verify-failed",    "verify-name", "verify-pin",   "verify-timeout",
-    "verify-connect", "verify-handshake", "verify-busy", "verify-error",
-};
-
-static int
-verify_index(struct ps_logstr v)
-{
-    int i;
-
-    for (i = 0; i < PS_LS_NVERIFY; i++)
-        if (eq(v, ps_ls_verify_names[i]))
-            return i;
-    return -1;
-}
-
-/* The ICAP path names a decision without a rule "(default)", "(no-rules)", "(bad-name)" or
- * "(bad-input)" in X-Pinsplice-Rule, where the helper path logs "-": both are the same row. */
-static bool
-no_rule_label(struct ps_logstr k)
-{
-    static const char *const labels[] = {"(default)", "(no-rules)", "(bad-name)", "(bad-input)"};
-    size_t i;
-
-    for (i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
-        if (k.n == strlen(labels[i]) && memcmp(k.s, labels[i], k.n) == 0)
-            return true;
-    return false;
-}
-
 static int
 count_rule(struct ps_logcount *lc, const struct ps_logline *l, enum ps_ls_action a)
 {
-    struct ps_logstr key = l->rule;
+    struct ps_logstr key = ps_logkey_rule(l);
     struct ps_ls_rule *r;
     bool created;
 
-    if (key.n == 0 || no_rule_label(key))
-        key = l->action.n > 0 ? (struct ps_logstr){PS_LS_RULE_DEFAULT, strlen(PS_LS_RULE_DEFAULT)}
-                              : (struct ps_logstr){PS_LS_RULE_NONE, strlen(PS_LS_RULE_NONE)};
     if ((r = ps_logtab_get(lc->rules, key.s, key.n, &created)) == NULL)
         return PS_ENOMEM;
     r->conns[a]++;
@@ -396,7 +268,7 @@ count_rule(struct ps_logcount *lc, const struct ps_logline *l, enum ps_ls_action
     if (l->time_ms > r->last_ms)
         r->last_ms = l->time_ms;
     if (l->verify.n > 0) {
-        int v = verify_index(l->verify);
+        int v = ps_logkey_verify(l->verify);
 
         if (v < 0) {
             lc->in->verify_other++;
@@ -419,12 +291,11 @@ count_monitor(struct ps_logcount *lc, const struct ps_logline *l, enum ps_ls_act
     *rc = 0;
     if (l->monitor.n == 0 || l->monitor_rule.n == 0)
         return NULL;
-    if ((m = ps_logtab_get(lc->monitors, l->monitor_rule.s, l->monitor_rule.n, &created)) ==
-        NULL) {
+    if ((m = ps_logtab_get(lc->monitors, l->monitor_rule.s, l->monitor_rule.n, &created)) == NULL) {
         *rc = PS_ENOMEM;
         return NULL;
     }
-    m->would[action_word(l->monitor)]++;
+    m->would[ps_logkey_action(l->monitor)]++;
     m->conns[a]++;
     if (m->first_ms == 0 || l->time_ms < m->first_ms)
         m->first_ms = l->time_ms;
@@ -439,14 +310,15 @@ connection(struct ps_logcount *lc, const struct ps_logline *l, const struct ps_l
 {
     bool native = !(f->has & (1u << PS_LF_BUMP_MODE));
     enum ps_ls_action a =
-        native ? (starts(l->result, "TCP_DENIED") ? PS_LS_OTHER : PS_LS_BUMP) : action_of(l);
+        native ? (ps_logstr_starts(l->result, "TCP_DENIED") ? PS_LS_OTHER : PS_LS_BUMP)
+               : ps_logkey_record_action(l);
     struct ps_tlsfail tf;
     struct ps_ls_monitor *mon;
     int64_t *t;
     bool created;
     int rc;
 
-    if (native && starts(l->hier, "HIER_NONE") && a == PS_LS_BUMP) {
+    if (native && ps_logstr_starts(l->hier, "HIER_NONE") && a == PS_LS_BUMP) {
         lc->in->native_connect_nohier++;
         return 0;
     }
@@ -470,7 +342,7 @@ connection(struct ps_logcount *lc, const struct ps_logline *l, const struct ps_l
         lc->in->bump_unknown++;
         return 0;
     }
-    if (eq(l->err_code, "ERR_SECURE_ACCEPT_FAIL")) {
+    if (ps_logstr_eq(l->err_code, "ERR_SECURE_ACCEPT_FAIL")) {
         ps_tlsalert_parse(l->err_detail.s, l->err_detail.n, &tf);
         if (tf.kind == PS_TLSFAIL_ALERT || tf.kind == PS_TLSFAIL_RESET ||
             tf.kind == PS_TLSFAIL_CLOSED)
@@ -495,7 +367,8 @@ tunnel(struct ps_logcount *lc, const struct ps_logline *l, const struct ps_logfo
        struct ps_ls_counts *cs[3])
 {
     bool native = !(f->has & (1u << PS_LF_BUMP_MODE));
-    enum ps_ls_action a = native || eq(l->bump_mode, "splice") ? PS_LS_SPLICE : PS_LS_OTHER;
+    enum ps_ls_action a =
+        native || ps_logstr_eq(l->bump_mode, "splice") ? PS_LS_SPLICE : PS_LS_OTHER;
     int rc;
 
     lc->in->tunnels++;
@@ -519,7 +392,7 @@ tunnel(struct ps_logcount *lc, const struct ps_logline *l, const struct ps_logfo
 static int
 request(struct ps_logcount *lc, const struct ps_logline *l, struct ps_ls_counts *cs[3])
 {
-    enum ps_ls_action a = starts(l->url, "https://") ? PS_LS_BUMP : PS_LS_OTHER;
+    enum ps_ls_action a = ps_logstr_starts(l->url, "https://") ? PS_LS_BUMP : PS_LS_OTHER;
     struct pending *p;
     int rc;
 
@@ -535,7 +408,7 @@ int
 ps_logcount_record(struct ps_logcount *lc, const struct ps_logline *l, const struct ps_logformat *f)
 {
     struct ps_logstr key, ckey = l->client.n ? l->client : (struct ps_logstr){"-", 1};
-    char buf[NAME_MAX_LEN + 1];
+    char buf[PS_LOGKEY_NAME_MAX + 1];
     struct ps_ls_name *nm;
     struct ps_ls_client *cl;
     struct ps_ls_counts *cs[3];
@@ -551,16 +424,16 @@ ps_logcount_record(struct ps_logcount *lc, const struct ps_logline *l, const str
         lc->in->other_records++;
         return 0;
     }
-    key = server_name(l, buf);
+    key = ps_logkey_name(l, buf);
     if ((nm = ps_logtab_get(lc->names, key.s, key.n, &created)) == NULL ||
         (cl = ps_logtab_get(lc->clients, ckey.s, ckey.n, &created)) == NULL)
         return PS_ENOMEM;
     cs[0] = &lc->total;
     cs[1] = &nm->c;
     cs[2] = &cl->c;
-    if (!eq(l->method, "CONNECT"))
+    if (!ps_logstr_eq(l->method, "CONNECT"))
         return request(lc, l, cs);
-    if (starts(l->result, "TCP_TUNNEL"))
+    if (ps_logstr_starts(l->result, "TCP_TUNNEL"))
         return tunnel(lc, l, f, cs);
     return connection(lc, l, f, cs, nm, cl);
 }
@@ -608,6 +481,6 @@ size_t
 ps_logcount_bytes(const struct ps_logcount *lc)
 {
     return ps_logtab_bytes(lc->names) + ps_logtab_bytes(lc->clients) + ps_logtab_bytes(lc->rules) +
-           ps_logtab_bytes(lc->monitors) + ps_logtab_bytes(lc->pending) + ps_logtab_bytes(lc->splices) +
-           lc->n_failinfo * (sizeof(struct ps_ls_failinfo) + 16);
+           ps_logtab_bytes(lc->monitors) + ps_logtab_bytes(lc->pending) +
+           ps_logtab_bytes(lc->splices) + lc->n_failinfo * (sizeof(struct ps_ls_failinfo) + 16);
 }

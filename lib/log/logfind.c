@@ -7,9 +7,9 @@
 #include "decide.h"
 #include "err.h"
 #include "logfind.h"
+#include "logmodel.h"
 #include "logscan.h"
 #include "logtab.h"
-#include "logreport.h"
 #include "name.h"
 #include "tlsalert.h"
 
@@ -143,8 +143,8 @@ sql_evidence(FILE *out, const struct ps_logfind_item *it)
         fprintf(out, " %s", fi->example[k]);
     if (fi->n_clients > fi->n_examples)
         fputs(" ...", out);
-    fprintf(out, "\n--   first %s, last %s UTC", ps_logreport_time(fi->first_ms, false, t1),
-            ps_logreport_time(fi->last_ms, false, t2));
+    fprintf(out, "\n--   first %s, last %s UTC", ps_logmodel_time(fi->first_ms, false, t1),
+            ps_logmodel_time(fi->last_ms, false, t2));
     for (k = 0; k < fi->n_alerts; k++)
         fprintf(out, "%s %s x%llu", k == 0 ? "; alerts:" : ",",
                 ps_tlsalert_name(fi->alert[k], an, sizeof(an)),
@@ -216,7 +216,7 @@ ps_logfind_sql(FILE *out, const struct ps_logfind_item *items, size_t n,
         so = &defaults;
     }
     now = so->now != 0 ? so->now : time(NULL);
-    ps_logreport_time((int64_t)now * 1000, false, stamp);
+    ps_logmodel_time((int64_t)now * 1000, false, stamp);
     fprintf(
         out,
         "-- pinsplice logscan: suggested bypass rules, %s UTC.\n"

@@ -6,47 +6,14 @@
 #include "err.h"
 #include "logfind.h"
 #include "logjson.h"
-#include "logreport.h"
+#include "logmodel.h"
 #include "logscan.h"
 #include "logtab.h"
+#include "text.h"
 #include "tlsalert.h"
 
 static const char *const action_key[PS_LS_NACTIONS] = {"splice", "bump", "terminate", "other"};
 static const char *const fail_key[PS_LS_NFAILS] = {"alert", "reset", "closed", "no_request"};
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 when invalid. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t len, i;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4;
-    else
-        return 0;
-    if (c == 0xE0)
-        lo = 0xA0;
-    else if (c == 0xED)
-        hi = 0x9F;
-    else if (c == 0xF0)
-        lo = 0x90;
-    else if (c == 0xF4)
-        hi = 0x8F;
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (i = 2; i < len; i++) {
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    }
-    return len;
-}
 
 void
 ps_logjson_string(FILE *out, const char *s, size_t n)
@@ -61,7 +28,7 @@ ps_logjson_string(FILE *out, const char *s, size_t n)
             putc(p[i++], out);
         } else if (p[i] < 0x20 || p[i] == 0x7F) {
             fprintf(out, "\\u%04x", p[i++]);
-        } else if ((k = utf8_len(p + i, n - i)) == 0) {
+        } else if ((k = ps_utf8_len(p + i, n - i)) == 0) {
             fputs("\\ufffd", out);
             i++;
         } else {
@@ -89,7 +56,7 @@ time_val(FILE *out, int64_t ms)
     if (ms == 0)
         fputs("null", out);
     else
-        fprintf(out, "\"%s\"", ps_logreport_time(ms, true, buf));
+        fprintf(out, "\"%s\"", ps_logmodel_time(ms, true, buf));
 }
 
 static void
@@ -100,7 +67,7 @@ by_action(FILE *out, const char *name, const uint64_t *v)
     fprintf(out, "\"%s\": {", name);
     for (a = 0; a < PS_LS_NACTIONS; a++)
         fprintf(out, "\"%s\": %llu, ", action_key[a], (unsigned long long)v[a]);
-    fprintf(out, "\"total\": %llu}", (unsigned long long)ps_logreport_sum(v, PS_LS_NACTIONS));
+    fprintf(out, "\"total\": %llu}", (unsigned long long)ps_logmodel_sum(v, PS_LS_NACTIONS));
 }
 
 static void
@@ -121,7 +88,7 @@ counts(FILE *out, const struct ps_ls_counts *c)
     for (k = 0; k < PS_LS_NFAILS; k++)
         fprintf(out, "\"%s\": %llu, ", fail_key[k], (unsigned long long)c->fails[k]);
     fprintf(out, "\"total\": %llu}, \"tls_other\": %llu, \"first\": ",
-            (unsigned long long)ps_logreport_sum(c->fails, PS_LS_NFAILS),
+            (unsigned long long)ps_logmodel_sum(c->fails, PS_LS_NFAILS),
             (unsigned long long)c->tls_other);
     time_val(out, c->first_ms);
     fputs(", \"last\": ", out);
@@ -215,20 +182,20 @@ notes(FILE *out, const struct ps_logscan *ls)
 /* A sorted table as an array of objects: {"KEYNAME": key, ...counts}. */
 static int
 table(FILE *out, const char *title, const char *keyname, const struct ps_logtab *t,
-      enum ps_logreport_order order, size_t top)
+      enum ps_logmodel_order order, size_t top)
 {
-    struct ps_logreport_row *rows;
+    struct ps_logmodel_row *rows;
     const struct ps_ls_rule *r;
     size_t n, i, len;
     const char *k;
 
-    if (ps_logreport_rows(t, order, &rows, &n) < 0)
+    if (ps_logmodel_rows(t, order, &rows, &n) < 0)
         return PS_ENOMEM;
     fprintf(out, "\"%s\": [", title);
     for (i = 0; i < n && (top == 0 || i < top); i++) {
         fprintf(out, "%s{\"%s\": ", i ? ",\n  " : "\n  ", keyname);
         len = rows[i].len;
-        k = ps_logreport_key(rows[i].key, &len);
+        k = ps_logmodel_key(rows[i].key, &len);
         if (k != rows[i].key)
             fputs("null", out); /* special keys: no name, default action, no decision */
         else
@@ -323,7 +290,7 @@ static int
 checks(FILE *out, const struct ps_logscan *ls)
 {
     const struct ps_ls_input *in = ps_logscan_input(ls);
-    struct ps_logreport_row *rows;
+    struct ps_logmodel_row *rows;
     const struct ps_ls_rule *r;
     size_t n, i, len, shown = 0;
     const char *k;
@@ -333,14 +300,14 @@ checks(FILE *out, const struct ps_logscan *ls)
     for (v = 0; v < PS_LS_NVERIFY; v++)
         fprintf(out, "\"%s\": %llu, ", ps_ls_verify_names[v], (unsigned long long)in->verify[v]);
     fprintf(out, "\"unknown\": %llu, \"by_rule\": [", (unsigned long long)in->verify_other);
-    if (ps_logreport_rows(ps_logscan_rules(ls), PS_ORDER_RULE, &rows, &n) < 0)
+    if (ps_logmodel_rows(ps_logscan_rules(ls), PS_ORDER_RULE, &rows, &n) < 0)
         return PS_ENOMEM;
     for (i = 0; i < n; i++) {
         r = rows[i].value;
-        if (ps_logreport_sum(r->verify, PS_LS_NVERIFY) == 0)
+        if (ps_logmodel_sum(r->verify, PS_LS_NVERIFY) == 0)
             continue;
         len = rows[i].len;
-        k = ps_logreport_key(rows[i].key, &len);
+        k = ps_logmodel_key(rows[i].key, &len);
         fputs(shown++ ? ",\n  {\"rule\": " : "\n  {\"rule\": ", out);
         if (k != rows[i].key)
             fputs("null", out);
@@ -359,11 +326,11 @@ checks(FILE *out, const struct ps_logscan *ls)
 static int
 monitors(FILE *out, const struct ps_logscan *ls)
 {
-    struct ps_logreport_row *rows;
+    struct ps_logmodel_row *rows;
     const struct ps_ls_monitor *m;
     size_t n, i;
 
-    if (ps_logreport_rows(ps_logscan_monitors(ls), PS_ORDER_MONITOR, &rows, &n) < 0)
+    if (ps_logmodel_rows(ps_logscan_monitors(ls), PS_ORDER_MONITOR, &rows, &n) < 0)
         return PS_ENOMEM;
     fputs("\"monitor_rules\": [", out);
     for (i = 0; i < n; i++) {

@@ -1,3 +1,24 @@
+/*
+ * logtab.c: the log scanner's hash table (logtab.h).
+ *
+ * Why it is not lib/core/keytab.h: keytab maps (namespace, key) to a size_t, with the key
+ * BORROWED, insert and look-up only. The scanner needs four things keytab does not do:
+ *   - owned keys: a key is a field of the current line (server name, client address,
+ *     ip:port), and the read buffer holds the next lines over it; with keytab every caller
+ *     would keep its own copy of every key;
+ *   - removal: a bumped connection waiting for its first request (logcount.c's pending table)
+ *     and a splice waiting for its tunnel record leave the table when they are judged, so the
+ *     table stays bounded by --max-pending; keytab never removes;
+ *   - values in place at stable addresses: counters are updated through the pointer
+ *     ps_logtab_get returns and waiting connections are linked into a FIFO through theirs;
+ *     keytab stores one size_t;
+ *   - iteration and the key of a value: the reports walk every name, client and rule and
+ *     print its key (logmodel.c); keytab has neither.
+ * Built on keytab, those would be a second structure around it (key arena, value array,
+ * tombstones) and one more indirection in the two look-ups every record makes (its name and
+ * its client), the scanner's hottest path. The rule snapshot's tables (lib/core/snapshot.c)
+ * are built once and immutable: a third job again.
+ */
 #include "config.h"
 
 #include <stdlib.h>

@@ -9,6 +9,7 @@
 #include <openssl/ssl.h>
 
 #include "name.h"
+#include "text.h"
 #include "tlsalert.h"
 
 #define LIB_SSL 20        /* ERR_LIB_SSL, the same in OpenSSL 1.1 and 3 */
@@ -99,10 +100,8 @@ rfc_style(const char *in, char *buf, size_t size)
     size_t i, o = 0;
 
     for (i = 0; in[i] != '\0' && o + 1 < size; i++) {
-        char c = in[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        else if (c == ' ' || c == '-')
+        char c = ps_ascii_lower(in[i]);
+        if (c == ' ' || c == '-')
             c = '_';
         else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
             continue;

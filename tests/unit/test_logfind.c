@@ -14,6 +14,7 @@
 #include "fixture.h"
 #include "logfind.h"
 #include "logjson.h"
+#include "logmodel.h"
 #include "logreport.h"
 #include "logscan.h"
 #include "snapshot.h"
@@ -403,7 +404,7 @@ test_escaping(void **state)
     /* control bytes, a quote, a backslash, valid UTF-8 (e-acute), invalid bytes */
     ps_logjson_string(f, "a\001\"\\\xc3\xa9\xff\xc3z\n", 10);
     putc('|', f);
-    ps_logreport_text(f, "a\001\"\\\xc3\xa9\xff\n", 8);
+    ps_logmodel_text(f, "a\001\"\\\xc3\xa9\xff\n", 8);
     assert_int_equal(fclose(f), 0);
     assert_string_equal(buf, "\"a\\u0001\\\"\\\\\xc3\xa9\\ufffd\\ufffdz\\u000a\"|"
                              "a\\x01\"\\\\\\xC3\\xA9\\xFF\\x0A");

@@ -328,6 +328,8 @@ struct good {
 };
 
 /* The pinsplice format's awkward but valid records. */
+#define X10 " - x - x - x - x - x"
+
 static const struct good good[] = {
     /* "-" everywhere it may be; no fraction in the time; tabs and runs of spaces */
     {"1795732896 - 127.0.0.1:1 NONE_NONE/- - - - - - - - - -/- - - -", "", "", "", "", "127.0.0.1",
@@ -357,7 +359,11 @@ static const struct good good[] = {
     /* %00 decodes to a NUL inside the field (kept with its length, never a terminator) */
     {"1.0 0 127.0.0.1:1 NONE/200 0 0 CONNECT a:443 - bump a%00b a -/- - - -", "a\0b", "", "", "",
      "127.0.0.1", "", 1, 1000},
+    /* more extra fields than a format may have (PS_LOGFORMAT_FIELDS_MAX): ignored too */
+    {"1.0 0 127.0.0.1:1 NONE/200 0 0 CONNECT a:443 - bump a a -/- - bump -" X10 X10 X10 X10 X10 X10,
+     "a", "", "", "bump", "127.0.0.1", "", 1, 1000},
 };
+#undef X10
 
 static void
 test_good_lines(void **state)

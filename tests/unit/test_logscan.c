@@ -14,6 +14,7 @@
 
 #include "err.h"
 #include "logline.h"
+#include "logmodel.h"
 #include "logread.h"
 #include "logreport.h"
 #include "logscan.h"
@@ -352,7 +353,7 @@ static void
 test_report_rows(void **state)
 {
     struct ps_logscan *ls = scanner(0, 0, 5);
-    struct ps_logreport_row *rows = NULL;
+    struct ps_logmodel_row *rows = NULL;
     char peer[64], want[32];
     size_t n = 0, i;
     int c, k;
@@ -364,7 +365,7 @@ test_report_rows(void **state)
             bumped(ls, 10 + c * 10 + k, peer, "rows.test", "-/-", "TLS/1.3");
     }
     ps_logscan_finish(ls);
-    assert_int_equal(ps_logreport_rows(ps_logscan_clients(ls), PS_ORDER_CONNS, &rows, &n), 0);
+    assert_int_equal(ps_logmodel_rows(ps_logscan_clients(ls), PS_ORDER_CONNS, &rows, &n), 0);
     assert_int_equal(n, 6);
     for (i = 0; i < n; i++) {
         snprintf(want, sizeof(want), "10.2.0.%zu", 6 - i);
