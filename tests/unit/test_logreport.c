@@ -15,6 +15,7 @@
 #include "err.h"
 #include "logfind.h"
 #include "logjson.h"
+#include "logmodel.h"
 #include "logreport.h"
 #include "logscan.h"
 #include "logtab.h"
@@ -403,29 +404,29 @@ test_helpers(void **state)
     size_t len;
 
     (void)state;
-    assert_string_equal(ps_logreport_time(0, false, buf), "-");
-    assert_string_equal(ps_logreport_time(0, true, buf), "-");
-    assert_string_equal(ps_logreport_time(1795775000123, false, buf), "2026-11-27 10:23:20");
-    assert_string_equal(ps_logreport_time(1795775000123, true, buf), "2026-11-27T10:23:20.123Z");
-    assert_string_equal(ps_logreport_time(1000, true, buf), "1970-01-01T00:00:01.000Z");
-    assert_int_equal(ps_logreport_sum(v, 4), 4321);
-    assert_int_equal(ps_logreport_sum(v, 0), 0);
+    assert_string_equal(ps_logmodel_time(0, false, buf), "-");
+    assert_string_equal(ps_logmodel_time(0, true, buf), "-");
+    assert_string_equal(ps_logmodel_time(1795775000123, false, buf), "2026-11-27 10:23:20");
+    assert_string_equal(ps_logmodel_time(1795775000123, true, buf), "2026-11-27T10:23:20.123Z");
+    assert_string_equal(ps_logmodel_time(1000, true, buf), "1970-01-01T00:00:01.000Z");
+    assert_int_equal(ps_logmodel_sum(v, 4), 4321);
+    assert_int_equal(ps_logmodel_sum(v, 0), 0);
     len = 8;
-    assert_string_equal(ps_logreport_key("\001noname", &len), "(no name)");
+    assert_string_equal(ps_logmodel_key("\001noname", &len), "(no name)");
     assert_int_equal(len, 9);
     len = 9;
-    assert_string_equal(ps_logreport_key("\001toolong", &len), "(name over 255 bytes)");
+    assert_string_equal(ps_logmodel_key("\001toolong", &len), "(name over 255 bytes)");
     assert_int_equal(len, 21);
     len = strlen(PS_LS_RULE_DEFAULT);
-    assert_string_equal(ps_logreport_key(PS_LS_RULE_DEFAULT, &len), "(default)");
+    assert_string_equal(ps_logmodel_key(PS_LS_RULE_DEFAULT, &len), "(default)");
     len = strlen(PS_LS_RULE_NONE);
-    assert_string_equal(ps_logreport_key(PS_LS_RULE_NONE, &len), "(no pinsplice decision)");
+    assert_string_equal(ps_logmodel_key(PS_LS_RULE_NONE, &len), "(no pinsplice decision)");
     assert_int_equal(len, 23);
     len = 6; /* a key with \001 that is not special, and an ordinary one, stay */
-    assert_string_equal(ps_logreport_key("\001other", &len), "\001other");
+    assert_string_equal(ps_logmodel_key("\001other", &len), "\001other");
     assert_int_equal(len, 6);
     len = 6;
-    assert_string_equal(ps_logreport_key("a.test", &len), "a.test");
+    assert_string_equal(ps_logmodel_key("a.test", &len), "a.test");
     ps_logreport_opts_init(&o);
     assert_int_equal(o.format, PS_LOGREPORT_TEXT);
     assert_int_equal(o.table, PS_LOGREPORT_NAMES);
@@ -442,7 +443,7 @@ static void
 test_rows(void **state)
 {
     static const struct {
-        enum ps_logreport_order order;
+        enum ps_logmodel_order order;
         int table; /* 0 names, 1 rules, 2 monitors */
         const char *keys;
     } c[] = {
@@ -461,9 +462,9 @@ test_rows(void **state)
         const struct ps_logtab *t = c[i].table == 0   ? ps_logscan_names(r.ls)
                                     : c[i].table == 1 ? ps_logscan_rules(r.ls)
                                                       : ps_logscan_monitors(r.ls);
-        struct ps_logreport_row *rows = (void *)&r;
+        struct ps_logmodel_row *rows = (void *)&r;
         char got[128] = "";
-        assert_int_equal(ps_logreport_rows(t, c[i].order, &rows, &n), 0);
+        assert_int_equal(ps_logmodel_rows(t, c[i].order, &rows, &n), 0);
         for (k = 0; k < n; k++) {
             assert_int_equal(rows[k].len, strlen(rows[k].key));
             snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", k ? " " : "",
@@ -540,9 +541,9 @@ test_enomem(void **state)
         assert_int_equal(k, i == 0 ? 4 : i == 1 ? 1 : 5);
     }
     {
-        struct ps_logreport_row *rows = (void *)&r;
+        struct ps_logmodel_row *rows = (void *)&r;
         oom_fail_at(0);
-        assert_int_equal(ps_logreport_rows(ps_logscan_names(r.ls), PS_ORDER_CONNS, &rows, &n),
+        assert_int_equal(ps_logmodel_rows(ps_logscan_names(r.ls), PS_ORDER_CONNS, &rows, &n),
                          PS_ENOMEM);
         oom_fail_at(-1);
         assert_null(rows);
