@@ -182,7 +182,6 @@ ps_cmd_feed_import(int argc, char **argv)
     struct ps_admin *a = NULL;
     struct ps_err err = {0, ""};
     time_t t = time(NULL);
-    struct tm tm;
 
     if ((rest = calloc((size_t)argc + 1, sizeof(*rest))) == NULL)
         return PS_EXIT_ERROR;
@@ -208,8 +207,7 @@ ps_cmd_feed_import(int argc, char **argv)
     fo.name = name;
     fo.source = source;
     fo.version = version;
-    gmtime_r(&t, &tm);
-    strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    ps_utc_format((int64_t)t, "%Y-%m-%dT%H:%M:%SZ", now, sizeof(now));
     path = ps_cli_db_path(db);
     if (ps_feed_load(ops[0], &fo, &feed, &err) < 0) {
         ps_cli_error(argv[0], "%s (nothing imported)", err.msg);

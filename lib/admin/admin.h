@@ -111,6 +111,33 @@ const struct ps_admin_step *ps_admin_steps(size_t *n);
 int ps_admin_migrate(const char *path, int busy_ms, const struct ps_admin_step *steps, size_t n,
                      int target, int *from, struct ps_err *err);
 
+/* ---- a new DB (`pinsplice db init`) ------------------------------------------------------------
+ */
+
+struct ps_admin_init {
+    const char *path;    /* the DB to create */
+    const char *sql_dir; /* holds schema.sql, manage.sql, vendor.sql, defaults.sql */
+    bool force;          /* replace an existing path */
+    int busy_ms;
+};
+
+struct ps_admin_init_stats {
+    size_t rules, domains; /* enabled rules and domain entries, as the helper loads them */
+};
+
+/*
+ * Create the rules DB at in->path from the SQL of in->sql_dir (each file must be readable):
+ * every missing directory above it is made (mode 0755), the SQL is loaded into a temporary file
+ * beside it (ps_store_create), the vendor baseline is recorded (a first, empty ps_admin_update),
+ * the file gets mode 0644 and is renamed over in->path, then loaded as the helper does. An
+ * existing in->path is refused unless in->force. Returns 0 and fills *st (may be NULL);
+ * PS_EINVAL (empty path, exists, a parent not a directory), PS_ETOOLONG, PS_ENOENT, PS_EIO,
+ * PS_EDB (err says which). On error before the rename, in->path is untouched and no temporary
+ * file is left; a load failure after it is reported as "created PATH, but it does not load".
+ */
+int ps_admin_db_init(const struct ps_admin_init *in, struct ps_admin_init_stats *st,
+                     struct ps_err *err);
+
 /* ---- vendor updates (`pinsplice db update`) ---------------------------------------------------
  */
 

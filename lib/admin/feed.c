@@ -23,6 +23,7 @@
 #include "keytab.h"
 #include "lint.h"
 #include "name.h"
+#include "text.h"
 
 #define APPS_MAX 10000    /* apps in one feed */
 #define ENTRIES_MAX 100000 /* domains + destinations + programs of one app, each */
@@ -696,7 +697,6 @@ ps_feed_load(const char *path, const struct ps_feed_opts *o, struct ps_feed **ou
     struct ps_feed_opts opts;
     char version[64], *buf = NULL;
     struct stat st;
-    struct tm tm;
     FILE *f;
     size_t n;
     int rc;
@@ -729,8 +729,9 @@ ps_feed_load(const char *path, const struct ps_feed_opts *o, struct ps_feed **ou
     }
     opts = *o;
     /* m365 files carry no version: the file's date stands in for it */
-    if (opts.version == NULL && opts.format == PS_FEED_M365 && gmtime_r(&st.st_mtime, &tm) != NULL &&
-        strftime(version, sizeof(version), "file dated %Y-%m-%dT%H:%M:%SZ", &tm) > 0)
+    if (opts.version == NULL && opts.format == PS_FEED_M365 &&
+        ps_utc_format((int64_t)st.st_mtime, "file dated %Y-%m-%dT%H:%M:%SZ", version,
+                      sizeof(version)))
         opts.version = version;
     rc = ps_feed_parse(buf, n, path, &opts, out, err);
     free(buf);

@@ -17,6 +17,7 @@
 #include "name.h"
 #include "snapshot.h"
 #include "store.h"
+#include "text.h"
 
 /* Kinds of entries, also the namespace of the duplicate table. */
 enum kind { K_DOMAIN = 1, K_PROGRAM = 2, K_CATEGORY = 3, K_SOURCE = 4, K_DEST = 5 };
@@ -621,10 +622,7 @@ check_empty(struct ps_lint *l)
 static void
 fmt_time(int64_t t, char out[32])
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+    if (!ps_utc_format(t, "%Y-%m-%d %H:%M:%S UTC", out, 32))
         snprintf(out, 32, "%lld", (long long)t);
 }
 

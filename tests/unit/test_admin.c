@@ -929,6 +929,89 @@ test_publish(void **state)
     fx_remove(src);
 }
 
+/* db init: the directories made, the DB built aside and renamed, the baseline recorded; an
+ * existing DB refused without force and kept when a step fails. */
+static void
+test_db_init(void **state)
+{
+    const char *sqldir = getenv("PS_SQLDIR");
+    char dir[] = "/tmp/pinsplice-unit-init-XXXXXX";
+    char path[128], file[256], tmp[512];
+    struct ps_admin_init in;
+    struct ps_admin_init_stats st = {0, 0};
+    struct ps_err err = {0, ""};
+    struct stat a, b;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/a/b/rules.db", dir);
+    in.path = path;
+    in.sql_dir = sqldir != NULL ? sqldir : "sql";
+    in.force = false;
+    in.busy_ms = 100;
+    assert_int_equal(ps_admin_db_init(&in, &st, &err), 0);
+    assert_true(st.rules > 0 && st.domains > 0);
+    assert_int_equal(stat(path, &a), 0);
+    assert_int_equal(a.st_mode & 0777, 0644);
+    snprintf(file, sizeof(file), "%s/a/b", dir);
+    assert_int_equal(stat(file, &b), 0);
+    assert_int_equal(b.st_mode & 0777, 0755);
+    assert_true(q(path, "SELECT count(*) FROM vendor_base") > 0);
+    if (have_manage())
+        assert_int_equal(q(path, "SELECT count(*) FROM sqlite_master WHERE name = 'audit'"), 1);
+    /* Exists: refused, untouched; with force: replaced by a new file. */
+    assert_int_equal(ps_admin_db_init(&in, NULL, &err), PS_EINVAL);
+    assert_non_null(strstr(err.msg, "exists (use --force to replace it)"));
+    assert_int_equal(stat(path, &b), 0);
+    assert_int_equal(a.st_ino, b.st_ino);
+    in.force = true;
+    assert_int_equal(ps_admin_db_init(&in, NULL, &err), 0);
+    assert_int_equal(stat(path, &b), 0);
+    assert_true(a.st_ino != b.st_ino);
+    /* A missing SQL file: the existing DB is kept, no temporary file left. */
+    in.sql_dir = "/nonexistent-sql";
+    assert_int_equal(ps_admin_db_init(&in, NULL, &err), PS_ENOENT);
+    snprintf(tmp, sizeof(tmp), "/nonexistent-sql/schema.sql: No such file or directory "
+                               "(PINSPLICE_SQLDIR names the SQL directory)");
+    assert_string_equal(err.msg, tmp);
+    assert_int_equal(stat(path, &a), 0);
+    assert_int_equal(a.st_ino, b.st_ino);
+    /* Bad SQL: ps_store_create fails, the DB stays, the directory holds only it. */
+    snprintf(file, sizeof(file), "%s/sql", dir);
+    assert_int_equal(mkdir(file, 0755), 0);
+    {
+        static const char *const names[] = {"schema.sql", "manage.sql", "vendor.sql",
+                                            "defaults.sql"};
+        size_t i;
+        for (i = 0; i < 4; i++) {
+            snprintf(tmp, sizeof(tmp), "%s/%s", file, names[i]);
+            write_file(tmp, i == 2 ? "this is not SQL;" : "SELECT 1;", NULL);
+        }
+    }
+    in.sql_dir = file;
+    assert_true(ps_admin_db_init(&in, NULL, &err) < 0);
+    assert_int_equal(stat(path, &a), 0);
+    assert_int_equal(a.st_ino, b.st_ino);
+    snprintf(tmp, sizeof(tmp), "%s/a/b", dir);
+    {
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd), "test $(ls -A %s | wc -l) -eq 1", tmp);
+        assert_int_equal(system(cmd), 0);
+    }
+    /* A parent that is a file (the DB itself); an empty path. */
+    in.sql_dir = sqldir != NULL ? sqldir : "sql";
+    snprintf(tmp, sizeof(tmp), "%s/x.db", path);
+    in.path = tmp;
+    assert_int_equal(ps_admin_db_init(&in, NULL, &err), PS_EINVAL);
+    snprintf(file, sizeof(file), "%s: not a directory", path);
+    assert_string_equal(err.msg, file);
+    in.path = "";
+    assert_int_equal(ps_admin_db_init(&in, NULL, &err), PS_EINVAL);
+    assert_string_equal(err.msg, "empty database path");
+    snprintf(tmp, sizeof(tmp), "rm -rf %s", dir);
+    assert_int_equal(system(tmp), 0);
+}
+
 static void
 test_os_user(void **state)
 {
@@ -995,6 +1078,7 @@ main(void)
         cmocka_unit_test(test_update_errors),
         cmocka_unit_test(test_update_applies_manage),
         cmocka_unit_test(test_publish),
+        cmocka_unit_test(test_db_init),
         cmocka_unit_test(test_tmpfile),
         cmocka_unit_test(test_os_user),
     };
