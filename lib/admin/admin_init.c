@@ -116,8 +116,7 @@ build(const char *tmp, const char *path, int busy_ms, char paths[N_SQL][PATH_MAX
 }
 
 int
-ps_admin_db_init(const struct ps_admin_init *in, struct ps_admin_init_stats *st,
-                 struct ps_err *err)
+ps_admin_db_init(const struct ps_admin_init *in, struct ps_admin_init_stats *st, struct ps_err *err)
 {
     char paths[N_SQL][PATH_MAX];
     char tmp[PATH_MAX + 32];

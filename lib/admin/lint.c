@@ -15,7 +15,7 @@
 #include "snapshot.h"
 #include "store.h"
 
-const char *const ps_lint_kind_names[6] = {NULL,     "domain", "program",
+const char *const ps_lint_kind_names[6] = {NULL,       "domain", "program",
                                            "category", "source", "destination"};
 
 /* ---- small helpers --------------------------------------------------------------------------- */
@@ -276,9 +276,9 @@ ps_lint_finish(struct ps_lint *l, const struct ps_snapshot *snap, const char *lo
     rc = 0;
     if (load_error != NULL)
         rc = ps_lint_note(l, PS_LINT_ERROR, "load", SIZE_MAX, SIZE_MAX,
-                         "the rules do not load (the helper would refuse this database): %s; "
-                         "shadowing not checked",
-                         load_error);
+                          "the rules do not load (the helper would refuse this database): %s; "
+                          "shadowing not checked",
+                          load_error);
     if (rc == 0)
         rc = ps_lint_check_entries(l);
     if (rc == 0 && snap != NULL)

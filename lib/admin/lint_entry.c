@@ -26,17 +26,17 @@ check_domain(struct ps_lint *l, size_t i, const psl_ctx_t *psl)
 
     if (ps_addr_parse(en->value, strlen(en->value), &a, NULL) == 0)
         return ps_lint_note(l, PS_LINT_ERROR, "bad-name", en->rule, i,
-                           "domain '%s' is an IP address: an IP never matches a domain entry",
-                           en->value);
+                            "domain '%s' is an IP address: an IP never matches a domain entry",
+                            en->value);
     if (ps_name_check_stored(en->value, &e) < 0)
         return ps_lint_note(l, PS_LINT_ERROR, "bad-name", en->rule, i, "%s", e.msg);
     if ((en->key = ps_lint_dup(en->value)) == NULL)
         return PS_ENOMEM;
     if (!en->exact && psl != NULL && psl_is_public_suffix2(psl, en->value, PSL_TYPE_ANY))
         return ps_lint_note(l, PS_LINT_ERROR, "public-suffix", en->rule, i,
-                           "domain '%s' is a public suffix: the rule covers every site "
-                           "registered under it (exact = 1 would match the name alone)",
-                           en->value);
+                            "domain '%s' is a public suffix: the rule covers every site "
+                            "registered under it (exact = 1 would match the name alone)",
+                            en->value);
     return 0;
 }
 
@@ -50,12 +50,12 @@ check_program(struct ps_lint *l, size_t i)
 
     if (ps_name_program(en->value, strlen(en->value), base, &e) < 0)
         return ps_lint_note(l, PS_LINT_ERROR, "bad-program", en->rule, i, "bad program '%s': %s",
-                           en->value, e.msg);
+                            en->value, e.msg);
     if (strcspn(en->value, "/\\") != strlen(en->value))
         return ps_lint_note(l, PS_LINT_ERROR, "bad-program", en->rule, i,
-                           "program '%s' has a directory: only the basename is compared "
-                           "(store '%s')",
-                           en->value, base);
+                            "program '%s' has a directory: only the basename is compared "
+                            "(store '%s')",
+                            en->value, base);
     n = strlen(en->os) + 1 + strlen(base) + 1;
     if ((en->key = malloc(n)) == NULL)
         return PS_ENOMEM;
@@ -100,7 +100,7 @@ check_source(struct ps_lint *l, size_t i)
     if (strncmp(en->value, "user:", 5) == 0) {
         if (en->value[5] == '\0')
             return ps_lint_note(l, PS_LINT_ERROR, "bad-source", en->rule, i,
-                               "bad source 'user:': empty user name");
+                                "bad source 'user:': empty user name");
         en->key = ps_lint_dup(en->value);
         return en->key == NULL ? PS_ENOMEM : 0;
     }
@@ -125,8 +125,8 @@ check_destination(struct ps_lint *l, size_t i)
     unsigned bits;
 
     if (ps_cidr_parse(en->value, strlen(en->value), &en->net, &e) < 0)
-        return ps_lint_note(l, PS_LINT_ERROR, "bad-destination", en->rule, i,
-                           "bad destination: %s", e.msg);
+        return ps_lint_note(l, PS_LINT_ERROR, "bad-destination", en->rule, i, "bad destination: %s",
+                            e.msg);
     en->is_net = true;
     en->key = net_key(&en->net.net, en->net.bits);
     if (en->key == NULL)
@@ -134,12 +134,12 @@ check_destination(struct ps_lint *l, size_t i)
     bits = en->net.net.v4 ? en->net.bits - 96 : en->net.bits;
     if (en->net.net.v4 ? bits < WIDE_V4 : bits < WIDE_V6)
         return ps_lint_note(l, PS_LINT_WARNING, "wide-destination", en->rule, i,
-                           "destination '%s' is a /%u: wider than /%d for %s, it covers %s "
-                           "addresses that any client can CONNECT to by IP; narrow it to the "
-                           "app's own ranges",
-                           en->value, bits, en->net.net.v4 ? WIDE_V4 : WIDE_V6,
-                           en->net.net.v4 ? "IPv4" : "IPv6",
-                           en->net.net.v4 ? "over 65536" : "more than a /32's");
+                            "destination '%s' is a /%u: wider than /%d for %s, it covers %s "
+                            "addresses that any client can CONNECT to by IP; narrow it to the "
+                            "app's own ranges",
+                            en->value, bits, en->net.net.v4 ? WIDE_V4 : WIDE_V6,
+                            en->net.net.v4 ? "IPv4" : "IPv6",
+                            en->net.net.v4 ? "over 65536" : "more than a /32's");
     return 0;
 }
 
@@ -151,8 +151,8 @@ check_category(struct ps_lint *l, size_t i)
 
     if (l->cats_known && !ps_keytab_get(l->cats, 0, en->value, strlen(en->value), &v))
         return ps_lint_note(l, PS_LINT_ERROR, "unknown-category", en->rule, i,
-                           "category '%s' is not in the categories table: it matches nothing",
-                           en->value);
+                            "category '%s' is not in the categories table: it matches nothing",
+                            en->value);
     en->key = ps_lint_dup(en->value);
     return en->key == NULL ? PS_ENOMEM : 0;
 }
@@ -223,8 +223,8 @@ index_keys(struct ps_lint *l)
             return rc;
         if (rc == 1 && ps_lint_wants(l, en->rule, PS_LINT_WARNING) &&
             (rc = ps_lint_note(l, PS_LINT_WARNING, "duplicate", en->rule, i,
-                              "%s '%s' is the same as '%s' in the same rule", ps_lint_kind_names[en->kind],
-                              en->value, l->entries[old].value)) < 0)
+                               "%s '%s' is the same as '%s' in the same rule",
+                               ps_lint_kind_names[en->kind], en->value, l->entries[old].value)) < 0)
             return rc;
     }
     return 0;
@@ -242,8 +242,8 @@ dup_domain(struct ps_lint *l, size_t i)
         p++;
         if (ps_keytab_get(l->keys, ps_lint_key_ns(en), p, strlen(p), &j) && !l->entries[j].exact)
             return ps_lint_note(l, PS_LINT_WARNING, "duplicate", en->rule, i,
-                               "domain '%s' is already covered by '%s' in the same rule", en->value,
-                               l->entries[j].value);
+                                "domain '%s' is already covered by '%s' in the same rule",
+                                en->value, l->entries[j].value);
     }
     return 0;
 }
@@ -270,8 +270,8 @@ dup_source(struct ps_lint *l, size_t i)
         free(k);
         if (found)
             return ps_lint_note(l, PS_LINT_WARNING, "duplicate", en->rule, i,
-                               "source '%s' is inside '%s' of the same rule", en->value,
-                               l->entries[j].value);
+                                "source '%s' is inside '%s' of the same rule", en->value,
+                                l->entries[j].value);
     }
     return 0;
 }
@@ -304,7 +304,7 @@ check_empty(struct ps_lint *l)
     for (i = 0; i < l->nrules && rc == 0; i++)
         if (l->rules[i].n_entries == 0 && ps_lint_wants(l, i, PS_LINT_WARNING))
             rc = ps_lint_note(l, PS_LINT_WARNING, "empty-rule", i, SIZE_MAX,
-                             "rule has no entries: it matches nothing");
+                              "rule has no entries: it matches nothing");
     return rc;
 }
 

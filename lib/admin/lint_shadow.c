@@ -50,7 +50,7 @@ check_expired(struct ps_lint *l, const struct ps_snapshot *snap, time_t now)
             continue;
         fmt_time(sr->expires_at, when);
         rc = ps_lint_note(l, PS_LINT_WARNING, "expired", r, SIZE_MAX,
-                         "rule expired at %s: it matches nothing", when);
+                          "rule expired at %s: it matches nothing", when);
     }
     return rc;
 }
@@ -103,15 +103,15 @@ shadow_one(struct ps_lint *l, const struct ps_snapshot *snap, const struct ps_ke
     same = by->action == mine->action;
     if (same)
         return ps_lint_note(l, PS_LINT_WARNING, "shadowed", en->rule, i,
-                           "domain '%s' never decides: rule '%s' (id %lld), evaluated earlier, "
-                           "already %ss it (via %s)%s",
-                           en->value, by->name, (long long)by->id, ps_action_str(by->action), via,
-                           until);
+                            "domain '%s' never decides: rule '%s' (id %lld), evaluated earlier, "
+                            "already %ss it (via %s)%s",
+                            en->value, by->name, (long long)by->id, ps_action_str(by->action), via,
+                            until);
     return ps_lint_note(l, PS_LINT_ERROR, "shadowed", en->rule, i,
-                       "domain '%s' never decides: rule '%s' (id %lld), evaluated earlier, %ss "
-                       "it (via %s)%s, not %s as this rule says; move this rule above it",
-                       en->value, by->name, (long long)by->id, ps_action_str(by->action), via,
-                       until, ps_action_str(mine->action));
+                        "domain '%s' never decides: rule '%s' (id %lld), evaluated earlier, %ss "
+                        "it (via %s)%s, not %s as this rule says; move this rule above it",
+                        en->value, by->name, (long long)by->id, ps_action_str(by->action), via,
+                        until, ps_action_str(mine->action));
 }
 
 static int
