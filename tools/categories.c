@@ -1,7 +1,7 @@
 /*
  * `pinsplice categories import DIR`: a squidGuard / UT1 blacklist directory into category_domains.
- * Translates options and results; the walk, the parsing and the writes are in lib/admin/catimport.c and
- * lib/admin/admin.c.
+ * Translates options and results; the map, the walk, the parsing and the writes are in
+ * lib/admin/catmap.c, catscan.c, catimport.c and admin.c.
  */
 #include "config.h"
 

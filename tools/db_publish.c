@@ -1,6 +1,7 @@
 /*
  * `pinsplice db publish SRC DST`: a consistent copy of the rules database for distribution to a
- * fleet. The copy, check, fsync and rename are lib/admin/admin.c's (ps_admin_publish).
+ * fleet. The copy, check, fsync and rename are lib/admin/admin_publish.c's
+ * (ps_admin_publish).
  */
 #include "config.h"
 

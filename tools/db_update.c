@@ -1,7 +1,7 @@
 /*
  * `pinsplice db update`: apply a newer vendor catalogue and default rules to an existing database,
- * keeping every local decision. The merge is lib/admin/admin.c's (ps_admin_update); this file finds the
- * SQL, prints the report and maps the result to an exit status.
+ * keeping every local decision. The merge is lib/admin/admin_update.c's (ps_admin_update); this
+ * file finds the SQL, prints the report and maps the result to an exit status.
  */
 #include "config.h"
 

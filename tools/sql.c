@@ -1,7 +1,7 @@
 /*
  * `pinsplice sql [--db PATH] [SQL...]`: the sqlite3 CLI on the rules database, with the session's
- * OS user recorded in audit.who. The SQL that records it is lib/admin/admin.c's (ps_admin_session_sql):
- * TEMP objects that sqlite3 creates from -cmd on its own connection, so the name is this
+ * OS user recorded in audit.who. The SQL that records it is lib/admin/admin.c's
+ * (ps_admin_session_sql): TEMP objects that sqlite3 creates from -cmd on its own connection, so the name is this
  * session's alone and is gone when sqlite3 exits. sqlite3 then replaces this process.
  */
 #include "config.h"

@@ -112,9 +112,8 @@ ps_admin_user_version(sqlite3 *db, const char *path, int *v, struct ps_err *err)
  * rows, and runs it without the schema's CHECK constraints and triggers. What they would check is
  * checked here instead, in C: each name by ps_name_check_stored (the same rules, the ones the
  * matcher applies when it loads), the category's existence by ps_admin_list_begin; the audit
- * trail takes one row per list, not one per name. The CHECKs' GLOB patterns and the trigger cost
- * about 7 s per million names (measured, bench/README.md): without them an import of 1M names
- * fits the 10 s target. Both settings are compiled into statements, and changing them expires
+ * trail takes one row per list, not one per name. The CHECKs' GLOB patterns and the trigger are
+ * most of an import's cost otherwise (bench/README.md, "Categories import"). Both settings are compiled into statements, and changing them expires
  * the prepared ones, so they stay off for the list and are put back by ps_admin_list_end (or on
  * any error, commit or free).
  */

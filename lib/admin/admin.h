@@ -7,10 +7,11 @@
 struct ps_err;
 
 /*
- * The write side of the rules database. lib/core/store.c is the read side (the helper, the service,
- * `pinsplice check`); lib/admin/admin.c, lib/admin/admin_update.c and lib/admin/admin_publish.c are the only other
- * files that touch SQLite, for what the `pinsplice` command writes in bulk: category list
- * imports, vendor updates with their schema migrations, and published copies. What an admin
+ * The write side of the rules database. lib/core/store.c is the read side (the helper, the
+ * service, `pinsplice check`); lib/admin/admin.c, admin_update.c, admin_publish.c and
+ * admin_feed.c are the only other files that touch SQLite, for what the `pinsplice` command
+ * writes in bulk: category list imports, vendor updates with their schema migrations, published
+ * copies and feed imports (admin_init.c builds a new DB from these and lib/core/store.c). What an admin
  * changes by hand goes through the sqlite3 CLI and the views of sql/manage.sql instead.
  *
  * Every write is one transaction: readers (the helper reloads in one read transaction) see it

@@ -2,9 +2,9 @@
 #define PS_LIB_ADMIN_INT_H
 
 /*
- * Internals shared by the write side: lib/admin/admin.c (the transaction, audit.who, category lists),
- * lib/admin/admin_update.c (migrations, vendor updates), lib/admin/admin_publish.c. Not for other files: the
- * public API is lib/admin/admin.h.
+ * Internals shared by the write side: lib/admin/admin.c (the transaction, audit.who, category
+ * lists), admin_update.c (migrations, vendor updates), admin_publish.c, admin_feed.c. Not for
+ * other files: the public API is lib/admin/admin.h.
  */
 
 #include <stdbool.h>
