@@ -15,7 +15,7 @@ struct ps_err;
  * changes by hand goes through the sqlite3 CLI and the views of sql/manage.sql instead.
  *
  * Every write is one transaction: readers (the helper reloads in one read transaction) see it
- * whole or not at all. When the database has the audit trail of sql/manage.sql, changes are
+ * whole or not at all. When the database has the audit trail of sql/audit.sql, changes are
  * recorded with audit.who = the `who` given here, through TEMP objects of this connection only
  * (ps_admin_session_sql): nothing about the user is stored but the audit rows themselves.
  */
@@ -42,14 +42,14 @@ int ps_admin_commit(struct ps_admin *a, struct ps_err *err);
 /* Roll back what was not committed and free. NULL is a no-op. */
 void ps_admin_free(struct ps_admin *a);
 
-/* True when the DB has the audit trail (sql/manage.sql's audit table and audit_import view). */
+/* True when the DB has the audit trail (sql/audit.sql's audit table and audit_import view). */
 bool ps_admin_audited(const struct ps_admin *a);
 
 /* ---- the audit's user, per session (`pinsplice sql`) -------------------------------------------
  */
 
 /*
- * The SQL that makes one connection's audit rows name `who` (see sql/manage.sql, "Who"): a TEMP
+ * The SQL that makes one connection's audit rows name `who` (see sql/audit.sql, "Who"): a TEMP
  * table holding the name and a TEMP trigger on main.audit. TEMP objects belong to the connection
  * that runs the SQL and vanish with it, so no later session inherits the name. `who` is quoted
  * as an SQL literal. Returns 0 and *out (the caller frees it), PS_EINVAL (who NULL or empty),
@@ -59,7 +59,7 @@ int ps_admin_session_sql(const char *who, char **out, struct ps_err *err);
 
 /*
  * Check, read-only, that path is an existing pinsplice DB (user_version >= 1) with the audit
- * trail of sql/manage.sql (which the session SQL needs). Never creates the file. Returns 0,
+ * trail of sql/audit.sql (which the session SQL needs). Never creates the file. Returns 0,
  * PS_ENOENT, PS_EIO, PS_EINVAL (not a regular file), PS_EDB (not a pinsplice DB, no audit trail).
  */
 int ps_admin_session_check(const char *path, struct ps_err *err);
@@ -117,7 +117,7 @@ int ps_admin_migrate(const char *path, int busy_ms, const struct ps_admin_step *
 
 struct ps_admin_init {
     const char *path;    /* the DB to create */
-    const char *sql_dir; /* holds schema.sql, manage.sql, vendor.sql, defaults.sql */
+    const char *sql_dir; /* holds the SQL files */
     bool force;          /* replace an existing path */
     int busy_ms;
 };
@@ -127,7 +127,8 @@ struct ps_admin_init_stats {
 };
 
 /*
- * Create the rules DB at in->path from the SQL of in->sql_dir (each file must be readable):
+ * Create the rules DB at in->path from schema.sql, audit.sql, manage.sql, vendor.sql and
+ * defaults.sql of in->sql_dir (each must be readable):
  * every missing directory above it is made (mode 0755), the SQL is loaded into a temporary file
  * beside it (ps_store_create), the vendor baseline is recorded (a first, empty ps_admin_update),
  * the file gets mode 0644 and is renamed over in->path, then loaded as the helper does. An
@@ -143,9 +144,10 @@ int ps_admin_db_init(const struct ps_admin_init *in, struct ps_admin_init_stats 
  */
 
 /* The new vendor data: schema.sql, vendor.sql, defaults.sql are required; manage.sql is applied
- * too when given (it is safe to re-run: it recreates its views and triggers, keeps the audit). */
+ * too when given, after audit.sql when that is given (both are safe to re-run: they recreate their
+ * views and triggers, keep the audit). */
 struct ps_admin_sql {
-    const char *schema, *vendor, *defaults, *manage;
+    const char *schema, *vendor, *defaults, *manage, *audit;
 };
 
 /*
@@ -174,8 +176,9 @@ struct ps_admin_update_stats {
 
 /*
  * Apply a newer vendor catalogue and default rules to the DB at path, keeping every local
- * decision, in one transaction: migrate the schema (ps_admin_steps), apply manage.sql when given,
- * load the new vendor SQL into an in-memory database, then merge by rule name and app name.
+ * decision, in one transaction: migrate the schema (ps_admin_steps), apply audit.sql and
+ * manage.sql when given, load the new vendor SQL into an in-memory database, then merge by rule
+ * name and app name.
  *
  * The merge is three-way for every vendor item (a field of a vendor rule or app, an entry of one,
  * a category): base = what the vendor shipped at the last update (table vendor_base, written by

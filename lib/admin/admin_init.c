@@ -17,9 +17,10 @@
 #include "store.h"
 #include "tmpfile.h"
 
-/* schema first, then the admin views and audit triggers (so loading the vendor data is audited),
+/* schema first, then the audit trail and the admin views (so loading the vendor data is audited),
  * then the data. */
-static const char *const sql_names[] = {"schema.sql", "manage.sql", "vendor.sql", "defaults.sql"};
+static const char *const sql_names[] = {"schema.sql", "audit.sql", "manage.sql", "vendor.sql",
+                                        "defaults.sql"};
 #define N_SQL (sizeof(sql_names) / sizeof(sql_names[0]))
 
 /* Create every missing directory above path, mode 0755 whatever the umask (Squid's helper user
@@ -104,9 +105,10 @@ build(const char *tmp, const char *path, int busy_ms, char paths[N_SQL][PATH_MAX
     /* Record what the vendor shipped (vendor_base) with a first, empty update, so every later
      * `db update` is a three-way merge that can tell an admin's edit from a vendor change. */
     sql.schema = paths[0];
-    sql.manage = paths[1];
-    sql.vendor = paths[2];
-    sql.defaults = paths[3];
+    sql.audit = paths[1];
+    sql.manage = paths[2];
+    sql.vendor = paths[3];
+    sql.defaults = paths[4];
     if ((rc = ps_admin_update(tmp, busy_ms, &sql, "pinsplice db init", false, NULL, NULL, NULL,
                               &e)) < 0)
         return ps_err_set(err, rc, "%s: recording the vendor baseline: %s", path, e.msg);

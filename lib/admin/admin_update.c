@@ -345,7 +345,8 @@ ps_admin_update(const char *path, int busy_ms, const struct ps_admin_sql *sql, c
         goto done;
     s.to_version = PS_SCHEMA_VERSION;
     if (sql->manage != NULL) {
-        if ((rc = exec_file(a->db, sql->manage, err)) < 0)
+        if ((sql->audit != NULL && (rc = exec_file(a->db, sql->audit, err)) < 0) ||
+            (rc = exec_file(a->db, sql->manage, err)) < 0)
             goto done;
         s.manage_applied = true;
     }

@@ -15,7 +15,7 @@
 
 struct ps_vmerge_stmt {
     const char *what; /* for error messages: "deleting vendor rules the vendor dropped" */
-    bool needs_audit; /* run only when main has sql/manage.sql's audit table */
+    bool needs_audit; /* run only when main has sql/audit.sql's audit table */
     const char *sql;  /* one or more statements */
 };
 

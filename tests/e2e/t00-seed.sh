@@ -20,7 +20,7 @@ if ! command -v sqlite3 >/dev/null 2>&1; then
     exit 1
 fi
 
-for f in schema.sql manage.sql vendor.sql defaults.sql; do
+for f in schema.sql audit.sql manage.sql vendor.sql defaults.sql; do
     if [ ! -r "$sqldir/$f" ]; then
         echo "FAIL: $sqldir/$f not readable (PS_SQLDIR=$sqldir)" >&2
         exit 1
@@ -32,7 +32,7 @@ trap 'rm -rf "$tmp"' EXIT
 db=$tmp/rules.db
 
 # One transaction, in the order `pinsplice db init` uses; -bail stops at the first error.
-if ! load_err=$({ echo 'BEGIN;'; cat "$sqldir/schema.sql" "$sqldir/manage.sql" "$sqldir/vendor.sql" \
+if ! load_err=$({ echo 'BEGIN;'; cat "$sqldir/schema.sql" "$sqldir/audit.sql" "$sqldir/manage.sql" "$sqldir/vendor.sql" \
         "$sqldir/defaults.sql"; echo 'COMMIT;'; } | sqlite3 -bail -batch "$db" 2>&1) \
         || [ -n "$load_err" ]; then
     echo "FAIL: loading schema.sql + vendor.sql + defaults.sql from $sqldir: $load_err"

@@ -31,7 +31,7 @@ if ! command -v sqlite3 >/dev/null 2>&1; then
     echo "FAIL: sqlite3 not found (set PINSPLICE_ALLOW_SKIP=1 to skip)" >&2
     exit 1
 fi
-for f in "$sqldir/schema.sql" "$sqldir/manage.sql" "$sqldir/vendor.sql" "$sqldir/defaults.sql" \
+for f in "$sqldir/schema.sql" "$sqldir/audit.sql" "$sqldir/manage.sql" "$sqldir/vendor.sql" "$sqldir/defaults.sql" \
     "$readme"; do
     if [ ! -r "$f" ]; then
         echo "FAIL: $f not readable (PS_SRCDIR=$srcdir PS_SQLDIR=$sqldir)" >&2
@@ -76,7 +76,7 @@ refused() {
 }
 
 # ---- 1. the database as `pinsplice db init` builds it --------------------------------------------
-if ! out=$({ echo 'BEGIN;'; cat "$sqldir/schema.sql" "$sqldir/manage.sql" "$sqldir/vendor.sql" \
+if ! out=$({ echo 'BEGIN;'; cat "$sqldir/schema.sql" "$sqldir/audit.sql" "$sqldir/manage.sql" "$sqldir/vendor.sql" \
         "$sqldir/defaults.sql"; echo 'COMMIT;'; } | sqlite3 -bail -batch "$db" 2>&1) || [ -n "$out" ]; then
     echo "FAIL: loading schema + manage + vendor + defaults: $out"
     echo "0 passed, 1 failed"
@@ -91,7 +91,7 @@ refused "the retired audit_who setting cannot be added back" \
     "INSERT INTO settings (key, value) VALUES ('audit_who', 'alice')" 'settings.audit_who: retired'
 check "the seed load records no name (a plain sqlite3 session)" "0" "$(q "SELECT count(*) FROM audit WHERE who IS NOT NULL")"
 audit_before=$(q "SELECT count(*) FROM audit")
-out=$(sqlite3 -bail -batch "$db" <"$sqldir/manage.sql" 2>&1)
+out=$(cat "$sqldir/audit.sql" "$sqldir/manage.sql" | sqlite3 -bail -batch "$db" 2>&1)
 check "manage.sql applies again to a live database (no error)" "" "$out"
 check "re-applying manage.sql keeps the audit rows and adds none" "$audit_before" \
     "$(q "SELECT count(*) FROM audit")"

@@ -55,14 +55,17 @@ have_manage(void)
     return access(path, R_OK) == 0;
 }
 
-/* A default DB (schema, vendor, defaults), with manage.sql loaded after schema.sql when asked and
- * present, as `pinsplice db init` does. */
+/* A default DB (schema, vendor, defaults), with audit.sql and manage.sql loaded after schema.sql
+ * when asked and present, as `pinsplice db init` does. */
 static char *
 db_new(bool manage)
 {
     char *db = fx_db(NULL, 0), *sql;
 
     if (manage && have_manage()) {
+        sql = slurp("audit.sql");
+        fx_exec(db, sql, 0);
+        free(sql);
         sql = slurp("manage.sql");
         fx_exec(db, sql, 0);
         free(sql);
@@ -157,6 +160,7 @@ vdir_make(struct vdir *v, const char *vendor_extra, const char *defaults_extra)
     v->sql.vendor = v->vendor;
     v->sql.defaults = v->defaults;
     v->sql.manage = NULL;
+    v->sql.audit = NULL;
 }
 
 static void
@@ -650,7 +654,7 @@ static void
 test_update_with_base(void **state)
 {
     char *db = db_new(false);
-    struct ps_admin_sql cur = {NULL, NULL, NULL, NULL};
+    struct ps_admin_sql cur = {NULL, NULL, NULL, NULL, NULL};
     struct ps_admin_update_stats st;
     struct ps_err err = {0, ""};
     struct lines l;
@@ -841,7 +845,7 @@ test_update_errors(void **state)
     fx_remove(db);
 }
 
-/* manage.sql applied by an update to a DB that lacks it. */
+/* audit.sql and manage.sql applied by an update to a DB that lacks them. */
 static void
 test_update_applies_manage(void **state)
 {
@@ -849,7 +853,7 @@ test_update_applies_manage(void **state)
     struct ps_admin_update_stats st;
     struct ps_err err = {0, ""};
     struct vdir v0;
-    char manage[4096];
+    char manage[4096], audit[4096];
     const char *dir = getenv("PS_SQLDIR");
 
     (void)state;
@@ -859,6 +863,8 @@ test_update_applies_manage(void **state)
     vdir_make(&v0, "", "");
     snprintf(manage, sizeof(manage), "%s/manage.sql", dir ? dir : "sql");
     v0.sql.manage = manage;
+    snprintf(audit, sizeof(audit), "%s/audit.sql", dir ? dir : "sql");
+    v0.sql.audit = audit;
     assert_int_equal(q(db, "SELECT count(*) FROM sqlite_master WHERE name = 'audit'"), 0);
     assert_int_equal(update(db, &v0.sql, NULL, &st, &err), 0);
     assert_true(st.manage_applied);
