@@ -174,7 +174,6 @@ ps_cmd_categories_import(int argc, char **argv)
     size_t n_ops = 0;
     int n_rest = 0, rc = PS_EXIT_ERROR;
     struct ps_catmap *map = NULL;
-    struct ps_admin *a = NULL;
     struct ps_catimport_stats st;
     struct ps_err err = {0, ""};
     struct out o;
@@ -205,8 +204,7 @@ ps_cmd_categories_import(int argc, char **argv)
     if (load_map(argv[0], map_file, &map) < 0)
         goto done;
     ps_admin_os_user(who, sizeof(who));
-    if (ps_admin_open(path, BUSY_MS, who, &a, &err) < 0 ||
-        ps_catimport_run(a, ops[0], map, &cb, &st, &err) < 0) {
+    if (ps_catimport_db(path, BUSY_MS, who, ops[0], map, &cb, &st, &err) < 0) {
         clear_line(&o);
         ps_cli_error(argv[0], "%s (nothing imported)", err.msg);
         goto done;
@@ -217,16 +215,9 @@ ps_cmd_categories_import(int argc, char **argv)
                      o.unmapped != NULL ? o.unmapped : "no DIR/LIST/domains files found");
         goto done;
     }
-    if (ps_admin_commit(a, &err) < 0) {
-        a = NULL;
-        ps_cli_error(argv[0], "%s (nothing imported)", err.msg);
-        goto done;
-    }
-    a = NULL;
     summary(&o, &st, path, now() - t0);
     rc = PS_EXIT_OK;
 done:
-    ps_admin_free(a);
     ps_catmap_free(map);
     free(o.unmapped);
     free(rest);

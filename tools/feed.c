@@ -179,7 +179,6 @@ ps_cmd_feed_import(int argc, char **argv)
     struct ps_feed_opts fo = {0, NULL, NULL, NULL};
     struct ps_admin_feed_stats st;
     struct ps_feed *feed = NULL;
-    struct ps_admin *a = NULL;
     struct ps_err err = {0, ""};
     time_t t = time(NULL);
 
@@ -216,24 +215,14 @@ ps_cmd_feed_import(int argc, char **argv)
     print_skips(argv[0], ops[0], feed);
     ps_admin_os_user(who, sizeof(who));
     memset(&st, 0, sizeof(st));
-    if (ps_admin_open(path, BUSY_MS, who, &a, &err) < 0 ||
-        ps_admin_feed_import(a, feed, now, on_change, NULL, &st, &err) < 0) {
+    if (ps_admin_feed_import_db(path, BUSY_MS, who, feed, now, dry_run, on_change, NULL, &st,
+                                &err) < 0) {
         ps_cli_error(argv[0], "%s (nothing imported)", err.msg);
         goto done;
-    }
-    if (!dry_run) {
-        rc = ps_admin_commit(a, &err);
-        a = NULL;
-        if (rc < 0) {
-            ps_cli_error(argv[0], "%s (nothing imported)", err.msg);
-            rc = PS_EXIT_ERROR;
-            goto done;
-        }
     }
     summary(path, feed, &st, dry_run);
     rc = PS_EXIT_OK;
 done:
-    ps_admin_free(a);
     ps_feed_free(feed);
     free(rest);
     return rc;

@@ -261,4 +261,14 @@ int ps_admin_feed_import(struct ps_admin *a, const struct ps_feed *f, const char
                          ps_admin_change_fn *fn, void *ud, struct ps_admin_feed_stats *st,
                          struct ps_err *err);
 
+/*
+ * The whole `feed import` of a parsed feed on the DB at path: ps_admin_open (as who, waiting at
+ * most busy_ms for another writer), ps_admin_feed_import, then commit (dry_run: roll back after
+ * the report). Returns what those return; on error nothing is written.
+ */
+int ps_admin_feed_import_db(const char *path, int busy_ms, const char *who,
+                            const struct ps_feed *f, const char *now, bool dry_run,
+                            ps_admin_change_fn *fn, void *ud, struct ps_admin_feed_stats *st,
+                            struct ps_err *err);
+
 #endif /* PS_LIB_ADMIN_H */

@@ -387,3 +387,20 @@ ps_admin_feed_import(struct ps_admin *a, const struct ps_feed *f, const char *no
         *out = st;
     return 0;
 }
+
+int
+ps_admin_feed_import_db(const char *path, int busy_ms, const char *who, const struct ps_feed *f,
+                        const char *now, bool dry_run, ps_admin_change_fn *fn, void *ud,
+                        struct ps_admin_feed_stats *st, struct ps_err *err)
+{
+    struct ps_admin *a = NULL;
+    int rc;
+
+    if ((rc = ps_admin_open(path, busy_ms, who, &a, err)) < 0)
+        return rc;
+    if ((rc = ps_admin_feed_import(a, f, now, fn, ud, st, err)) < 0 || dry_run) {
+        ps_admin_free(a);
+        return rc;
+    }
+    return ps_admin_commit(a, err);
+}

@@ -303,3 +303,21 @@ done:
     ps_catscan_free(&s);
     return rc;
 }
+
+int
+ps_catimport_db(const char *path, int busy_ms, const char *who, const char *dir,
+                const struct ps_catmap *map, const struct ps_catimport_cb *cb,
+                struct ps_catimport_stats *st, struct ps_err *err)
+{
+    struct ps_admin *a = NULL;
+    int rc;
+
+    memset(st, 0, sizeof(*st));
+    if ((rc = ps_admin_open(path, busy_ms, who, &a, err)) < 0)
+        return rc;
+    if ((rc = ps_catimport_run(a, dir, map, cb, st, err)) < 0 || st->lists == 0) {
+        ps_admin_free(a);
+        return rc;
+    }
+    return ps_admin_commit(a, err);
+}

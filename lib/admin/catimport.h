@@ -83,4 +83,14 @@ int ps_catimport_run(struct ps_admin *a, const char *dir, const struct ps_catmap
                      const struct ps_catimport_cb *cb, struct ps_catimport_stats *st,
                      struct ps_err *err);
 
+/*
+ * The whole `categories import` on the DB at path: ps_admin_open (as who, waiting at most busy_ms
+ * for another writer), ps_catimport_run, then commit, or roll back when no list was mapped
+ * (st->lists == 0: nothing is written, and 0 is returned). Returns what those return; on error
+ * nothing is written.
+ */
+int ps_catimport_db(const char *path, int busy_ms, const char *who, const char *dir,
+                    const struct ps_catmap *map, const struct ps_catimport_cb *cb,
+                    struct ps_catimport_stats *st, struct ps_err *err);
+
 #endif /* PS_LIB_CATIMPORT_H */
