@@ -14,7 +14,6 @@
 #include "pinsplice_admin.h"
 #include "cli.h"
 #include "commands.h"
-#include "operands.h"
 
 #define BUSY_MS 10000
 #define SHOW_INVALID 5
@@ -170,9 +169,9 @@ ps_cmd_categories_import(int argc, char **argv)
 {
     const char *db = NULL, *map_file = NULL, *path;
     const struct ps_cli_opt opts[] = {{"db", &db, NULL}, {"map", &map_file, NULL}};
-    char *ops[1], **rest = NULL, who[256];
+    char *ops[1], who[256];
     size_t n_ops = 0;
-    int n_rest = 0, rc = PS_EXIT_ERROR;
+    int rc;
     struct ps_catmap *map = NULL;
     struct ps_catimport_stats st;
     struct ps_err err = {0, ""};
@@ -183,18 +182,13 @@ ps_cmd_categories_import(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     o.cmd = argv[0];
     o.tty = isatty(STDERR_FILENO) == 1;
-    if ((rest = calloc((size_t)argc + 1, sizeof(*rest))) == NULL)
-        return PS_EXIT_ERROR;
-    if (ps_cli_operands(argc, argv, opts, 2, ops, 1, &n_ops, rest, &n_rest) < 0)
-        goto done;
-    rc = ps_cli_parse(n_rest, rest, opts, 2);
+    rc = ps_cli_args(argc, argv, opts, 2, ops, 1, &n_ops);
     if (rc == PS_CLI_HELP) {
         usage(stdout);
-        rc = PS_EXIT_OK;
-        goto done;
+        return PS_EXIT_OK;
     }
     if (rc != 0)
-        goto done;
+        return rc;
     rc = PS_EXIT_ERROR;
     if (n_ops != 1) {
         ps_cli_error(argv[0], "which directory? (pinsplice categories import DIR)");
@@ -220,6 +214,5 @@ ps_cmd_categories_import(int argc, char **argv)
 done:
     ps_catmap_free(map);
     free(o.unmapped);
-    free(rest);
     return rc;
 }

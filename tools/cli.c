@@ -7,6 +7,7 @@
 
 #include "pinsplice.h"
 #include "cli.h"
+#include "operands.h"
 
 static const struct ps_cli_opt *
 find_opt(const char *arg, size_t len, const struct ps_cli_opt *opts, size_t n)
@@ -85,6 +86,21 @@ ps_cli_parse(int argc, char **argv, const struct ps_cli_opt *opts, size_t n_opts
             return rc;
     }
     return 0;
+}
+
+int
+ps_cli_args(int argc, char **argv, const struct ps_cli_opt *opts, size_t n_opts, char **ops,
+            size_t max_ops, size_t *n_ops)
+{
+    char **rest = calloc((size_t)argc + 1, sizeof(*rest));
+    int n_rest = 0, rc = PS_EXIT_ERROR;
+
+    if (rest == NULL)
+        return PS_EXIT_ERROR;
+    if (ps_cli_operands(argc, argv, opts, n_opts, ops, max_ops, n_ops, rest, &n_rest) == 0)
+        rc = ps_cli_parse(n_rest, rest, opts, n_opts);
+    free(rest);
+    return rc;
 }
 
 const char *

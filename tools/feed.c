@@ -13,7 +13,6 @@
 #include "pinsplice_admin.h"
 #include "cli.h"
 #include "commands.h"
-#include "operands.h"
 
 #define BUSY_MS 10000
 
@@ -173,27 +172,22 @@ ps_cmd_feed_import(int argc, char **argv)
                                       {"name", &name, NULL},     {"source", &source, NULL},
                                       {"version", &version, NULL}, {"dry-run", NULL, &dry_run}};
     const size_t n_opts = sizeof(opts) / sizeof(opts[0]);
-    char *ops[1], **rest = NULL, who[256], now[32];
+    char *ops[1], who[256], now[32];
     size_t n_ops = 0;
-    int n_rest = 0, rc = PS_EXIT_ERROR;
+    int rc;
     struct ps_feed_opts fo = {0, NULL, NULL, NULL};
     struct ps_admin_feed_stats st;
     struct ps_feed *feed = NULL;
     struct ps_err err = {0, ""};
     time_t t = time(NULL);
 
-    if ((rest = calloc((size_t)argc + 1, sizeof(*rest))) == NULL)
-        return PS_EXIT_ERROR;
-    if (ps_cli_operands(argc, argv, opts, n_opts, ops, 1, &n_ops, rest, &n_rest) < 0)
-        goto done;
-    rc = ps_cli_parse(n_rest, rest, opts, n_opts);
+    rc = ps_cli_args(argc, argv, opts, n_opts, ops, 1, &n_ops);
     if (rc == PS_CLI_HELP) {
         usage(stdout);
-        rc = PS_EXIT_OK;
-        goto done;
+        return PS_EXIT_OK;
     }
     if (rc != 0)
-        goto done;
+        return rc;
     rc = PS_EXIT_ERROR;
     if (n_ops != 1) {
         ps_cli_error(argv[0], "which file? (pinsplice feed import FILE --format m365|json)");
@@ -224,6 +218,5 @@ ps_cmd_feed_import(int argc, char **argv)
     rc = PS_EXIT_OK;
 done:
     ps_feed_free(feed);
-    free(rest);
     return rc;
 }
