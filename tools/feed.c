@@ -1,7 +1,7 @@
 /*
  * `pinsplice feed import FILE --format m365|json`: a vendor's endpoint list into catalogue apps.
- * Parsing and mapping are lib/admin/feed.c's, the merge lib/admin/admin_feed.c's; this file prints the diff
- * and the summary and maps the result to an exit status.
+ * Parsing and mapping are lib/admin/feed*.c's, the merge lib/admin/admin_feed.c's; this file
+ * prints the diff and the summary and maps the result to an exit status.
  */
 #include "config.h"
 

@@ -1,8 +1,9 @@
 /*
- * The write side of the rules database (lib/admin/admin.h): one write transaction, audit.who, bulk
- * category lists. With lib/admin/admin_update.c (migrations, vendor updates) and lib/admin/admin_publish.c
- * (published copies), which share this file's internals through lib/admin/admin_int.h, and lib/core/store.c
- * (the read side), these are the only files that call SQLite; lib/admin/vmerge.c only holds SQL text.
+ * The write side of the rules database (lib/admin/admin.h): one write transaction, audit.who,
+ * bulk category lists. With lib/admin/admin_update.c (migrations, vendor updates),
+ * admin_publish.c (published copies) and admin_feed.c (feed imports), which share this file's
+ * internals through lib/admin/admin_int.h, and lib/core/store.c (the read side), these are the
+ * only files that call SQLite; lib/admin/vmerge.c only holds SQL text.
  */
 #include "config.h"
 

@@ -11,8 +11,8 @@ struct ps_err;
  * service, `pinsplice check`); lib/admin/admin.c, admin_update.c, admin_publish.c and
  * admin_feed.c are the only other files that touch SQLite, for what the `pinsplice` command
  * writes in bulk: category list imports, vendor updates with their schema migrations, published
- * copies and feed imports (admin_init.c builds a new DB from these and lib/core/store.c). What an admin
- * changes by hand goes through the sqlite3 CLI and the views of sql/manage.sql instead.
+ * copies and feed imports (admin_init.c builds a new DB from these and lib/core/store.c). What
+ * an admin changes by hand goes through the sqlite3 CLI and the views of sql/manage.sql instead.
  *
  * Every write is one transaction: readers (the helper reloads in one read transaction) see it
  * whole or not at all. When the database has the audit trail of sql/audit.sql, changes are
@@ -80,8 +80,8 @@ int ps_admin_list_begin(struct ps_admin *a, const char *list, const char *catego
 /* Add one name (already normalised) to the open list. Returns 0 added, 1 not added because the
  * category already holds the name (from another list, by hand, or twice in this one), PS_EINVAL
  * when it is not in stored normal form (checked by ps_name_check_stored, the rules of the schema's
- * CHECK constraints, which this bulk insert does not run: see lib/admin/admin.c), PS_EDB for anything
- * else (the transaction is then unusable). */
+ * CHECK constraints, which this bulk insert does not run: see lib/admin/admin.c), PS_EDB for
+ * anything else (the transaction is then unusable). */
 int ps_admin_list_add(struct ps_admin *a, const char *domain, struct ps_err *err);
 
 /* Close the open list: one audit row summarising it (audit_import: list, category, rows removed,
@@ -237,8 +237,8 @@ struct ps_admin_feed_stats {
 };
 
 /*
- * Import a parsed feed (lib/admin/feed.h) into the catalogue inside a's transaction (ps_admin_open; the
- * caller commits, or frees the handle to roll back: that is --dry-run). The feed's apps are the
+ * Import a parsed feed (lib/admin/feed.h) into the catalogue inside a's transaction (ps_admin_open;
+ * the caller commits, or frees the handle to roll back: that is --dry-run). The feed's apps are the
  * apps whose apps.feed is f->name (origin 'local', so `db update` never touches them). A
  * re-import replaces them the way ps_admin_update replaces the vendor's: three-way against
  * feed_base (what the previous import said), so the admin's edits to those apps are kept (a

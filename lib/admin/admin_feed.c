@@ -1,8 +1,8 @@
 /*
- * `pinsplice feed import`: write a parsed feed (lib/admin/feed.h) into the catalogue, inside the caller's
- * ps_admin transaction (see ps_admin_feed_import in lib/admin/admin.h). Part of the write side, like
- * lib/admin/admin_update.c, whose three-way merge this follows, for one feed's apps instead of the
- * vendor's.
+ * `pinsplice feed import`: write a parsed feed (lib/admin/feed.h) into the catalogue, inside the
+ * caller's ps_admin transaction (see ps_admin_feed_import in lib/admin/admin.h). Part of the
+ * write side, like lib/admin/admin_update.c, whose three-way merge this follows, for one feed's
+ * apps instead of the vendor's.
  *
  * Every item of the feed's apps is flattened to a key (kind, owner, item) and a value:
  *   ('app', APP, 'exists' | 'reason' | 'note'), ('app_domain', APP, DOMAIN) -> {"exact","note"},

@@ -1,6 +1,6 @@
 /*
- * Schema migrations and vendor updates (`pinsplice db update`, lib/admin/admin.h): part of the write
- * side, see lib/admin/admin.c. The merge itself is SQL text in lib/admin/vmerge.c.
+ * Schema migrations and vendor updates (`pinsplice db update`, lib/admin/admin.h): part of the
+ * write side, see lib/admin/admin.c. The merge itself is SQL text in lib/admin/vmerge.c.
  */
 #include "config.h"
 

@@ -1,5 +1,6 @@
-/* lib/admin/catimport.c: the line parser (table-driven), the map, and whole imports of real directories
- * into real DBs built from the shipped SQL (fixture.c). */
+/* lib/admin/catimport.c, catmap.c, catscan.c: the line parser (table-driven), the map, and whole
+ * imports of real directories into real DBs built from the shipped SQL (fixture.c), also through
+ * ps_catimport_db. */
 #include "config.h"
 
 #include <setjmp.h>

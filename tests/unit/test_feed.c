@@ -1,5 +1,6 @@
-/* lib/admin/feed.c: the m365 and generic feed parsers and their mapping to catalogue apps, table-driven
- * on small documents in the shape of the real ones, including every kind of bad input. */
+/* lib/admin/feed*.c: the m365 and generic feed parsers and their mapping to catalogue apps,
+ * table-driven on small documents in the shape of the real ones, including every kind of bad
+ * input; and the whole import (ps_admin_feed_import_db). */
 #include "config.h"
 
 #include <setjmp.h>
