@@ -56,7 +56,7 @@ timed() {
 for db in plain audited; do
     rm -f "$work/rules.db"
     PINSPLICE_SQLDIR=$src/sql "$ps" db init --db "$work/rules.db" >/dev/null
-    # audited: the DB with sql/manage.sql's audit trail, as `db update` leaves it
+    # audited: the DB with sql/audit.sql's audit trail, as `db update` leaves it
     [ "$db" = plain ] || PINSPLICE_SQLDIR=$src/sql "$ps" db update --db "$work/rules.db" >/dev/null
     for run in first again; do
         timed "$ps" categories import "$work/bl" --db "$work/rules.db" >"$work/out" 2>"$work/err"

@@ -1,7 +1,7 @@
 /*
  * `pinsplice categories import DIR`: a squidGuard / UT1 blacklist directory into category_domains.
- * Translates options and results; the walk, the parsing and the writes are in lib/admin/catimport.c and
- * lib/admin/admin.c.
+ * Translates options and results; the map, the walk, the parsing and the writes are in
+ * lib/admin/catmap.c, catscan.c, catimport.c and admin.c.
  */
 #include "config.h"
 
@@ -14,7 +14,6 @@
 #include "pinsplice_admin.h"
 #include "cli.h"
 #include "commands.h"
-#include "operands.h"
 
 #define BUSY_MS 10000
 #define SHOW_INVALID 5
@@ -170,11 +169,10 @@ ps_cmd_categories_import(int argc, char **argv)
 {
     const char *db = NULL, *map_file = NULL, *path;
     const struct ps_cli_opt opts[] = {{"db", &db, NULL}, {"map", &map_file, NULL}};
-    char *ops[1], **rest = NULL, who[256];
+    char *ops[1], who[256];
     size_t n_ops = 0;
-    int n_rest = 0, rc = PS_EXIT_ERROR;
+    int rc;
     struct ps_catmap *map = NULL;
-    struct ps_admin *a = NULL;
     struct ps_catimport_stats st;
     struct ps_err err = {0, ""};
     struct out o;
@@ -184,18 +182,13 @@ ps_cmd_categories_import(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     o.cmd = argv[0];
     o.tty = isatty(STDERR_FILENO) == 1;
-    if ((rest = calloc((size_t)argc + 1, sizeof(*rest))) == NULL)
-        return PS_EXIT_ERROR;
-    if (ps_cli_operands(argc, argv, opts, 2, ops, 1, &n_ops, rest, &n_rest) < 0)
-        goto done;
-    rc = ps_cli_parse(n_rest, rest, opts, 2);
+    rc = ps_cli_args(argc, argv, opts, 2, ops, 1, &n_ops);
     if (rc == PS_CLI_HELP) {
         usage(stdout);
-        rc = PS_EXIT_OK;
-        goto done;
+        return PS_EXIT_OK;
     }
     if (rc != 0)
-        goto done;
+        return rc;
     rc = PS_EXIT_ERROR;
     if (n_ops != 1) {
         ps_cli_error(argv[0], "which directory? (pinsplice categories import DIR)");
@@ -205,8 +198,7 @@ ps_cmd_categories_import(int argc, char **argv)
     if (load_map(argv[0], map_file, &map) < 0)
         goto done;
     ps_admin_os_user(who, sizeof(who));
-    if (ps_admin_open(path, BUSY_MS, who, &a, &err) < 0 ||
-        ps_catimport_run(a, ops[0], map, &cb, &st, &err) < 0) {
+    if (ps_catimport_db(path, BUSY_MS, who, ops[0], map, &cb, &st, &err) < 0) {
         clear_line(&o);
         ps_cli_error(argv[0], "%s (nothing imported)", err.msg);
         goto done;
@@ -217,18 +209,10 @@ ps_cmd_categories_import(int argc, char **argv)
                      o.unmapped != NULL ? o.unmapped : "no DIR/LIST/domains files found");
         goto done;
     }
-    if (ps_admin_commit(a, &err) < 0) {
-        a = NULL;
-        ps_cli_error(argv[0], "%s (nothing imported)", err.msg);
-        goto done;
-    }
-    a = NULL;
     summary(&o, &st, path, now() - t0);
     rc = PS_EXIT_OK;
 done:
-    ps_admin_free(a);
     ps_catmap_free(map);
     free(o.unmapped);
-    free(rest);
     return rc;
 }

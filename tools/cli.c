@@ -4,13 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "pinsplice.h"
 #include "cli.h"
-
-#ifndef PS_LOCALSTATEDIR
-#define PS_LOCALSTATEDIR "/var"
-#endif
+#include "operands.h"
 
 static const struct ps_cli_opt *
 find_opt(const char *arg, size_t len, const struct ps_cli_opt *opts, size_t n)
@@ -91,6 +88,21 @@ ps_cli_parse(int argc, char **argv, const struct ps_cli_opt *opts, size_t n_opts
     return 0;
 }
 
+int
+ps_cli_args(int argc, char **argv, const struct ps_cli_opt *opts, size_t n_opts, char **ops,
+            size_t max_ops, size_t *n_ops)
+{
+    char **rest = calloc((size_t)argc + 1, sizeof(*rest));
+    int n_rest = 0, rc = PS_EXIT_ERROR;
+
+    if (rest == NULL)
+        return PS_EXIT_ERROR;
+    if (ps_cli_operands(argc, argv, opts, n_opts, ops, max_ops, n_ops, rest, &n_rest) == 0)
+        rc = ps_cli_parse(n_rest, rest, opts, n_opts);
+    free(rest);
+    return rc;
+}
+
 const char *
 ps_cli_db_path(const char *opt)
 {
@@ -100,7 +112,7 @@ ps_cli_db_path(const char *opt)
         return opt;
     if (env != NULL && env[0] != '\0')
         return env;
-    return PS_LOCALSTATEDIR "/lib/pinsplice/rules.db";
+    return ps_default_db_path();
 }
 
 void
@@ -115,47 +127,14 @@ ps_cli_error(const char *cmd, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one (RFC 3629 table). */
-static size_t
-utf8_len(const unsigned char *s)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-    size_t n, i;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4;
-    else
-        return 0;
-    if (c == 0xe0)
-        lo = 0xa0;
-    else if (c == 0xed)
-        hi = 0x9f;
-    else if (c == 0xf0)
-        lo = 0x90;
-    else if (c == 0xf4)
-        hi = 0x8f;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (i = 2; i < n; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return n;
-}
-
 void
 ps_cli_text_str(FILE *out, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
     size_t n;
 
     for (; *p != '\0'; p += n ? n : 1) {
-        n = utf8_len(p);
+        n = ps_utf8_len(p, (size_t)(end - p));
         /* C0 controls, DEL, C1 controls (U+0080..U+009F) and invalid UTF-8 as \xNN bytes */
         if (n == 0 || *p < 0x20 || *p == 0x7f || (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
             size_t k, len = n ? n : 1;
@@ -172,16 +151,17 @@ ps_cli_text_str(FILE *out, const char *s)
 void
 ps_cli_json_str(FILE *out, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *p = (const unsigned char *)s, *end;
     size_t n;
 
     if (s == NULL) {
         fputs("null", out);
         return;
     }
+    end = p + strlen(s);
     fputc('"', out);
     for (; *p != '\0'; p += n ? n : 1) {
-        n = utf8_len(p);
+        n = ps_utf8_len(p, (size_t)(end - p));
         if (n == 0)
             fputs("\\ufffd", out);
         else if (*p == '"' || *p == '\\')
@@ -203,9 +183,6 @@ ps_cli_json_str(FILE *out, const char *s)
 void
 ps_cli_utc(long long t, char out[32])
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+    if (!ps_utc_format((int64_t)t, "%Y-%m-%d %H:%M:%S UTC", out, 32))
         snprintf(out, 32, "%lld", t);
 }

@@ -33,6 +33,14 @@ struct ps_cli_opt {
  */
 int ps_cli_parse(int argc, char **argv, const struct ps_cli_opt *opts, size_t n_opts);
 
+/*
+ * ps_cli_operands (tools/operands.h) then ps_cli_parse, for a subcommand that takes operands: up
+ * to max_ops of them into ops (*n_ops: how many), the options as ps_cli_parse sets them. Returns
+ * 0, PS_CLI_HELP, or PS_EXIT_ERROR (the message printed, or out of memory).
+ */
+int ps_cli_args(int argc, char **argv, const struct ps_cli_opt *opts, size_t n_opts, char **ops,
+                size_t max_ops, size_t *n_ops);
+
 /* Print the help of subcommand cmd ("db init") to out from the command table (tools/pinsplice.c).
  * Returns PS_EXIT_OK, or PS_EXIT_ERROR for an unknown command. */
 int ps_cli_help(const char *cmd, FILE *out);

@@ -1,4 +1,4 @@
-/* `pinsplice db check`: report what is wrong, dangerous or useless in the rules (lib/admin/lint.c). */
+/* `pinsplice db check`: report what is wrong, dangerous or useless in the rules (lib/admin/lint*.c). */
 #include "config.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /*
  * `pinsplice db update`: apply a newer vendor catalogue and default rules to an existing database,
- * keeping every local decision. The merge is lib/admin/admin.c's (ps_admin_update); this file finds the
- * SQL, prints the report and maps the result to an exit status.
+ * keeping every local decision. The merge is lib/admin/admin_update.c's (ps_admin_update); this
+ * file finds the SQL, prints the report and maps the result to an exit status.
  */
 #include "config.h"
 
@@ -23,7 +23,7 @@
 #define BUSY_MS 10000
 
 struct paths {
-    char schema[PATH_MAX], vendor[PATH_MAX], defaults[PATH_MAX], manage[PATH_MAX];
+    char schema[PATH_MAX], vendor[PATH_MAX], defaults[PATH_MAX], manage[PATH_MAX], audit[PATH_MAX];
 };
 
 /* DIR/name into out; must be readable unless optional (then "" when missing). */
@@ -170,12 +170,14 @@ ps_cmd_db_update(int argc, char **argv)
     if (sql_path(argv[0], dir, "schema.sql", false, p.schema) < 0 ||
         sql_path(argv[0], dir, "vendor.sql", false, p.vendor) < 0 ||
         sql_path(argv[0], dir, "defaults.sql", false, p.defaults) < 0 ||
+        sql_path(argv[0], dir, "audit.sql", true, p.audit) < 0 ||
         sql_path(argv[0], dir, "manage.sql", true, p.manage) < 0)
         return PS_EXIT_ERROR;
     sql.schema = p.schema;
     sql.vendor = p.vendor;
     sql.defaults = p.defaults;
     sql.manage = p.manage[0] != '\0' ? p.manage : NULL;
+    sql.audit = p.audit[0] != '\0' ? p.audit : NULL;
     ps_admin_os_user(who, sizeof(who));
     if (ps_admin_update(path, BUSY_MS, &sql, who, dry_run, on_change, NULL, &st, &err) < 0) {
         ps_cli_error(argv[0], "%s (nothing changed)", err.msg);

@@ -1,7 +1,7 @@
 /*
  * `pinsplice feed import FILE --format m365|json`: a vendor's endpoint list into catalogue apps.
- * Parsing and mapping are lib/admin/feed.c's, the merge lib/admin/admin_feed.c's; this file prints the diff
- * and the summary and maps the result to an exit status.
+ * Parsing and mapping are lib/admin/feed*.c's, the merge lib/admin/admin_feed.c's; this file
+ * prints the diff and the summary and maps the result to an exit status.
  */
 #include "config.h"
 
@@ -13,7 +13,6 @@
 #include "pinsplice_admin.h"
 #include "cli.h"
 #include "commands.h"
-#include "operands.h"
 
 #define BUSY_MS 10000
 
@@ -173,29 +172,22 @@ ps_cmd_feed_import(int argc, char **argv)
                                       {"name", &name, NULL},     {"source", &source, NULL},
                                       {"version", &version, NULL}, {"dry-run", NULL, &dry_run}};
     const size_t n_opts = sizeof(opts) / sizeof(opts[0]);
-    char *ops[1], **rest = NULL, who[256], now[32];
+    char *ops[1], who[256], now[32];
     size_t n_ops = 0;
-    int n_rest = 0, rc = PS_EXIT_ERROR;
+    int rc;
     struct ps_feed_opts fo = {0, NULL, NULL, NULL};
     struct ps_admin_feed_stats st;
     struct ps_feed *feed = NULL;
-    struct ps_admin *a = NULL;
     struct ps_err err = {0, ""};
     time_t t = time(NULL);
-    struct tm tm;
 
-    if ((rest = calloc((size_t)argc + 1, sizeof(*rest))) == NULL)
-        return PS_EXIT_ERROR;
-    if (ps_cli_operands(argc, argv, opts, n_opts, ops, 1, &n_ops, rest, &n_rest) < 0)
-        goto done;
-    rc = ps_cli_parse(n_rest, rest, opts, n_opts);
+    rc = ps_cli_args(argc, argv, opts, n_opts, ops, 1, &n_ops);
     if (rc == PS_CLI_HELP) {
         usage(stdout);
-        rc = PS_EXIT_OK;
-        goto done;
+        return PS_EXIT_OK;
     }
     if (rc != 0)
-        goto done;
+        return rc;
     rc = PS_EXIT_ERROR;
     if (n_ops != 1) {
         ps_cli_error(argv[0], "which file? (pinsplice feed import FILE --format m365|json)");
@@ -208,8 +200,7 @@ ps_cmd_feed_import(int argc, char **argv)
     fo.name = name;
     fo.source = source;
     fo.version = version;
-    gmtime_r(&t, &tm);
-    strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    ps_utc_format((int64_t)t, "%Y-%m-%dT%H:%M:%SZ", now, sizeof(now));
     path = ps_cli_db_path(db);
     if (ps_feed_load(ops[0], &fo, &feed, &err) < 0) {
         ps_cli_error(argv[0], "%s (nothing imported)", err.msg);
@@ -218,25 +209,14 @@ ps_cmd_feed_import(int argc, char **argv)
     print_skips(argv[0], ops[0], feed);
     ps_admin_os_user(who, sizeof(who));
     memset(&st, 0, sizeof(st));
-    if (ps_admin_open(path, BUSY_MS, who, &a, &err) < 0 ||
-        ps_admin_feed_import(a, feed, now, on_change, NULL, &st, &err) < 0) {
+    if (ps_admin_feed_import_db(path, BUSY_MS, who, feed, now, dry_run, on_change, NULL, &st,
+                                &err) < 0) {
         ps_cli_error(argv[0], "%s (nothing imported)", err.msg);
         goto done;
-    }
-    if (!dry_run) {
-        rc = ps_admin_commit(a, &err);
-        a = NULL;
-        if (rc < 0) {
-            ps_cli_error(argv[0], "%s (nothing imported)", err.msg);
-            rc = PS_EXIT_ERROR;
-            goto done;
-        }
     }
     summary(path, feed, &st, dry_run);
     rc = PS_EXIT_OK;
 done:
-    ps_admin_free(a);
     ps_feed_free(feed);
-    free(rest);
     return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * `pinsplice sql [--db PATH] [SQL...]`: the sqlite3 CLI on the rules database, with the session's
- * OS user recorded in audit.who. The SQL that records it is lib/admin/admin.c's (ps_admin_session_sql):
- * TEMP objects that sqlite3 creates from -cmd on its own connection, so the name is this
+ * OS user recorded in audit.who. The SQL that records it is lib/admin/admin.c's
+ * (ps_admin_session_sql): TEMP objects that sqlite3 creates from -cmd on its own connection, so the name is this
  * session's alone and is gone when sqlite3 exits. sqlite3 then replaces this process.
  */
 #include "config.h"
@@ -16,7 +16,6 @@
 #include "pinsplice_admin.h"
 #include "cli.h"
 #include "commands.h"
-#include "operands.h"
 
 #define BUSY_MS_TEXT "10000" /* as the other commands' BUSY_MS */
 
@@ -31,19 +30,16 @@ ps_cmd_sql(int argc, char **argv)
 {
     const char *db_opt = NULL, *path, *sqlite3 = getenv("PINSPLICE_SQLITE3");
     struct ps_cli_opt opts[] = {{"db", &db_opt, NULL}};
-    char **ops = NULL, **rest = NULL, **args = NULL, *session = NULL, who[256];
+    char **ops = NULL, **args = NULL, *session = NULL, who[256];
     size_t n_ops = 0, i, n = 0;
-    int n_rest = 0, rc = PS_EXIT_ERROR;
+    int rc = PS_EXIT_ERROR;
     bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
     struct ps_err err = {0, ""};
 
     if ((ops = calloc((size_t)argc + 1, sizeof(*ops))) == NULL ||
-        (rest = calloc((size_t)argc + 1, sizeof(*rest))) == NULL ||
         (args = calloc((size_t)argc + 8, sizeof(*args))) == NULL)
         goto done;
-    if (ps_cli_operands(argc, argv, opts, 1, ops, (size_t)argc, &n_ops, rest, &n_rest) < 0)
-        goto done;
-    rc = ps_cli_parse(n_rest, rest, opts, 1);
+    rc = ps_cli_args(argc, argv, opts, 1, ops, (size_t)argc, &n_ops);
     if (rc == PS_CLI_HELP) {
         rc = ps_cli_help(argv[0], stdout);
         goto done;
@@ -90,7 +86,6 @@ ps_cmd_sql(int argc, char **argv)
 done:
     free(session);
     free(args);
-    free(rest);
     free(ops);
     return rc;
 }

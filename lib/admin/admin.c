@@ -1,8 +1,9 @@
 /*
- * The write side of the rules database (lib/admin/admin.h): one write transaction, audit.who, bulk
- * category lists. With lib/admin/admin_update.c (migrations, vendor updates) and lib/admin/admin_publish.c
- * (published copies), which share this file's internals through lib/admin/admin_int.h, and lib/core/store.c
- * (the read side), these are the only files that call SQLite; lib/admin/vmerge.c only holds SQL text.
+ * The write side of the rules database (lib/admin/admin.h): one write transaction, audit.who,
+ * bulk category lists. With lib/admin/admin_update.c (migrations, vendor updates),
+ * admin_publish.c (published copies) and admin_feed.c (feed imports), which share this file's
+ * internals through lib/admin/admin_int.h, and lib/core/store.c (the read side), these are the
+ * only files that call SQLite; lib/admin/vmerge.c only holds SQL text.
  */
 #include "config.h"
 
@@ -112,11 +113,10 @@ ps_admin_user_version(sqlite3 *db, const char *path, int *v, struct ps_err *err)
  * rows, and runs it without the schema's CHECK constraints and triggers. What they would check is
  * checked here instead, in C: each name by ps_name_check_stored (the same rules, the ones the
  * matcher applies when it loads), the category's existence by ps_admin_list_begin; the audit
- * trail takes one row per list, not one per name. The CHECKs' GLOB patterns and the trigger cost
- * about 7 s per million names (measured, bench/README.md): without them an import of 1M names
- * fits the 10 s target. Both settings are compiled into statements, and changing them expires
- * the prepared ones, so they stay off for the list and are put back by ps_admin_list_end (or on
- * any error, commit or free).
+ * trail takes one row per list, not one per name. The CHECKs' GLOB patterns and the trigger are
+ * most of an import's cost otherwise (bench/README.md, "Categories import"). Both settings are
+ * compiled into statements, and changing them expires the prepared ones, so they stay off for the
+ * list and are put back by ps_admin_list_end (or on any error, commit or free).
  */
 static void
 bulk_mode(struct ps_admin *a, bool on)
@@ -190,7 +190,7 @@ ps_admin_begin(struct ps_admin *a, struct ps_err *err)
     return 0;
 }
 
-/* The session's identity for the audit (sql/manage.sql, "Who"): TEMP objects, so they belong to
+/* The session's identity for the audit (sql/audit.sql, "Who"): TEMP objects, so they belong to
  * this connection alone and vanish with it. The trigger rewrites each audit row the connection
  * adds with the session's name: the row as the audit trigger built it, then RAISE(IGNORE) drops
  * the original (a BEFORE trigger cannot change NEW). The inner INSERT carries the session's
@@ -227,7 +227,7 @@ ps_admin_session_sql(const char *who, char **out, struct ps_err *err)
     return 0;
 }
 
-/* Make this connection's audit rows name a->who (when the DB has manage.sql's audit trail). */
+/* Make this connection's audit rows name a->who (when the DB has audit.sql's audit trail). */
 int
 ps_admin_who_apply(struct ps_admin *a, struct ps_err *err)
 {
@@ -381,7 +381,7 @@ ps_admin_list_begin(struct ps_admin *a, const char *list, const char *category, 
         if (rc < 0)
             return rc;
     }
-    /* The old rows all have a list, so no audit trigger (manage.sql audits rows without one)
+    /* The old rows all have a list, so no audit trigger (audit.sql audits rows without one)
      * would fire for them: the delete runs in bulk mode too. */
     bulk_mode(a, true);
     if (sqlite3_prepare_v2(a->db, "DELETE FROM category_domains WHERE list = ?1", -1, &st, NULL) !=

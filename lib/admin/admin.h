@@ -7,14 +7,15 @@
 struct ps_err;
 
 /*
- * The write side of the rules database. lib/core/store.c is the read side (the helper, the service,
- * `pinsplice check`); lib/admin/admin.c, lib/admin/admin_update.c and lib/admin/admin_publish.c are the only other
- * files that touch SQLite, for what the `pinsplice` command writes in bulk: category list
- * imports, vendor updates with their schema migrations, and published copies. What an admin
- * changes by hand goes through the sqlite3 CLI and the views of sql/manage.sql instead.
+ * The write side of the rules database. lib/core/store.c is the read side (the helper, the
+ * service, `pinsplice check`); lib/admin/admin.c, admin_update.c, admin_publish.c and
+ * admin_feed.c are the only other files that touch SQLite, for what the `pinsplice` command
+ * writes in bulk: category list imports, vendor updates with their schema migrations, published
+ * copies and feed imports (admin_init.c builds a new DB from these and lib/core/store.c). What
+ * an admin changes by hand goes through the sqlite3 CLI and the views of sql/manage.sql instead.
  *
  * Every write is one transaction: readers (the helper reloads in one read transaction) see it
- * whole or not at all. When the database has the audit trail of sql/manage.sql, changes are
+ * whole or not at all. When the database has the audit trail of sql/audit.sql, changes are
  * recorded with audit.who = the `who` given here, through TEMP objects of this connection only
  * (ps_admin_session_sql): nothing about the user is stored but the audit rows themselves.
  */
@@ -41,14 +42,14 @@ int ps_admin_commit(struct ps_admin *a, struct ps_err *err);
 /* Roll back what was not committed and free. NULL is a no-op. */
 void ps_admin_free(struct ps_admin *a);
 
-/* True when the DB has the audit trail (sql/manage.sql's audit table and audit_import view). */
+/* True when the DB has the audit trail (sql/audit.sql's audit table and audit_import view). */
 bool ps_admin_audited(const struct ps_admin *a);
 
 /* ---- the audit's user, per session (`pinsplice sql`) -------------------------------------------
  */
 
 /*
- * The SQL that makes one connection's audit rows name `who` (see sql/manage.sql, "Who"): a TEMP
+ * The SQL that makes one connection's audit rows name `who` (see sql/audit.sql, "Who"): a TEMP
  * table holding the name and a TEMP trigger on main.audit. TEMP objects belong to the connection
  * that runs the SQL and vanish with it, so no later session inherits the name. `who` is quoted
  * as an SQL literal. Returns 0 and *out (the caller frees it), PS_EINVAL (who NULL or empty),
@@ -58,7 +59,7 @@ int ps_admin_session_sql(const char *who, char **out, struct ps_err *err);
 
 /*
  * Check, read-only, that path is an existing pinsplice DB (user_version >= 1) with the audit
- * trail of sql/manage.sql (which the session SQL needs). Never creates the file. Returns 0,
+ * trail of sql/audit.sql (which the session SQL needs). Never creates the file. Returns 0,
  * PS_ENOENT, PS_EIO, PS_EINVAL (not a regular file), PS_EDB (not a pinsplice DB, no audit trail).
  */
 int ps_admin_session_check(const char *path, struct ps_err *err);
@@ -79,8 +80,8 @@ int ps_admin_list_begin(struct ps_admin *a, const char *list, const char *catego
 /* Add one name (already normalised) to the open list. Returns 0 added, 1 not added because the
  * category already holds the name (from another list, by hand, or twice in this one), PS_EINVAL
  * when it is not in stored normal form (checked by ps_name_check_stored, the rules of the schema's
- * CHECK constraints, which this bulk insert does not run: see lib/admin/admin.c), PS_EDB for anything
- * else (the transaction is then unusable). */
+ * CHECK constraints, which this bulk insert does not run: see lib/admin/admin.c), PS_EDB for
+ * anything else (the transaction is then unusable). */
 int ps_admin_list_add(struct ps_admin *a, const char *domain, struct ps_err *err);
 
 /* Close the open list: one audit row summarising it (audit_import: list, category, rows removed,
@@ -111,13 +112,42 @@ const struct ps_admin_step *ps_admin_steps(size_t *n);
 int ps_admin_migrate(const char *path, int busy_ms, const struct ps_admin_step *steps, size_t n,
                      int target, int *from, struct ps_err *err);
 
+/* ---- a new DB (`pinsplice db init`) ------------------------------------------------------------
+ */
+
+struct ps_admin_init {
+    const char *path;    /* the DB to create */
+    const char *sql_dir; /* holds the SQL files */
+    bool force;          /* replace an existing path */
+    int busy_ms;
+};
+
+struct ps_admin_init_stats {
+    size_t rules, domains; /* enabled rules and domain entries, as the helper loads them */
+};
+
+/*
+ * Create the rules DB at in->path from schema.sql, audit.sql, manage.sql, vendor.sql and
+ * defaults.sql of in->sql_dir (each must be readable):
+ * every missing directory above it is made (mode 0755), the SQL is loaded into a temporary file
+ * beside it (ps_store_create), the vendor baseline is recorded (a first, empty ps_admin_update),
+ * the file gets mode 0644 and is renamed over in->path, then loaded as the helper does. An
+ * existing in->path is refused unless in->force. Returns 0 and fills *st (may be NULL);
+ * PS_EINVAL (empty path, exists, a parent not a directory), PS_ETOOLONG, PS_ENOENT, PS_EIO,
+ * PS_EDB (err says which). On error before the rename, in->path is untouched and no temporary
+ * file is left; a load failure after it is reported as "created PATH, but it does not load".
+ */
+int ps_admin_db_init(const struct ps_admin_init *in, struct ps_admin_init_stats *st,
+                     struct ps_err *err);
+
 /* ---- vendor updates (`pinsplice db update`) ---------------------------------------------------
  */
 
 /* The new vendor data: schema.sql, vendor.sql, defaults.sql are required; manage.sql is applied
- * too when given (it is safe to re-run: it recreates its views and triggers, keeps the audit). */
+ * too when given, after audit.sql when that is given (both are safe to re-run: they recreate their
+ * views and triggers, keep the audit). */
 struct ps_admin_sql {
-    const char *schema, *vendor, *defaults, *manage;
+    const char *schema, *vendor, *defaults, *manage, *audit;
 };
 
 /*
@@ -146,8 +176,9 @@ struct ps_admin_update_stats {
 
 /*
  * Apply a newer vendor catalogue and default rules to the DB at path, keeping every local
- * decision, in one transaction: migrate the schema (ps_admin_steps), apply manage.sql when given,
- * load the new vendor SQL into an in-memory database, then merge by rule name and app name.
+ * decision, in one transaction: migrate the schema (ps_admin_steps), apply audit.sql and
+ * manage.sql when given, load the new vendor SQL into an in-memory database, then merge by rule
+ * name and app name.
  *
  * The merge is three-way for every vendor item (a field of a vendor rule or app, an entry of one,
  * a category): base = what the vendor shipped at the last update (table vendor_base, written by
@@ -206,8 +237,8 @@ struct ps_admin_feed_stats {
 };
 
 /*
- * Import a parsed feed (lib/admin/feed.h) into the catalogue inside a's transaction (ps_admin_open; the
- * caller commits, or frees the handle to roll back: that is --dry-run). The feed's apps are the
+ * Import a parsed feed (lib/admin/feed.h) into the catalogue inside a's transaction (ps_admin_open;
+ * the caller commits, or frees the handle to roll back: that is --dry-run). The feed's apps are the
  * apps whose apps.feed is f->name (origin 'local', so `db update` never touches them). A
  * re-import replaces them the way ps_admin_update replaces the vendor's: three-way against
  * feed_base (what the previous import said), so the admin's edits to those apps are kept (a
@@ -229,5 +260,15 @@ struct ps_admin_feed_stats {
 int ps_admin_feed_import(struct ps_admin *a, const struct ps_feed *f, const char *now,
                          ps_admin_change_fn *fn, void *ud, struct ps_admin_feed_stats *st,
                          struct ps_err *err);
+
+/*
+ * The whole `feed import` of a parsed feed on the DB at path: ps_admin_open (as who, waiting at
+ * most busy_ms for another writer), ps_admin_feed_import, then commit (dry_run: roll back after
+ * the report). Returns what those return; on error nothing is written.
+ */
+int ps_admin_feed_import_db(const char *path, int busy_ms, const char *who,
+                            const struct ps_feed *f, const char *now, bool dry_run,
+                            ps_admin_change_fn *fn, void *ud, struct ps_admin_feed_stats *st,
+                            struct ps_err *err);
 
 #endif /* PS_LIB_ADMIN_H */

@@ -1,8 +1,8 @@
 /*
- * `pinsplice feed import`: write a parsed feed (lib/admin/feed.h) into the catalogue, inside the caller's
- * ps_admin transaction (see ps_admin_feed_import in lib/admin/admin.h). Part of the write side, like
- * lib/admin/admin_update.c, whose three-way merge this follows, for one feed's apps instead of the
- * vendor's.
+ * `pinsplice feed import`: write a parsed feed (lib/admin/feed.h) into the catalogue, inside the
+ * caller's ps_admin transaction (see ps_admin_feed_import in lib/admin/admin.h). Part of the
+ * write side, like lib/admin/admin_update.c, whose three-way merge this follows, for one feed's
+ * apps instead of the vendor's.
  *
  * Every item of the feed's apps is flattened to a key (kind, owner, item) and a value:
  *   ('app', APP, 'exists' | 'reason' | 'note'), ('app_domain', APP, DOMAIN) -> {"exact","note"},
@@ -386,4 +386,21 @@ ps_admin_feed_import(struct ps_admin *a, const struct ps_feed *f, const char *no
     if (out != NULL)
         *out = st;
     return 0;
+}
+
+int
+ps_admin_feed_import_db(const char *path, int busy_ms, const char *who, const struct ps_feed *f,
+                        const char *now, bool dry_run, ps_admin_change_fn *fn, void *ud,
+                        struct ps_admin_feed_stats *st, struct ps_err *err)
+{
+    struct ps_admin *a = NULL;
+    int rc;
+
+    if ((rc = ps_admin_open(path, busy_ms, who, &a, err)) < 0)
+        return rc;
+    if ((rc = ps_admin_feed_import(a, f, now, fn, ud, st, err)) < 0 || dry_run) {
+        ps_admin_free(a);
+        return rc;
+    }
+    return ps_admin_commit(a, err);
 }

@@ -2,9 +2,9 @@
 #define PS_LIB_ADMIN_INT_H
 
 /*
- * Internals shared by the write side: lib/admin/admin.c (the transaction, audit.who, category lists),
- * lib/admin/admin_update.c (migrations, vendor updates), lib/admin/admin_publish.c. Not for other files: the
- * public API is lib/admin/admin.h.
+ * Internals shared by the write side: lib/admin/admin.c (the transaction, audit.who, category
+ * lists), admin_update.c (migrations, vendor updates), admin_publish.c, admin_feed.c. Not for
+ * other files: the public API is lib/admin/admin.h.
  */
 
 #include <stdbool.h>
@@ -53,7 +53,7 @@ int ps_admin_connect(const char *path, int busy_ms, const char *who, struct ps_a
 int ps_admin_begin(struct ps_admin *a, struct ps_err *err);
 
 /* Inside the transaction: make this connection's audit rows name a->who (the TEMP objects of
- * ps_admin_session_sql) when the DB has manage.sql's audit trail (a no-op otherwise, and when
+ * ps_admin_session_sql) when the DB has audit.sql's audit trail (a no-op otherwise, and when
  * already done); ps_admin_who_restore drops them. */
 int ps_admin_who_apply(struct ps_admin *a, struct ps_err *err);
 int ps_admin_who_restore(struct ps_admin *a, struct ps_err *err);

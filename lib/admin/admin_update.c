@@ -1,13 +1,13 @@
 /*
- * Schema migrations and vendor updates (`pinsplice db update`, lib/admin/admin.h): part of the write
- * side, see lib/admin/admin.c. The merge itself is SQL text in lib/admin/vmerge.c.
+ * Schema migrations and vendor updates (`pinsplice db update`, lib/admin/admin.h): part of the
+ * write side, see lib/admin/admin.c. The merge itself is SQL text in lib/admin/vmerge.c.
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 
@@ -15,6 +15,7 @@
 #include "admin_int.h"
 #include "err.h"
 #include "store.h"
+#include "text.h"
 #include "vmerge.h"
 
 #define SQL_FILE_MAX (16 * 1024 * 1024) /* the shipped SQL is ~100 KB; anything this big is wrong  \
@@ -178,33 +179,15 @@ ps_admin_migrate(const char *path, int busy_ms, const struct ps_admin_step *step
 /* ---- vendor updates ---------------------------------------------------------------------------
  */
 
+/* The SQL file at path, refused over SQL_FILE_MAX with this file's own message. */
 static int
 read_file(const char *path, char **out, struct ps_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long len = 0;
-    int rc = 0;
+    struct stat st;
 
-    if (f == NULL)
-        return ps_err_set(err, errno == ENOENT ? PS_ENOENT : PS_EIO, "%s: %s", path,
-                          strerror(errno));
-    if (fseek(f, 0, SEEK_END) < 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0)
-        rc = ps_err_set(err, PS_EIO, "%s: cannot read", path);
-    else if (len > SQL_FILE_MAX)
-        rc = ps_err_set(err, PS_ETOOLONG, "%s: over %d bytes", path, SQL_FILE_MAX);
-    else if ((buf = malloc((size_t)len + 1)) == NULL)
-        rc = ps_err_set(err, PS_ENOMEM, "out of memory");
-    else if (fread(buf, 1, (size_t)len, f) != (size_t)len)
-        rc = ps_err_set(err, PS_EIO, "%s: cannot read", path);
-    fclose(f);
-    if (rc < 0) {
-        free(buf);
-        return rc;
-    }
-    buf[len] = '\0';
-    *out = buf;
-    return 0;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > SQL_FILE_MAX)
+        return ps_err_set(err, PS_ETOOLONG, "%s: over %d bytes", path, SQL_FILE_MAX);
+    return ps_file_read(path, SQL_FILE_MAX, out, NULL, err);
 }
 
 static int
@@ -362,7 +345,8 @@ ps_admin_update(const char *path, int busy_ms, const struct ps_admin_sql *sql, c
         goto done;
     s.to_version = PS_SCHEMA_VERSION;
     if (sql->manage != NULL) {
-        if ((rc = exec_file(a->db, sql->manage, err)) < 0)
+        if ((sql->audit != NULL && (rc = exec_file(a->db, sql->audit, err)) < 0) ||
+            (rc = exec_file(a->db, sql->manage, err)) < 0)
             goto done;
         s.manage_applied = true;
     }

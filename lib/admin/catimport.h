@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "../core/name.h"
+#include "catmap.h"
 
 struct ps_admin;
 struct ps_err;
@@ -18,35 +19,6 @@ struct ps_err;
  * other file is ignored. A list is imported into the category the map gives it; a list the map
  * does not name is skipped and reported.
  */
-
-/* ---- list name -> category --------------------------------------------------------------------
- */
-
-struct ps_catmap;
-
-/* The built-in map: bank, financial, finance, finance/banking, finance/insurance,
- * finance/moneylending -> Financial Services; government -> Government; health, medical,
- * hospitals -> Health and Medicine; legal -> Legal (the categories of the vendor's default rule
- * "Bypass sensitive traffic"). Returns 0 or PS_ENOMEM. */
-int ps_catmap_builtin(struct ps_catmap **out, struct ps_err *err);
-
-/*
- * Load a map file instead: lines "LIST = Category", blank lines and '#' comments allowed. LIST:
- * [A-Za-z0-9._-] and '/', at most 255 bytes; Category: 1..100 bytes, surrounding spaces dropped.
- * At most 10000 lines of at most 1023 bytes. Returns 0 and *out, PS_ENOENT / PS_EIO (the file),
- * PS_EINVAL or PS_ETOOLONG naming FILE:LINE (bad line, list named twice), PS_ENOMEM.
- */
-int ps_catmap_load(const char *path, struct ps_catmap **out, struct ps_err *err);
-
-/* The category of list, or NULL when the map does not name it. */
-const char *ps_catmap_lookup(const struct ps_catmap *m, const char *list);
-
-/* Entries in map order, for help texts: *list and *category stay valid until ps_catmap_free. */
-size_t ps_catmap_size(const struct ps_catmap *m);
-void ps_catmap_entry(const struct ps_catmap *m, size_t i, const char **list, const char **category);
-
-/* NULL is a no-op. */
-void ps_catmap_free(struct ps_catmap *m);
 
 /* ---- one line of a domains file ---------------------------------------------------------------
  */
@@ -110,5 +82,15 @@ struct ps_catimport_stats {
 int ps_catimport_run(struct ps_admin *a, const char *dir, const struct ps_catmap *map,
                      const struct ps_catimport_cb *cb, struct ps_catimport_stats *st,
                      struct ps_err *err);
+
+/*
+ * The whole `categories import` on the DB at path: ps_admin_open (as who, waiting at most busy_ms
+ * for another writer), ps_catimport_run, then commit, or roll back when no list was mapped
+ * (st->lists == 0: nothing is written, and 0 is returned). Returns what those return; on error
+ * nothing is written.
+ */
+int ps_catimport_db(const char *path, int busy_ms, const char *who, const char *dir,
+                    const struct ps_catmap *map, const struct ps_catimport_cb *cb,
+                    struct ps_catimport_stats *st, struct ps_err *err);
 
 #endif /* PS_LIB_CATIMPORT_H */

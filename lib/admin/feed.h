@@ -8,7 +8,8 @@ struct ps_err;
 
 /*
  * `pinsplice feed import`: read a vendor's endpoint list (a JSON file) and map it to catalogue
- * apps. This file parses and maps only (jansson; no SQLite): lib/admin/admin_feed.c writes the result.
+ * apps. This file parses and maps only (jansson; no SQLite): lib/admin/admin_feed.c writes the
+ * result.
  *
  * Formats (README "Vendor feeds" and pinsplice(1) FEED FORMATS document both):
  *   PS_FEED_M365  Microsoft's endpoints web service: an array of endpoint sets {id, serviceArea,

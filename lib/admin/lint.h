@@ -116,8 +116,8 @@ size_t ps_lint_count_severity(const struct ps_lint *l, enum ps_lint_severity sev
 
 /*
  * The public-suffix check of a non-exact domain entry, alone, for importers that must refuse what
- * `db check` would report (lib/admin/feed.c): true when domain (stored normal form) is a public suffix
- * in libpsl's ICANN or private section (the system's list when there is one, else libpsl's
+ * `db check` would report (lib/admin/feed_app.c): true when domain (stored normal form) is a
+ * public suffix in libpsl's ICANN or private section (the system's list when there is one, else libpsl's
  * built-in list), so that a subtree entry for it covers every site registered under it.
  */
 bool ps_lint_public_suffix(const char *domain);

@@ -1,5 +1,6 @@
 /*
- * The vendor merge of `pinsplice db update` as SQL text (run by lib/admin/admin.c; see lib/admin/vmerge.h).
+ * The vendor merge of `pinsplice db update` as SQL text (run by lib/admin/admin_update.c; see
+ * lib/admin/vmerge.h).
  *
  * Every vendor item is flattened to a key (kind, owner, item) and a value:
  *   ('rule', NAME, 'exists' | 'action' | 'enabled' | 'position' | 'expires_at' | 'comment')

@@ -11,13 +11,13 @@ set -eu
 e2e_workdir t00-seed "${TMPDIR:-/tmp}"
 sqldir=$PS_SQLDIR
 e2e_require sqlite3
-for f in schema.sql manage.sql vendor.sql defaults.sql; do
+for f in schema.sql audit.sql manage.sql vendor.sql defaults.sql; do
     [ -r "$sqldir/$f" ] || e2e_die "$sqldir/$f not readable (PS_SQLDIR=$sqldir)"
 done
 db=$E2E_DIR/rules.db
 
 # One transaction, in the order `pinsplice db init` uses; -bail stops at the first error.
-if ! load_err=$({ echo 'BEGIN;'; cat "$sqldir/schema.sql" "$sqldir/manage.sql" "$sqldir/vendor.sql" \
+if ! load_err=$({ echo 'BEGIN;'; cat "$sqldir/schema.sql" "$sqldir/audit.sql" "$sqldir/manage.sql" "$sqldir/vendor.sql" \
         "$sqldir/defaults.sql"; echo 'COMMIT;'; } | sqlite3 -bail -batch "$db" 2>&1) \
         || [ -n "$load_err" ]; then
     e2e_die "loading schema.sql + vendor.sql + defaults.sql from $sqldir: $load_err"

@@ -22,7 +22,7 @@ pinsplice=$PS_BUILDDIR/tools/pinsplice
 readme=$srcdir/README.md
 
 e2e_require sqlite3
-for f in "$sqldir/schema.sql" "$sqldir/manage.sql" "$sqldir/vendor.sql" "$sqldir/defaults.sql" \
+for f in "$sqldir/schema.sql" "$sqldir/audit.sql" "$sqldir/manage.sql" "$sqldir/vendor.sql" "$sqldir/defaults.sql" \
     "$readme"; do
     [ -r "$f" ] || e2e_die "$f not readable (PS_SRCDIR=$srcdir PS_SQLDIR=$sqldir)"
 done
@@ -53,7 +53,7 @@ refused() {
 }
 
 # ---- 1. the database as `pinsplice db init` builds it --------------------------------------------
-if ! out=$({ echo 'BEGIN;'; cat "$sqldir/schema.sql" "$sqldir/manage.sql" "$sqldir/vendor.sql" \
+if ! out=$({ echo 'BEGIN;'; cat "$sqldir/schema.sql" "$sqldir/audit.sql" "$sqldir/manage.sql" "$sqldir/vendor.sql" \
         "$sqldir/defaults.sql"; echo 'COMMIT;'; } | sqlite3 -bail -batch "$db" 2>&1) || [ -n "$out" ]; then
     e2e_die "loading schema + manage + vendor + defaults: $out"
 fi
@@ -66,7 +66,7 @@ refused "the retired audit_who setting cannot be added back" \
     "INSERT INTO settings (key, value) VALUES ('audit_who', 'alice')" 'settings.audit_who: retired'
 e2e_expect "the seed load records no name (a plain sqlite3 session)" "0" "$(q "SELECT count(*) FROM audit WHERE who IS NOT NULL")"
 audit_before=$(q "SELECT count(*) FROM audit")
-out=$(sqlite3 -bail -batch "$db" <"$sqldir/manage.sql" 2>&1)
+out=$(cat "$sqldir/audit.sql" "$sqldir/manage.sql" | sqlite3 -bail -batch "$db" 2>&1)
 e2e_expect "manage.sql applies again to a live database (no error)" "" "$out"
 e2e_expect "re-applying manage.sql keeps the audit rows and adds none" "$audit_before" \
     "$(q "SELECT count(*) FROM audit")"

@@ -50,7 +50,7 @@ has_line() {
 # vendor_set DIR VENDOR-SQL DEFAULTS-SQL: the shipped SQL with statements appended.
 vendor_set() {
     mkdir -p "$1"
-    cp "$PS_SQLDIR/schema.sql" "$PS_SQLDIR/manage.sql" "$1/"
+    cp "$PS_SQLDIR/schema.sql" "$PS_SQLDIR/audit.sql" "$PS_SQLDIR/manage.sql" "$1/"
     { cat "$PS_SQLDIR/vendor.sql"; printf '%s\n' "$2"; } >"$1/vendor.sql"
     { cat "$PS_SQLDIR/defaults.sql"; printf '%s\n' "$3"; } >"$1/defaults.sql"
 }
@@ -61,7 +61,7 @@ if [ "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'audit'")" = 0 ]; t
     # This build's db init does not load manage.sql yet: build the DB as it will (manage.sql
     # right after schema.sql, so the audit trail holds the vendor rows' whole history).
     rm -f "$DB"
-    cat "$PS_SQLDIR/schema.sql" "$PS_SQLDIR/manage.sql" "$PS_SQLDIR/vendor.sql" \
+    cat "$PS_SQLDIR/schema.sql" "$PS_SQLDIR/audit.sql" "$PS_SQLDIR/manage.sql" "$PS_SQLDIR/vendor.sql" \
         "$PS_SQLDIR/defaults.sql" | sqlite3 -bail "$DB" || e2e_die "building $DB"
 fi
 sql "UPDATE rules SET enabled = 0 WHERE name = '$ZOOM';

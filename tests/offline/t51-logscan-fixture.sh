@@ -158,7 +158,8 @@ e2e_expect "sql: statements (add_domain, expiry)" "2 2" \
     "$(grep -c '^INSERT INTO add_domain' bypass.sql) $(grep -c "^INSERT INTO edit_rule (rule, field, value) VALUES ('logscan: [a-z.]*', 'expires_at'" bypass.sql)"
 e2e_expect "sql: one transaction" "BEGIN;|COMMIT;" "$(grep -E '^(BEGIN|COMMIT);$' bypass.sql | paste -sd'|')"
 if command -v sqlite3 >/dev/null 2>&1; then
-    sqlite3 -bail rules.db <"$PS_SQLDIR/schema.sql" && sqlite3 -bail rules.db <"$PS_SQLDIR/manage.sql" &&
+    sqlite3 -bail rules.db <"$PS_SQLDIR/schema.sql" && sqlite3 -bail rules.db <"$PS_SQLDIR/audit.sql" &&
+        sqlite3 -bail rules.db <"$PS_SQLDIR/manage.sql" &&
         sqlite3 -bail rules.db <bypass.sql
     e2e_expect "sql: applies to a fresh schema with the views" "logscan: pinned.test|pinned.test,logscan: reject.test|reject.test" \
         "$(sqlite3 rules.db "SELECT r.name || '|' || d.domain FROM rules r JOIN rule_domains d ON d.rule_id = r.id ORDER BY 1" | paste -sd,)"

@@ -59,7 +59,8 @@ fx_exec(const char *path, const char *sql, int may_fail)
 char *
 fx_db(const char *extra_sql, int with_defaults)
 {
-    static const char *const files[] = {"schema.sql", "manage.sql", "vendor.sql", "defaults.sql"};
+    static const char *const files[] = {"schema.sql", "audit.sql", "manage.sql", "vendor.sql",
+                                        "defaults.sql"};
     char *path = strdup("/tmp/pinsplice-unit-XXXXXX");
     size_t i;
     int fd;
@@ -68,7 +69,7 @@ fx_db(const char *extra_sql, int with_defaults)
     fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    for (i = 0; i < (with_defaults ? 4u : 1u); i++) {
+    for (i = 0; i < (with_defaults ? 5u : 1u); i++) {
         char *sql = slurp(files[i]);
         fx_exec(path, sql, 0);
         free(sql);

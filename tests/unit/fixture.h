@@ -3,8 +3,8 @@
 
 struct ps_snapshot;
 
-/* Create a temporary rules DB: schema.sql (and, with defaults, manage.sql + vendor.sql + defaults.sql) from
- * $PS_SQLDIR (set by make check), then extra_sql. Returns a malloc'd path; aborts the test on
+/* Create a temporary rules DB: schema.sql (and, with defaults, audit.sql + manage.sql + vendor.sql
+ * + defaults.sql) from $PS_SQLDIR (set by make check), then extra_sql. Returns a malloc'd path; aborts the test on
  * error. fx_remove() deletes it and frees the path. */
 char *fx_db(const char *extra_sql, int with_defaults);
 void fx_remove(char *path);

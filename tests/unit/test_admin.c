@@ -55,14 +55,17 @@ have_manage(void)
     return access(path, R_OK) == 0;
 }
 
-/* A default DB (schema, vendor, defaults), with manage.sql loaded after schema.sql when asked and
- * present, as `pinsplice db init` does. */
+/* A default DB (schema, vendor, defaults), with audit.sql and manage.sql loaded after schema.sql
+ * when asked and present, as `pinsplice db init` does. */
 static char *
 db_new(bool manage)
 {
     char *db = fx_db(NULL, 0), *sql;
 
     if (manage && have_manage()) {
+        sql = slurp("audit.sql");
+        fx_exec(db, sql, 0);
+        free(sql);
         sql = slurp("manage.sql");
         fx_exec(db, sql, 0);
         free(sql);
@@ -157,6 +160,7 @@ vdir_make(struct vdir *v, const char *vendor_extra, const char *defaults_extra)
     v->sql.vendor = v->vendor;
     v->sql.defaults = v->defaults;
     v->sql.manage = NULL;
+    v->sql.audit = NULL;
 }
 
 static void
@@ -650,7 +654,7 @@ static void
 test_update_with_base(void **state)
 {
     char *db = db_new(false);
-    struct ps_admin_sql cur = {NULL, NULL, NULL, NULL};
+    struct ps_admin_sql cur = {NULL, NULL, NULL, NULL, NULL};
     struct ps_admin_update_stats st;
     struct ps_err err = {0, ""};
     struct lines l;
@@ -841,7 +845,7 @@ test_update_errors(void **state)
     fx_remove(db);
 }
 
-/* manage.sql applied by an update to a DB that lacks it. */
+/* audit.sql and manage.sql applied by an update to a DB that lacks them. */
 static void
 test_update_applies_manage(void **state)
 {
@@ -849,7 +853,7 @@ test_update_applies_manage(void **state)
     struct ps_admin_update_stats st;
     struct ps_err err = {0, ""};
     struct vdir v0;
-    char manage[4096];
+    char manage[4096], audit[4096];
     const char *dir = getenv("PS_SQLDIR");
 
     (void)state;
@@ -859,6 +863,8 @@ test_update_applies_manage(void **state)
     vdir_make(&v0, "", "");
     snprintf(manage, sizeof(manage), "%s/manage.sql", dir ? dir : "sql");
     v0.sql.manage = manage;
+    snprintf(audit, sizeof(audit), "%s/audit.sql", dir ? dir : "sql");
+    v0.sql.audit = audit;
     assert_int_equal(q(db, "SELECT count(*) FROM sqlite_master WHERE name = 'audit'"), 0);
     assert_int_equal(update(db, &v0.sql, NULL, &st, &err), 0);
     assert_true(st.manage_applied);
@@ -929,6 +935,89 @@ test_publish(void **state)
     fx_remove(src);
 }
 
+/* db init: the directories made, the DB built aside and renamed, the baseline recorded; an
+ * existing DB refused without force and kept when a step fails. */
+static void
+test_db_init(void **state)
+{
+    const char *sqldir = getenv("PS_SQLDIR");
+    char dir[] = "/tmp/pinsplice-unit-init-XXXXXX";
+    char path[128], file[256], tmp[512];
+    struct ps_admin_init in;
+    struct ps_admin_init_stats st = {0, 0};
+    struct ps_err err = {0, ""};
+    struct stat a, b;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/a/b/rules.db", dir);
+    in.path = path;
+    in.sql_dir = sqldir != NULL ? sqldir : "sql";
+    in.force = false;
+    in.busy_ms = 100;
+    assert_int_equal(ps_admin_db_init(&in, &st, &err), 0);
+    assert_true(st.rules > 0 && st.domains > 0);
+    assert_int_equal(stat(path, &a), 0);
+    assert_int_equal(a.st_mode & 0777, 0644);
+    snprintf(file, sizeof(file), "%s/a/b", dir);
+    assert_int_equal(stat(file, &b), 0);
+    assert_int_equal(b.st_mode & 0777, 0755);
+    assert_true(q(path, "SELECT count(*) FROM vendor_base") > 0);
+    if (have_manage())
+        assert_int_equal(q(path, "SELECT count(*) FROM sqlite_master WHERE name = 'audit'"), 1);
+    /* Exists: refused, untouched; with force: replaced by a new file. */
+    assert_int_equal(ps_admin_db_init(&in, NULL, &err), PS_EINVAL);
+    assert_non_null(strstr(err.msg, "exists (use --force to replace it)"));
+    assert_int_equal(stat(path, &b), 0);
+    assert_int_equal(a.st_ino, b.st_ino);
+    in.force = true;
+    assert_int_equal(ps_admin_db_init(&in, NULL, &err), 0);
+    assert_int_equal(stat(path, &b), 0);
+    assert_true(a.st_ino != b.st_ino);
+    /* A missing SQL file: the existing DB is kept, no temporary file left. */
+    in.sql_dir = "/nonexistent-sql";
+    assert_int_equal(ps_admin_db_init(&in, NULL, &err), PS_ENOENT);
+    snprintf(tmp, sizeof(tmp), "/nonexistent-sql/schema.sql: No such file or directory "
+                               "(PINSPLICE_SQLDIR names the SQL directory)");
+    assert_string_equal(err.msg, tmp);
+    assert_int_equal(stat(path, &a), 0);
+    assert_int_equal(a.st_ino, b.st_ino);
+    /* Bad SQL: ps_store_create fails, the DB stays, the directory holds only it. */
+    snprintf(file, sizeof(file), "%s/sql", dir);
+    assert_int_equal(mkdir(file, 0755), 0);
+    {
+        static const char *const names[] = {"schema.sql", "manage.sql", "vendor.sql",
+                                            "defaults.sql"};
+        size_t i;
+        for (i = 0; i < 4; i++) {
+            snprintf(tmp, sizeof(tmp), "%s/%s", file, names[i]);
+            write_file(tmp, i == 2 ? "this is not SQL;" : "SELECT 1;", NULL);
+        }
+    }
+    in.sql_dir = file;
+    assert_true(ps_admin_db_init(&in, NULL, &err) < 0);
+    assert_int_equal(stat(path, &a), 0);
+    assert_int_equal(a.st_ino, b.st_ino);
+    snprintf(tmp, sizeof(tmp), "%s/a/b", dir);
+    {
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd), "test $(ls -A %s | wc -l) -eq 1", tmp);
+        assert_int_equal(system(cmd), 0);
+    }
+    /* A parent that is a file (the DB itself); an empty path. */
+    in.sql_dir = sqldir != NULL ? sqldir : "sql";
+    snprintf(tmp, sizeof(tmp), "%s/x.db", path);
+    in.path = tmp;
+    assert_int_equal(ps_admin_db_init(&in, NULL, &err), PS_EINVAL);
+    snprintf(file, sizeof(file), "%s: not a directory", path);
+    assert_string_equal(err.msg, file);
+    in.path = "";
+    assert_int_equal(ps_admin_db_init(&in, NULL, &err), PS_EINVAL);
+    assert_string_equal(err.msg, "empty database path");
+    snprintf(tmp, sizeof(tmp), "rm -rf %s", dir);
+    assert_int_equal(system(tmp), 0);
+}
+
 static void
 test_os_user(void **state)
 {
@@ -995,6 +1084,7 @@ main(void)
         cmocka_unit_test(test_update_errors),
         cmocka_unit_test(test_update_applies_manage),
         cmocka_unit_test(test_publish),
+        cmocka_unit_test(test_db_init),
         cmocka_unit_test(test_tmpfile),
         cmocka_unit_test(test_os_user),
     };

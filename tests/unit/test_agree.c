@@ -4,7 +4,7 @@
  * Generated values (lengths in bytes and characters around every limit, every byte as a character,
  * non-ASCII, NUL, IPv4/IPv6/CIDR edge cases, numbers, dates, each bound as text and some as
  * integer, real, blob and NULL) go through every column's INSERT and UPDATE and the management
- * views, on a DB made from sql/schema.sql + sql/manage.sql. When SQLite accepts a statement, the
+ * views, on a DB made from sql/schema.sql + sql/audit.sql + sql/manage.sql. When SQLite accepts a statement, the
  * DB is loaded; a load failure, an order that differs from rule_overview's, or an expiry instant
  * that differs from rule_overview's "expired" is a disagreement. All disagreements are printed;
  * the test fails if there is any. */
@@ -320,6 +320,9 @@ base_db(void)
 
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
     s = slurp("schema.sql");
+    exec_ok(db, s);
+    free(s);
+    s = slurp("audit.sql");
     exec_ok(db, s);
     free(s);
     s = slurp("manage.sql");

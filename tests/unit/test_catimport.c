@@ -1,5 +1,6 @@
-/* lib/admin/catimport.c: the line parser (table-driven), the map, and whole imports of real directories
- * into real DBs built from the shipped SQL (fixture.c). */
+/* lib/admin/catimport.c, catmap.c, catscan.c: the line parser (table-driven), the map, and whole
+ * imports of real directories into real DBs built from the shipped SQL (fixture.c), also through
+ * ps_catimport_db. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -319,6 +320,44 @@ test_run(void **state)
     fx_remove(db);
 }
 
+/* ps_catimport_db: committed when a list was mapped, rolled back when none was. */
+static void
+test_db(void **state)
+{
+    char dir[] = "/tmp/pinsplice-unit-bldb-XXXXXX";
+    char *db = fx_db(NULL, 1);
+    struct ps_catmap *map = NULL;
+    struct ps_catimport_stats st;
+    struct ps_catimport_cb cb = {NULL, NULL, NULL, NULL};
+    struct ps_err err = {0, ""};
+    long long audit0;
+    char cmd[600];
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(ps_catmap_builtin(&map, &err), 0);
+    put(dir, "adult/domains", "adult.test\n");
+    audit0 = q(db, "SELECT count(*) FROM audit");
+    assert_int_equal(ps_catimport_db(db, 1000, "unit", dir, map, &cb, &st, &err), 0);
+    assert_int_equal(st.lists, 0);
+    assert_int_equal(st.unmapped, 1);
+    assert_int_equal(q(db, "SELECT count(*) FROM category_domains"), 0);
+    assert_int_equal(q(db, "SELECT count(*) FROM audit"), audit0);
+    put(dir, "bank/domains", "bank.test\n");
+    assert_int_equal(ps_catimport_db(db, 1000, "unit", dir, map, &cb, &st, &err), 0);
+    assert_int_equal(st.lists, 1);
+    assert_int_equal(q(db, "SELECT count(*) FROM category_domains WHERE list = 'bank'"), 1);
+    assert_int_equal(q(db, "SELECT count(*) FROM audit WHERE op = 'IMPORT' AND who = 'unit'"), 1);
+    assert_int_equal(ps_catimport_db("/nonexistent.db", 1000, "unit", dir, map, &cb, &st, &err),
+                     PS_ENOENT);
+    assert_int_equal(ps_catimport_db(db, 1000, "unit", "/nonexistent/bl", map, &cb, &st, &err),
+                     PS_ENOENT);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    ps_catmap_free(map);
+    fx_remove(db);
+}
+
 int
 main(void)
 {
@@ -326,6 +365,7 @@ main(void)
         cmocka_unit_test(test_line),
         cmocka_unit_test(test_map),
         cmocka_unit_test(test_run),
+        cmocka_unit_test(test_db),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

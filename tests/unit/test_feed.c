@@ -1,5 +1,6 @@
-/* lib/admin/feed.c: the m365 and generic feed parsers and their mapping to catalogue apps, table-driven
- * on small documents in the shape of the real ones, including every kind of bad input. */
+/* lib/admin/feed*.c: the m365 and generic feed parsers and their mapping to catalogue apps,
+ * table-driven on small documents in the shape of the real ones, including every kind of bad
+ * input; and the whole import (ps_admin_feed_import_db). */
 #include "config.h"
 
 #include <setjmp.h>
@@ -405,6 +406,37 @@ test_merge(void **state)
     fx_remove(db);
 }
 
+/* ps_admin_feed_import_db: open, import, commit; a dry run writes nothing. */
+static void
+test_import_db(void **state)
+{
+    static const char doc[] = DOC("{\"name\": \"A\", \"domains\": [\"a.example\"]}");
+    struct ps_feed_opts o = {PS_FEED_JSON, NULL, NULL, NULL};
+    char *db = fx_db("SELECT 1;", 1);
+    struct ps_admin_feed_stats st;
+    struct ps_err err = {0, ""};
+    struct ps_feed *f = NULL;
+
+    (void)state;
+    assert_int_equal(ps_feed_parse(doc, strlen(doc), "t.json", &o, &f, &err), 0);
+    memset(&st, 0, sizeof(st));
+    assert_int_equal(ps_admin_feed_import_db(db, 100, "tester", f, "2026-12-02T00:00:00Z", true,
+                                             NULL, NULL, &st, &err),
+                     0);
+    assert_int_equal(st.added, 1);
+    assert_int_equal(q(db, "SELECT count(*) FROM apps WHERE feed = 'F'"), 0);
+    assert_int_equal(ps_admin_feed_import_db(db, 100, "tester", f, "2026-12-02T00:00:00Z", false,
+                                             NULL, NULL, &st, &err),
+                     0);
+    assert_int_equal(q(db, "SELECT count(*) FROM apps WHERE feed = 'F' AND name = 'A'"), 1);
+    assert_int_equal(ps_admin_feed_import_db("/nonexistent.db", 100, "tester", f,
+                                             "2026-12-02T00:00:00Z", false, NULL, NULL, &st,
+                                             &err),
+                     PS_ENOENT);
+    ps_feed_free(f);
+    fx_remove(db);
+}
+
 int
 main(void)
 {
@@ -412,7 +444,7 @@ main(void)
         cmocka_unit_test(test_m365),   cmocka_unit_test(test_m365_name),
         cmocka_unit_test(test_json),   cmocka_unit_test(test_errors),
         cmocka_unit_test(test_skip_never_widens), cmocka_unit_test(test_load),
-        cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_merge),      cmocka_unit_test(test_import_db),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

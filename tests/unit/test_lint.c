@@ -1,4 +1,4 @@
-/* lib/admin/lint.c: `pinsplice db check`. Entry checks are table-driven (entries fed directly, as
+/* lib/admin/lint*.c: `pinsplice db check`. Entry checks are table-driven (entries fed directly, as
  * ps_store_foreach would); duplicates, shadowing, expiry and loading run on real SQLite DBs built
  * from the shipped schema (fixture.c). */
 #include "config.h"
