@@ -343,7 +343,10 @@ read_inputs(struct ps_logscan *ls, int n, char **files, bool *failed)
             *failed = true;
         }
     }
-    ps_logscan_finish(ls);
+    if (ps_logscan_finish(ls) == PS_ENOMEM) {
+        ps_cli_error(CMD, "out of memory");
+        return PS_EXIT_ERROR;
+    }
     return 0;
 }
 

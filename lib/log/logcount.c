@@ -155,21 +155,22 @@ fail_alert(struct ps_ls_failinfo *fi, int alert)
     }
 }
 
-/* A bumped connection the client abandoned. Returns 0 or PS_ENOMEM. */
+/* A bumped connection the client abandoned. The counts are made first, so they hold even when
+ * the name's failure details cannot be allocated. Returns 0 or PS_ENOMEM (details lost). */
 static int
 fail(struct ps_logcount *lc, struct ps_ls_name *nm, struct ps_ls_client *cl,
      struct ps_ls_monitor *mon, enum ps_ls_fail kind, const char *addr, size_t addr_len, int64_t t,
      int alert)
 {
-    struct ps_ls_failinfo *fi = failinfo(lc, nm);
+    struct ps_ls_failinfo *fi;
 
-    if (fi == NULL)
-        return PS_ENOMEM;
     if (mon != NULL)
         mon->abandoned++;
     lc->total.fails[kind]++;
     nm->c.fails[kind]++;
     cl->c.fails[kind]++;
+    if ((fi = failinfo(lc, nm)) == NULL)
+        return PS_ENOMEM;
     if (fi->first_ms == 0 || t < fi->first_ms)
         fi->first_ms = t;
     if (t > fi->last_ms)
@@ -438,13 +439,17 @@ ps_logcount_record(struct ps_logcount *lc, const struct ps_logline *l, const str
     return connection(lc, l, f, cs, nm, cl);
 }
 
-void
+int
 ps_logcount_finish(struct ps_logcount *lc)
 {
+    int rc = 0, r;
+
     while (lc->fifo.next != &lc->fifo) {
         lc->in->pending_end++;
-        judge(lc, lc->fifo.next, false);
+        if ((r = judge(lc, lc->fifo.next, false)) < 0)
+            rc = r;
     }
+    return rc;
 }
 
 const struct ps_ls_counts *

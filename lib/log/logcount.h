@@ -31,8 +31,9 @@ void ps_logcount_free(struct ps_logcount *lc);
 int ps_logcount_record(struct ps_logcount *lc, const struct ps_logline *l,
                        const struct ps_logformat *f);
 
-/* End of input: the connections still waiting are judged "no request". */
-void ps_logcount_finish(struct ps_logcount *lc);
+/* End of input: the connections still waiting are judged "no request", every one of them.
+ * Returns 0, or PS_ENOMEM when some failure details could not be kept (the counts are whole). */
+int ps_logcount_finish(struct ps_logcount *lc);
 
 const struct ps_ls_counts *ps_logcount_totals(const struct ps_logcount *lc);
 /* Tables of struct ps_ls_name, ps_ls_client, ps_ls_rule (see logscan.h). */

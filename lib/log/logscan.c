@@ -214,10 +214,10 @@ ps_logscan_input_error(struct ps_logscan *ls, const char *message)
     snprintf(fl->message, sizeof(fl->message), "%s", message);
 }
 
-void
+int
 ps_logscan_finish(struct ps_logscan *ls)
 {
-    ps_logcount_finish(ls->count);
+    return ps_logcount_finish(ls->count);
 }
 
 /* ---- results -------------------------------------------------------------------------------- */

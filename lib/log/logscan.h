@@ -197,8 +197,8 @@ void ps_logscan_skip(struct ps_logscan *ls, const char *text, size_t len, const 
 void ps_logscan_input_error(struct ps_logscan *ls, const char *message);
 
 /* End of all input: judge the connections still waiting for a request ("no request"). Call once,
- * after the last file and before reading the results. */
-void ps_logscan_finish(struct ps_logscan *ls);
+ * after the last file and before reading the results. Returns 0 or PS_ENOMEM (logcount.h). */
+int ps_logscan_finish(struct ps_logscan *ls);
 
 /* Results. The tables map keys to struct ps_ls_name / ps_ls_client / ps_ls_rule. */
 const struct ps_ls_counts *ps_logscan_totals(const struct ps_logscan *ls);
