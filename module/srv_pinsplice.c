@@ -1,20 +1,10 @@
 /*
  * srv_pinsplice: c-icap REQMOD service that tells Squid to splice, bump or terminate a CONNECT.
  *
- * Squid 5.7 does not turn ICAP response headers into annotations, so the decision travels in the
- * adapted CONNECT request itself: the service removes any copy of the decision header the client
- * sent, adds "X-Pinsplice-Action: splice|terminate" and answers 200; squid.conf matches it with a
- * req_header acl (squid-conf/pinsplice-icap.conf). A bump needs no header: the snippet bumps
- * every CONNECT without one (its fail-closed answer), so a bump is answered 204 (unmodified),
- * which spares c-icap a write and two polls (bench/README.md, "ICAP"), unless the client sent a
- * copy of the header (the snippet refuses those before ICAP; if one gets here anyway it is
- * removed and "bump" added, 200). Every decided CONNECT, 200 or 204, carries the
- * X-Pinsplice-Action/-Rule ICAP headers and the log attributes.
- * Everything that is not a CONNECT gets 204 at once.
- *
  * This file only carries out a plan: lib/core/icapreq.c reads the request's facts once,
  * lib/core/icapplan.c decides once and says what to answer (204 or 200, the header to strip, the
- * headers to add, the log attributes), lib/core/reload.c keeps the rules current.
+ * headers to add, the log attributes; why a bump is a 204 is told there), lib/core/reload.c keeps
+ * the rules current.
  *
  * Process model: c-icap forks children from a master that has loaded this module. Nothing here
  * opens the rules DB before fork(): each child creates its ps_reload (which loads a snapshot with

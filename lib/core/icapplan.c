@@ -1,5 +1,18 @@
-/* The ICAP plan (icapreq.h): one decision for one request's facts, and everything the c-icap
- * service answers for it. */
+/*
+ * The ICAP plan (icapreq.h): one decision for one request's facts, and everything the c-icap
+ * service (module/srv_pinsplice.c) answers for it.
+ *
+ * Squid 5.7 does not turn ICAP response headers into annotations, so the decision travels in the
+ * adapted CONNECT request itself: the service removes any copy of the decision header the client
+ * sent, adds "X-Pinsplice-Action: splice|terminate" and answers 200; squid.conf matches it with a
+ * req_header acl (squid-conf/pinsplice-icap.conf). A bump needs no header: the snippet bumps
+ * every CONNECT without one (its fail-closed answer), so a bump is answered 204 (unmodified),
+ * which spares c-icap a write and two polls (bench/README.md, "ICAP"), unless the client sent a
+ * copy of the header (the snippet refuses those before ICAP; if one gets here anyway it is
+ * removed and "bump" added, 200). Every decided CONNECT, 200 or 204, carries the
+ * X-Pinsplice-Action/-Rule ICAP headers and the log attributes.
+ * Everything that is not a CONNECT gets 204 at once.
+ */
 #include "config.h"
 
 #include <stdio.h>
