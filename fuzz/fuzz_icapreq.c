@@ -178,8 +178,8 @@ plan(char *buf, uint8_t flags)
         line = nl;
     }
     ps_icap_facts_fill(&f, &cfg, nh > 0 ? http[0] : NULL, http, nh, icap, ni);
-    fuzz_check((f.kind == PS_ICAP_OTHER) == (nh == 0 || ps_icapreq_connect_target(http[0], target,
-                                                                                  NULL) == 0),
+    fuzz_check((f.kind == PS_ICAP_OTHER) ==
+                   (nh == 0 || ps_icapreq_connect_target(http[0], target, NULL) == 0),
                "kind %d for '%.40s'", (int)f.kind, nh > 0 ? http[0] : "");
     fuzz_check((f.strip != NULL) == (f.client_copies > 0), "strip without copies");
     if (f.user != NULL)
@@ -189,8 +189,7 @@ plan(char *buf, uint8_t flags)
         for (i = 0; i < nh; i++)
             if (!ps_icap_strips(&f, i, http[i]))
                 kept[nk++] = http[i];
-        fuzz_check(nk == nh - f.client_copies, "%d kept of %d, %d copies", nk, nh,
-                   f.client_copies);
+        fuzz_check(nk == nh - f.client_copies, "%d kept of %d, %d copies", nk, nh, f.client_copies);
         for (i = 1; i < nk; i++)
             fuzz_check(!ps_icapreq_header_is(kept[i], cfg.decision_header), "a copy survives");
         ps_icap_stripped(&f, &cfg, (flags & 4) == 0, kept, nk);
@@ -211,8 +210,8 @@ plan(char *buf, uint8_t flags)
     for (i = 0; i < (int)p.n_xheaders; i++)
         safe_line(p.xheaders[i]);
     safe_line(p.http_header);
-    fuzz_check((p.status == 200) == ps_icapreq_needs_header(d.action, f.client_copies),
-               "status %d", p.status);
+    fuzz_check((p.status == 200) == ps_icapreq_needs_header(d.action, f.client_copies), "status %d",
+               p.status);
     snprintf(want, sizeof(want), "%s: %s", cfg.decision_header, ps_action_str(d.action));
     fuzz_check(p.status == 204 ? p.http_header[0] == '\0' : strcmp(p.http_header, want) == 0,
                "decision header '%s'", p.http_header);

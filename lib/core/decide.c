@@ -360,8 +360,7 @@ check_input(const struct ps_query *q, char sni[PS_NAME_MAX + 1], enum ps_name_ki
 const char *
 ps_decide_fail_open(struct ps_decision *d, bool fail_open)
 {
-    if (d == NULL || !fail_open || d->reason != PS_REASON_NO_RULES ||
-        d->action == PS_ACTION_SPLICE)
+    if (d == NULL || !fail_open || d->reason != PS_REASON_NO_RULES || d->action == PS_ACTION_SPLICE)
         return NULL;
     d->action = PS_ACTION_SPLICE;
     return PS_FAIL_OPEN_MSG;

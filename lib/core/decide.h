@@ -69,7 +69,8 @@ struct ps_decision {
     char server_name[254];  /* the normalised name decided on ("" when none) */
     const char *verified;   /* the server check's outcome when one was consulted ("verified",
                              * "verify-failed", ...: ps_verify_reason), else NULL */
-    int64_t expires_at;     /* the deciding rule's expiry (Unix time); 0: never, or no rule */
+    /* The deciding rule's expiry (Unix time); 0: never, or no rule decided. */
+    int64_t expires_at;
     /* The settings in force when the decision was made, as sql/schema.sql spells them
      * ("host", "bump", ...); NULL when no snapshot was given. */
     struct {

@@ -25,8 +25,8 @@ static void
 xheader(struct ps_icap_plan *p, const char *name, const char *value)
 {
     if (p->n_xheaders < PS_ICAP_XHEADERS_MAX &&
-        ps_icapreq_header_line(name, value, p->xheaders[p->n_xheaders], PS_ICAP_LINE_MAX,
-                               NULL) == 0)
+        ps_icapreq_header_line(name, value, p->xheaders[p->n_xheaders], PS_ICAP_LINE_MAX, NULL) ==
+            0)
         p->n_xheaders++;
 }
 
@@ -94,8 +94,7 @@ ps_icap_plan(const struct ps_icap_facts *f, const struct ps_icap_config *cfg,
     xheader(p, PS_ICAP_RULE_HEADER, p->rule);
     if (d->monitor_rule != NULL) {
         const char *mon_act = ps_action_str(d->monitor_action);
-        if (ps_icapreq_escape(d->monitor_rule, p->monitor_rule, sizeof(p->monitor_rule), NULL) <
-            0)
+        if (ps_icapreq_escape(d->monitor_rule, p->monitor_rule, sizeof(p->monitor_rule), NULL) < 0)
             snprintf(p->monitor_rule, sizeof(p->monitor_rule), "(label-too-long)");
         xheader(p, PS_ICAP_MONITOR_HEADER, mon_act);
         xheader(p, PS_ICAP_MONITOR_RULE_HEADER, p->monitor_rule);

@@ -341,8 +341,8 @@ header_find(const char *const *lines, int n, const char *name)
 
 /* The query's headers: client address, program, user. */
 static void
-query_headers(struct ps_icap_facts *f, const struct ps_icap_config *cfg,
-              const char *const *http, int http_n, const char *const *icap, int icap_n)
+query_headers(struct ps_icap_facts *f, const struct ps_icap_config *cfg, const char *const *http,
+              int http_n, const char *const *icap, int icap_n)
 {
     const char *v;
 
@@ -375,6 +375,8 @@ ps_icap_facts_fill(struct ps_icap_facts *f, const struct ps_icap_config *cfg,
     if (rc == 0)
         return;
     f->kind = rc > 0 ? PS_ICAP_CONNECT : PS_ICAP_MALFORMED;
+    /* Every line, however many: a copy past a scan limit would survive a 204 and reach Squid's
+     * ACL. */
     for (i = 1; http != NULL && i < http_n; i++)
         if (ps_icapreq_header_is(http[i], cfg->decision_header))
             f->client_copies++;

@@ -136,11 +136,14 @@ enum ps_icap_kind {
  * ps_icap_facts_fill (they must outlive the facts) or into the facts themselves. */
 struct ps_icap_facts {
     enum ps_icap_kind kind;
-    char target[PS_ICAPREQ_TARGET_MAX + 1]; /* the CONNECT target as sent ("" unless CONNECT) */
-    const char *client_ip; /* X-Client-IP (ICAP header), or NULL */
-    const char *program;   /* ProgramHeader's value (HTTP header), or NULL */
-    const char *user;      /* UserHeader decoded, else X-Authenticated-User (base64) when
-                            * UserHeader is absent; NULL when neither gives a valid name */
+    /* The CONNECT target as sent ("" unless a CONNECT). */
+    char target[PS_ICAPREQ_TARGET_MAX + 1];
+    /* X-Client-IP (ICAP header) and ProgramHeader's value (HTTP header), or NULL. */
+    const char *client_ip;
+    const char *program;
+    /* UserHeader decoded, else X-Authenticated-User (base64) when UserHeader is absent; NULL
+     * when neither gives a valid name. Points into user_buf. */
+    const char *user;
     char user_buf[PS_ICAPREQ_USER_MAX + 1];
     /* The header to remove from the HTTP request before ps_icap_plan (every line after the
      * request line named DecisionHeader: ps_icap_strips), and how many lines that is; NULL and 0
@@ -196,16 +199,20 @@ struct ps_icap_attr {
 };
 
 struct ps_icap_plan {
-    int status;            /* 204: the request unmodified; 200: the modified request (f->strip
-                            * removed, http_header added) */
-    enum ps_action action; /* the answer (fail-open applied) */
-    char http_header[PS_ICAP_LINE_MAX]; /* for a 200: "DecisionHeader: action" to add to the
-                                         * HTTP request ("" for a 204) */
-    size_t n_xheaders;     /* ICAP response header lines, in order */
+    /* 204: the request unmodified; 200: the modified request (f->strip removed, http_header
+     * added). */
+    int status;
+    /* The answer (fail-open applied). */
+    enum ps_action action;
+    /* For a 200: "DecisionHeader: action", to add to the HTTP request ("" for a 204). */
+    char http_header[PS_ICAP_LINE_MAX];
+    /* The ICAP response header lines, in order. */
+    size_t n_xheaders;
     char xheaders[PS_ICAP_XHEADERS_MAX][PS_ICAP_LINE_MAX];
-    size_t n_attrs;        /* log attributes, in order; values point into the plan or are
-                            * static */
+    /* The log attributes, in order; their values point into the plan or are static. */
+    size_t n_attrs;
     struct ps_icap_attr attrs[PS_ICAP_ATTRS_MAX];
+    /* The escaped rule label, server name and monitor rule the attributes point to. */
     char rule[PS_ICAPREQ_VALUE_MAX], host[PS_ICAPREQ_VALUE_MAX];
     char monitor_rule[PS_ICAPREQ_VALUE_MAX];
 };

@@ -166,7 +166,8 @@ test_expiry_uses_now(void **state)
     ps_decide(s, &q, &d);
     assert_int_equal(d.reason, PS_REASON_DEFAULT);
     assert_int_equal(d.expires_at, 0); /* no rule decided */
-    q.sni = "www.zoom.us"; /* a rule that never expires */
+    /* a rule that never expires */
+    q.sni = "www.zoom.us";
     ps_decide(s, &q, &d);
     assert_string_equal(d.rule_name, "zoom");
     assert_int_equal(d.expires_at, 0);
@@ -274,8 +275,8 @@ test_malformed_without_rules(void **state)
             fail_msg("case %zu: reason %s, want %s", i, ps_reason_str(d.reason),
                      ps_reason_str(mcases[i].reason));
         ps_decide_fail_open(&d, true);
-        assert_int_equal(d.action,
-                         mcases[i].reason == PS_REASON_NO_RULES ? PS_ACTION_SPLICE : PS_ACTION_BUMP);
+        assert_int_equal(d.action, mcases[i].reason == PS_REASON_NO_RULES ? PS_ACTION_SPLICE
+                                                                          : PS_ACTION_BUMP);
         ps_decide(s, &mcases[i].q, &d);
         assert_int_equal(d.action, PS_ACTION_BUMP);
         if (mcases[i].reason != PS_REASON_NO_RULES)

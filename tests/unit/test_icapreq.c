@@ -452,9 +452,10 @@ static const struct ps_icap_config plan_cfg = {"X-Client-Process", "X-Pinsplice-
 static void
 test_facts(void **state)
 {
-    const char *http[] = {"CONNECT zoom.us:443 HTTP/1.1", "Host: zoom.us:443",
-                          "X-Client-Process: Zoom.exe", "x-pinsplice-action: splice",
-                          "X-Pinsplice-Action-X: no", "X-Pinsplice-Action:splice"};
+    const char *http[] = {
+        "CONNECT zoom.us:443 HTTP/1.1", "Host: zoom.us:443",        "X-Client-Process: Zoom.exe",
+        "x-pinsplice-action: splice",   "X-Pinsplice-Action-X: no", "X-Pinsplice-Action:splice",
+    };
     const char *icap[] = {"X-Client-IP: 192.0.2.7", "X-Authenticated-User: YWxpY2U="};
     const char *moved[] = {"CONNECT zoom.us:443 HTTP/1.1", "X-Client-Process:  Other.exe"};
     struct ps_icap_config cfg = plan_cfg;
@@ -474,7 +475,8 @@ test_facts(void **state)
         n += ps_icap_strips(&f, i, http[i]);
     assert_int_equal(n, 2);
     assert_false(ps_icap_strips(&f, 0, "X-Pinsplice-Action: x")); /* never the request line */
-    ps_icap_stripped(&f, &cfg, true, moved, 2); /* the rebuilt list: read again */
+    /* the rebuilt list: read again */
+    ps_icap_stripped(&f, &cfg, true, moved, 2);
     assert_string_equal(f.program, "Other.exe");
     assert_int_equal(f.client_copies, 2);
     ps_icap_stripped(&f, &cfg, false, moved, 2);
@@ -517,7 +519,7 @@ struct plan_case {
 };
 
 #define XH(a, r) "X-Pinsplice-Action: " a "|X-Pinsplice-Rule: " r
-#define AT(a, r, why, host)                                                                    \
+#define AT(a, r, why, host)                                                                        \
     "pinsplice:action=" a "|pinsplice:rule=" r "|pinsplice:reason=" why "|pinsplice:host=" host
 
 static const struct plan_case plan_cases[] = {
@@ -580,16 +582,14 @@ test_plan(void **state)
         ps_icap_plan(&f, &cfg, c->rules ? snap : NULL, &d, &p);
         xh[0] = at[0] = '\0';
         for (k = 0; k < p.n_xheaders; k++)
-            snprintf(xh + strlen(xh), sizeof(xh) - strlen(xh), "%s%s", k ? "|" : "",
-                     p.xheaders[k]);
+            snprintf(xh + strlen(xh), sizeof(xh) - strlen(xh), "%s%s", k ? "|" : "", p.xheaders[k]);
         for (k = 0; k < p.n_attrs; k++)
             snprintf(at + strlen(at), sizeof(at) - strlen(at), "%s%s=%s", k ? "|" : "",
                      p.attrs[k].name, p.attrs[k].value);
         if (p.status != c->status || strcmp(p.http_header, c->http) != 0 ||
-            strcmp(xh, c->xheaders) != 0 || strcmp(at, c->attrs) != 0 ||
-            d.action != p.action)
-            fail_msg("case %zu (%s): got %d '%s'\n  %s\n  %s", i, c->line, p.status,
-                     p.http_header, xh, at);
+            strcmp(xh, c->xheaders) != 0 || strcmp(at, c->attrs) != 0 || d.action != p.action)
+            fail_msg("case %zu (%s): got %d '%s'\n  %s\n  %s", i, c->line, p.status, p.http_header,
+                     xh, at);
     }
     ps_snapshot_release(snap);
 }
