@@ -4,10 +4,16 @@
  * separated by '\n' (request line, header line, header name); the first byte picks base64.
  * Invariants: a CONNECT target is the request line's second word, copied as sent; a header value
  * is found only when the line's field name is the name; a user name holds no control byte; an
- * escaped value is header-safe and unescapes to its input; a parsed seconds value is in range. */
+ * escaped value is header-safe and unescapes to its input; a parsed seconds value is in range.
+ * The same bytes are also one whole request for the facts and the plan (icapplan.c): lines up to
+ * an empty one are the HTTP request (its first the request line), the rest ICAP headers; the
+ * first byte also picks FailOpen and a failed strip. Invariants: only a CONNECT is planned; the
+ * stripped list holds no decision header; every header written is header-safe; no rules never
+ * splices but with FailOpen a well-formed CONNECT; 200 exactly when ps_icapreq_needs_header. */
 #include "config.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -136,6 +142,81 @@ directives(const char *s)
     }
 }
 
+#define PLAN_LINES 64
+
+static void
+safe_line(const char *line)
+{
+    for (; *line != '\0'; line++)
+        fuzz_check((unsigned char)*line >= 0x20 && (unsigned char)*line < 0x7f,
+                   "a written header has byte 0x%02x", (unsigned char)*line);
+}
+
+static void
+plan(char *buf, uint8_t flags)
+{
+    static struct ps_icap_plan p;
+    const struct ps_icap_config cfg = {"X-Client-Process", "X-Pinsplice-Action",
+                                       "X-Client-Username", flags & 1, (flags & 2) != 0};
+    const char *http[PLAN_LINES], *icap[PLAN_LINES], *kept[PLAN_LINES];
+    int nh = 0, ni = 0, nk = 0, i;
+    bool in_icap = false, splice;
+    struct ps_icap_facts f;
+    struct ps_decision d;
+    char *line = buf, *nl, want[80], target[PS_ICAPREQ_TARGET_MAX + 1];
+
+    while (line != NULL) {
+        nl = strchr(line, '\n');
+        if (nl != NULL)
+            *nl++ = '\0';
+        if (!in_icap && nh > 0 && line[0] == '\0')
+            in_icap = true;
+        else if (in_icap && ni < PLAN_LINES)
+            icap[ni++] = line;
+        else if (!in_icap && nh < PLAN_LINES)
+            http[nh++] = line;
+        line = nl;
+    }
+    ps_icap_facts_fill(&f, &cfg, nh > 0 ? http[0] : NULL, http, nh, icap, ni);
+    fuzz_check((f.kind == PS_ICAP_OTHER) ==
+                   (nh == 0 || ps_icapreq_connect_target(http[0], target, NULL) == 0),
+               "kind %d for '%.40s'", (int)f.kind, nh > 0 ? http[0] : "");
+    fuzz_check((f.strip != NULL) == (f.client_copies > 0), "strip without copies");
+    if (f.user != NULL)
+        for (i = 0; f.user[i] != '\0'; i++)
+            fuzz_check((unsigned char)f.user[i] >= 0x20 && f.user[i] != 0x7f, "user byte");
+    if (f.strip != NULL) {
+        for (i = 0; i < nh; i++)
+            if (!ps_icap_strips(&f, i, http[i]))
+                kept[nk++] = http[i];
+        fuzz_check(nk == nh - f.client_copies, "%d kept of %d, %d copies", nk, nh, f.client_copies);
+        for (i = 1; i < nk; i++)
+            fuzz_check(!ps_icapreq_header_is(kept[i], cfg.decision_header), "a copy survives");
+        ps_icap_stripped(&f, &cfg, (flags & 4) == 0, kept, nk);
+    }
+    ps_icap_plan(&f, &cfg, NULL, &d, &p);
+    fuzz_check(p.action == d.action, "plan and decision disagree");
+    if (f.kind == PS_ICAP_OTHER) {
+        fuzz_check(p.status == 204 && p.n_xheaders == 0 && p.n_attrs == 0, "planned a non-CONNECT");
+        return;
+    }
+    splice = f.kind == PS_ICAP_CONNECT && f.client_copies >= 0 && cfg.fail_open &&
+             d.reason == PS_REASON_NO_RULES;
+    fuzz_check((d.action == PS_ACTION_SPLICE) == splice, "action %s, reason %s",
+               ps_action_str(d.action), ps_reason_str(d.reason));
+    fuzz_check(d.action != PS_ACTION_TERMINATE, "terminate without rules");
+    fuzz_check(p.n_xheaders == 2 && p.n_attrs == 4, "%zu headers, %zu attributes", p.n_xheaders,
+               p.n_attrs);
+    for (i = 0; i < (int)p.n_xheaders; i++)
+        safe_line(p.xheaders[i]);
+    safe_line(p.http_header);
+    fuzz_check((p.status == 200) == ps_icapreq_needs_header(d.action, f.client_copies), "status %d",
+               p.status);
+    snprintf(want, sizeof(want), "%s: %s", cfg.decision_header, ps_action_str(d.action));
+    fuzz_check(p.status == 204 ? p.http_header[0] == '\0' : strcmp(p.http_header, want) == 0,
+               "decision header '%s'", p.http_header);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -151,6 +232,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(buf, data + 1, size - 1);
     buf[size - 1] = '\0';
+    plan(buf, data[0] >> 1);
+    memcpy(buf, data + 1, size - 1);
     p = buf;
     for (i = 0; i < 3 && p != NULL; i++) {
         part[i] = p;

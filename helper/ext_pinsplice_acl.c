@@ -23,7 +23,6 @@
 #include "pinsplice.h"
 
 #define PROG "ext_pinsplice_acl"
-#define DEFAULT_DB PS_LOCALSTATEDIR "/lib/pinsplice/rules.db"
 #define READ_CHUNK 65536
 #define OUT_MAX (256 * 1024)
 #define MAX_PENDING 1024 /* requests waiting for a server check; more are bumped (verify-busy) */
@@ -95,7 +94,7 @@ usage(FILE *f)
                "Input:  [CHANNEL-ID] SNI CONNECT-HOST CLIENT-IP USER PROGRAM ACTION\n"
                "Output: [CHANNEL-ID] OK|ERR pinsplice_action_=A pinsplice_rule_=R message=M\n"
                "  --db PATH             rules database (default $PINSPLICE_DB, else\n"
-               "                        " DEFAULT_DB ")\n"
+               "                        %s)\n"
                "  --reload-interval MS  also check the DB every MS ms (default 1000; inotify first)\n"
                "  --fail-open           splice when no rules could be loaded (default: bump)\n"
                "  --concurrency         every line starts with a channel-ID\n"
@@ -105,7 +104,8 @@ usage(FILE *f)
                "  --metrics PATH        write Prometheus metrics to PATH (%%p: this process's\n"
                "                        PID), node_exporter textfile style (default: off)\n"
                "  --metrics-interval S  rewrite the metrics file every S seconds (default 5)\n"
-               "  --help, --version\n");
+               "  --help, --version\n",
+            ps_default_db_path());
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2))) fatal(const char *fmt, ...)
@@ -335,11 +335,7 @@ answer_line(const char *line, size_t len)
     if (slot == NULL)
         return PS_EIO;
     ps_decide(h.snap, &h.req.query, &d);
-    /* lib's policy (shared with the module): only "no rules loaded" splices, never bad input */
-    if (ps_decide_fail_open(&d, h.fail_open) != d.action) {
-        d.action = ps_decide_fail_open(&d, h.fail_open);
-        msg = "rules unavailable (fail-open)";
-    }
+    msg = ps_decide_fail_open(&d, h.fail_open); /* the core's policy, the module's too */
     if (msg == NULL && queue_for_check(&d))
         return 0; /* answered when the check ends */
     n = ps_proto_reply_decision(&h.req, &d, msg, slot, PS_PROTO_REPLY_MAX);
@@ -561,7 +557,7 @@ main(int argc, char **argv)
     struct metrics_opts mo = {NULL, 0};
 
     if (db == NULL || db[0] == '\0')
-        db = DEFAULT_DB;
+        db = ps_default_db_path();
     parse_args(argc, argv, &db, &interval, &log_level, &mo);
     signal(SIGPIPE, SIG_IGN);
     ps_log_set(log_stderr, NULL, log_level);

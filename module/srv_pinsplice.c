@@ -1,19 +1,10 @@
 /*
  * srv_pinsplice: c-icap REQMOD service that tells Squid to splice, bump or terminate a CONNECT.
  *
- * Squid 5.7 does not turn ICAP response headers into annotations, so the decision travels in the
- * adapted CONNECT request itself: the service removes any copy of the decision header the client
- * sent, adds "X-Pinsplice-Action: splice|terminate" and answers 200; squid.conf matches it with a
- * req_header acl (squid-conf/pinsplice-icap.conf). A bump needs no header: the snippet bumps
- * every CONNECT without one (its fail-closed answer), so a bump is answered 204 (unmodified),
- * which spares c-icap a write and two polls (bench/README.md, "ICAP"), unless the client sent a
- * copy of the header (the snippet refuses those before ICAP; if one gets here anyway it is
- * removed and "bump" added, 200). Every decided CONNECT, 200 or 204, carries the
- * X-Pinsplice-Action/-Rule ICAP headers and the log attributes.
- * Everything that is not a CONNECT gets 204 at once.
- *
- * This file only translates: lib/core/icapreq.c reads the request line and headers, lib/core/decide.c
- * decides, lib/core/reload.c keeps the rules current.
+ * This file only carries out a plan: lib/core/icapreq.c reads the request's facts once,
+ * lib/core/icapplan.c decides once and says what to answer (204 or 200, the header to strip, the
+ * headers to add, the log attributes; why a bump is a 204 is told there), lib/core/reload.c keeps
+ * the rules current.
  *
  * Process model: c-icap forks children from a master that has loaded this module. Nothing here
  * opens the rules DB before fork(): each child creates its ps_reload (which loads a snapshot with
@@ -42,16 +33,8 @@
 
 #include "pinsplice.h"
 
-#define DEFAULT_DB PS_LOCALSTATEDIR "/lib/pinsplice/rules.db"
 #define DB_PATH_MAX 4096
 #define RELOAD_MAX_S 3600
-#define ICAP_ACTION_HEADER "X-Pinsplice-Action"
-#define ICAP_RULE_HEADER "X-Pinsplice-Rule"
-/* What the first monitor rule that matched would have done (rules.mode = 'monitor'): only when
- * one matched. */
-#define ICAP_MONITOR_HEADER "X-Pinsplice-Monitor"
-#define ICAP_MONITOR_RULE_HEADER "X-Pinsplice-Monitor-Rule"
-#define MAX_HEADERS 1000 /* most encapsulated header lines examined (c-icap bounds them too) */
 
 /* ---- configuration (pinsplice.* directives; reset in init, read after parsing) ------------- */
 
@@ -70,7 +53,7 @@ static struct {
 static void
 cfg_defaults(void)
 {
-    snprintf(cfg.db, sizeof(cfg.db), "%s", DEFAULT_DB);
+    snprintf(cfg.db, sizeof(cfg.db), "%s", ps_default_db_path());
     cfg.reload_ms = 1000;
     snprintf(cfg.program_header, sizeof(cfg.program_header), "X-Client-Process");
     snprintf(cfg.decision_header, sizeof(cfg.decision_header), "X-Pinsplice-Action");
@@ -376,51 +359,43 @@ release_request_data(void *data)
     free(rd);
 }
 
-/* ---- reading the encapsulated request ----------------------------------------------------- */
+/* ---- carrying out the plan ---------------------------------------------------------------- */
 
-/* Value of the first header line named exactly name, or NULL. */
-static const char *
-header_find(ci_headers_list_t *h, const char *name)
+static void
+plan_config(struct ps_icap_config *pc)
 {
-    int i;
+    pc->program_header = cfg.program_header;
+    pc->decision_header = cfg.decision_header;
+    pc->user_header = cfg.user_header;
+    pc->user_base64 = cfg.user_base64 != 0;
+    pc->fail_open = cfg.fail_open != 0;
+}
 
-    if (h == NULL)
-        return NULL;
-    for (i = 0; i < h->used && i < MAX_HEADERS; i++) {
-        const char *v = ps_icapreq_header_value(h->headers[i], name);
-        if (v != NULL)
-            return v;
-    }
-    return NULL;
+static const char *const *
+lines(ci_headers_list_t *h)
+{
+    return h != NULL ? (const char *const *)h->headers : NULL;
 }
 
 /*
- * Remove every line named name from the HTTP request, exactly (c-icap's own remove matches by
- * prefix). Every line is looked at, however many there are (c-icap bounds the list): a copy
- * past any scan limit would otherwise survive a 204 and reach Squid's ACL. Rebuilds the list
- * only when a copy exists, which the snippet's http_access rule makes rare. Returns the number
- * removed, or -1 when the list could not be rebuilt.
+ * Remove the lines f->strip names from the HTTP request, exactly (c-icap's own remove matches by
+ * prefix), every one however many there are. Rebuilds the list, which only a client copy of the
+ * decision header asks for (the snippet's http_access rule makes it rare). Returns false when
+ * the list could not be rebuilt.
  */
-static int
-strip_header(ci_request_t *req, ci_headers_list_t *h, const char *name)
+static bool
+strip_lines(ci_request_t *req, ci_headers_list_t *h, const struct ps_icap_facts *f)
 {
-    char *copy = NULL, *p;
-    int i, n = 0, used, removed = -1;
+    char *copy, *p;
+    int i, used = h->used;
     size_t total = 0;
+    bool ok = false;
 
-    if (h == NULL)
-        return 0;
-    used = h->used;
-    for (i = 0; i < used; i++) {
+    for (i = 0; i < used; i++)
         total += strlen(h->headers[i]) + 1;
-        if (i > 0 && ps_icapreq_header_is(h->headers[i], name))
-            n++;
-    }
-    if (n == 0)
-        return 0;
     copy = malloc(total);
     if (copy == NULL)
-        goto done;
+        return false;
     for (p = copy, i = 0; i < used; i++) {
         size_t l = strlen(h->headers[i]) + 1;
         memcpy(p, h->headers[i], l);
@@ -429,67 +404,27 @@ strip_header(ci_request_t *req, ci_headers_list_t *h, const char *name)
     if (!ci_http_request_reset_headers(req))
         goto done;
     for (p = copy, i = 0; i < used; i++) {
-        if ((i == 0 || !ps_icapreq_header_is(p, name)) &&
-            ci_http_request_add_header(req, p) == NULL)
+        if (!ps_icap_strips(f, i, p) && ci_http_request_add_header(req, p) == NULL)
             goto done;
         p += strlen(p) + 1;
     }
-    removed = n;
+    ok = true;
 done:
     free(copy);
-    return removed;
+    return ok;
 }
 
-/* Build the query from the ICAP and HTTP headers. Strings point into req or into user. */
+/* The ICAP headers, log attributes and counters of a decided CONNECT, 200 or 204. */
 static void
-make_query(ci_request_t *req, ci_headers_list_t *http, const char *target,
-           char user[PS_ICAPREQ_USER_MAX + 1], struct ps_query *q)
+announce(ci_request_t *req, const struct ps_icap_plan *p)
 {
-    const char *v;
+    size_t i;
 
-    memset(q, 0, sizeof(*q));
-    q->host = target;
-    q->sni_unseen = true; /* REQMOD comes before any TLS byte: settings.no_sni_action is moot */
-    q->client_ip = header_find(req->request_header, "X-Client-IP");
-    q->program = header_find(http, cfg.program_header);
-    v = header_find(req->request_header, cfg.user_header);
-    if (v != NULL && ps_icapreq_user(v, cfg.user_base64, user, NULL) == 0) {
-        q->user = user;
-    } else if (v == NULL && strcasecmp(cfg.user_header, "X-Authenticated-User") != 0) {
-        v = header_find(req->request_header, "X-Authenticated-User");
-        if (v != NULL && ps_icapreq_user(v, true, user, NULL) == 0)
-            q->user = user;
-    }
-}
-
-/* ---- answering ---------------------------------------------------------------------------- */
-
-/* The ICAP headers, log attributes and counters every decided CONNECT gets, 200 or 204. */
-static void
-announce(ci_request_t *req, enum ps_action action, const char *rule, const char *reason,
-         const char *name, const char *mon_action, const char *mon_rule)
-{
-    char line[PS_ICAPREQ_HEADER_NAME_MAX + PS_ICAPREQ_VALUE_MAX + 8];
-    const char *act = ps_action_str(action);
-
-    if (ps_icapreq_header_line(ICAP_ACTION_HEADER, act, line, sizeof(line), NULL) == 0)
-        ci_icap_add_xheader(req, line);
-    if (ps_icapreq_header_line(ICAP_RULE_HEADER, rule, line, sizeof(line), NULL) == 0)
-        ci_icap_add_xheader(req, line);
-    if (mon_action != NULL && mon_rule != NULL) {
-        if (ps_icapreq_header_line(ICAP_MONITOR_HEADER, mon_action, line, sizeof(line), NULL) == 0)
-            ci_icap_add_xheader(req, line);
-        if (ps_icapreq_header_line(ICAP_MONITOR_RULE_HEADER, mon_rule, line, sizeof(line),
-                                   NULL) == 0)
-            ci_icap_add_xheader(req, line);
-        ci_request_set_str_attribute(req, "pinsplice:monitor", mon_action);
-        ci_request_set_str_attribute(req, "pinsplice:monitor_rule", mon_rule);
-    }
-    ci_request_set_str_attribute(req, "pinsplice:action", act);
-    ci_request_set_str_attribute(req, "pinsplice:rule", rule);
-    ci_request_set_str_attribute(req, "pinsplice:reason", reason);
-    ci_request_set_str_attribute(req, "pinsplice:host", name[0] != '\0' ? name : "-");
-    switch (action) {
+    for (i = 0; i < p->n_xheaders; i++)
+        ci_icap_add_xheader(req, p->xheaders[i]);
+    for (i = 0; i < p->n_attrs; i++)
+        ci_request_set_str_attribute(req, p->attrs[i].name, p->attrs[i].value);
+    switch (p->action) {
     case PS_ACTION_SPLICE:
         stat_add(ST_SPLICE, 1);
         break;
@@ -501,72 +436,24 @@ announce(ci_request_t *req, enum ps_action action, const char *rule, const char 
     }
 }
 
-/* Add the decision header to the CONNECT (for a 200). */
-static void
-deliver(ci_request_t *req, ci_headers_list_t *http, enum ps_action action)
-{
-    char line[PS_ICAPREQ_HEADER_NAME_MAX + PS_ICAPREQ_VALUE_MAX + 8];
-
-    if (http != NULL &&
-        ps_icapreq_header_line(cfg.decision_header, ps_action_str(action), line, sizeof(line),
-                               NULL) == 0 &&
-        ci_http_request_add_header(req, line) == NULL) {
-        /* No header: the snippet bumps, which is what a failure must give. */
-        ci_debug_printf(1, "pinsplice: cannot add %s to the request: bump\n", cfg.decision_header);
-    }
-}
-
-/* Decide a well-formed CONNECT to target and announce it; returns the action to deliver. */
-static enum ps_action
-decide_connect(ci_request_t *req, ci_headers_list_t *http, const char *target,
-               uint64_t started_ns)
-{
-    char user[PS_ICAPREQ_USER_MAX + 1], rule[PS_ICAPREQ_VALUE_MAX], name[PS_ICAPREQ_VALUE_MAX];
-    char mon_rule[PS_ICAPREQ_VALUE_MAX];
-    const char *mon_action = NULL;
-    struct ps_reload *r = reload_get();
-    struct ps_snapshot *snap;
-    struct ps_decision d;
-    struct ps_query q;
-    enum ps_action action;
-
-    make_query(req, http, target, user, &q);
-    snap = r != NULL ? ps_reload_acquire(r) : NULL;
-    ps_decide(snap, &q, &d);
-    /* Copy what outlives the snapshot (the rule name points into it) before releasing it. */
-    if (ps_icapreq_rule_label(&d, rule, sizeof(rule), NULL) < 0)
-        snprintf(rule, sizeof(rule), "(label-too-long)");
-    if (ps_icapreq_escape(d.server_name, name, sizeof(name), NULL) < 0)
-        name[0] = '\0';
-    if (d.monitor_rule != NULL) {
-        mon_action = ps_action_str(d.monitor_action);
-        if (ps_icapreq_escape(d.monitor_rule, mon_rule, sizeof(mon_rule), NULL) < 0)
-            snprintf(mon_rule, sizeof(mon_rule), "(label-too-long)");
-    }
-    action = ps_decide_fail_open(&d, cfg.fail_open != 0);
-    d.action = action;
-    ps_metrics_answer(metrics_get(), &d, started_ns); /* before the rule name is released */
-    ps_snapshot_release(snap);
-    announce(req, action, rule, ps_reason_str(d.reason), name, mon_action, mon_rule);
-    return action;
-}
-
 /*
- * The whole decision happens here: Squid sends a CONNECT with "Preview: 0" and no body. Not a
- * CONNECT: 204. A CONNECT: strip the client's decision headers and decide. Bump with no client
- * copy: 204 (CI_MOD_ALLOW204; the missing header means bump). Otherwise add our header and answer
- * 200 with the modified request (CI_MOD_CONTINUE; c-icap sends it). A malformed CONNECT line, or
- * a client header that could not be removed, is answered bump. Outside a preview with no
- * "Allow: 204", c-icap turns CI_MOD_ALLOW204 into a 200 with the request unchanged: bump too.
+ * The whole decision happens here: Squid sends a CONNECT with "Preview: 0" and no body. The facts
+ * are read once, the client's decision headers stripped, the plan made once and carried out: 204
+ * (CI_MOD_ALLOW204: unmodified; the missing header means bump) or 200 with the modified request
+ * (CI_MOD_CONTINUE; c-icap sends it). Outside a preview with no "Allow: 204", c-icap turns
+ * CI_MOD_ALLOW204 into a 200 with the request unchanged: bump too.
  */
 static int
 check_preview(char *preview_data, int preview_data_len, ci_request_t *req)
 {
-    char target[PS_ICAPREQ_TARGET_MAX + 1];
+    struct ps_icap_config pc;
+    struct ps_icap_facts f;
+    struct ps_icap_plan plan;
+    struct ps_decision d;
+    struct ps_reload *r;
+    struct ps_snapshot *snap;
     ci_headers_list_t *http;
-    enum ps_action action;
     time_t now;
-    int rc, removed;
     uint64_t started_ns = metrics_get() != NULL ? ps_metrics_now_ns() : 0;
 
     stat_add(ST_REQUESTS, 1);
@@ -575,35 +462,38 @@ check_preview(char *preview_data, int preview_data_len, ci_request_t *req)
         __atomic_exchange_n(&last_sync, now, __ATOMIC_ACQ_REL) != now)
         sync_reload_stats();
 
+    plan_config(&pc);
     http = ci_http_request_headers(req);
-    rc = ps_icapreq_connect_target(http != NULL ? ci_http_request(req) : NULL, target, NULL);
-    if (rc == 0) {
+    ps_icap_facts_fill(&f, &pc, http != NULL ? ci_http_request(req) : NULL, lines(http),
+                       http != NULL ? http->used : 0, lines(req->request_header),
+                       req->request_header != NULL ? req->request_header->used : 0);
+    if (f.kind == PS_ICAP_OTHER) {
         stat_add(ST_OTHER, 1);
         ps_metrics_answered(metrics_get(), started_ns);
         return CI_MOD_ALLOW204;
     }
-    removed = strip_header(req, http, cfg.decision_header);
-    if (removed != 0) {
-        stat_add(ST_SPOOF, removed > 0 ? (unsigned long)removed : 1);
-        ci_debug_printf(3, "pinsplice: %s sent by the client %s\n", cfg.decision_header,
-                        removed > 0 ? "removed" : "could not be removed: bump");
+    if (f.strip != NULL) {
+        bool ok = strip_lines(req, http, &f);
+        ps_icap_stripped(&f, &pc, ok, lines(http), http->used);
+        stat_add(ST_SPOOF, ok ? (unsigned long)f.client_copies : 1);
+        ci_debug_printf(3, "pinsplice: %s sent by the client %s\n", f.strip,
+                        ok ? "removed" : "could not be removed: bump");
     }
     if (ci_req_hasbody(req)) {
         ci_req_unlock_data(req);
     }
-    if (rc < 0 || removed < 0) {
-        stat_add(ST_MALFORMED, rc < 0 ? 1 : 0);
-        struct ps_decision bad = {.action = PS_ACTION_BUMP, .reason = PS_REASON_BAD_INPUT};
-
-        action = PS_ACTION_BUMP;
-        announce(req, action, "(bad-input)", "bad-input", "", NULL, NULL);
-        ps_metrics_answer(metrics_get(), &bad, started_ns);
-    } else {
-        action = decide_connect(req, http, target, started_ns);
-    }
-    if (!ps_icapreq_needs_header(action, removed))
+    stat_add(ST_MALFORMED, f.kind == PS_ICAP_MALFORMED ? 1 : 0);
+    r = f.kind == PS_ICAP_CONNECT && f.client_copies >= 0 ? reload_get() : NULL;
+    snap = r != NULL ? ps_reload_acquire(r) : NULL;
+    ps_icap_plan(&f, &pc, snap, &d, &plan);
+    ps_metrics_answer(metrics_get(), &d, started_ns); /* before the rule names are released */
+    ps_snapshot_release(snap);
+    announce(req, &plan);
+    if (plan.status == 204)
         return CI_MOD_ALLOW204;
-    deliver(req, http, action);
+    /* No header: the snippet bumps, which is what a failure must give. */
+    if (plan.http_header[0] != '\0' && ci_http_request_add_header(req, plan.http_header) == NULL)
+        ci_debug_printf(1, "pinsplice: cannot add %s to the request: bump\n", pc.decision_header);
     return CI_MOD_CONTINUE;
 }
 

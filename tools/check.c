@@ -11,23 +11,10 @@
 #include "commands.h"
 #include "pinsplice.h"
 
-/* The deciding rule's expiry (Unix time, 0 = never). */
-static int64_t
-rule_expiry(const struct ps_snapshot *snap, int64_t id)
-{
-    size_t i, n = ps_snapshot_nrules(snap);
-
-    for (i = 0; i < n; i++)
-        if (ps_snapshot_rule(snap, i)->id == id)
-            return ps_snapshot_rule(snap, i)->expires_at;
-    return 0;
-}
-
 /* The server check of an IP-literal splice (lib/core/decide.h): not needed, needed but not run, or
  * run (--verify). */
 struct vcheck {
     bool needed, ran;
-    enum ps_splice_verify splice_verify;
     struct ps_verify_target t;
     struct ps_verify_result r;
 };
@@ -148,7 +135,7 @@ print_mapped_json(const struct mapped *m)
 }
 
 static void
-print_text(const struct ps_decision *d, int64_t expires)
+print_text(const struct ps_decision *d)
 {
     static const char *const labels[] = {"domain:", "program:", "category:", "source:",
                                          "destination:"};
@@ -187,17 +174,16 @@ print_text(const struct ps_decision *d, int64_t expires)
     }
     if (d->rule_name == NULL)
         return;
-    if (expires == 0) {
+    if (d->expires_at == 0) {
         printf("expires:     never\n");
         return;
     }
-    ps_cli_utc(expires, when);
+    ps_cli_utc(d->expires_at, when);
     printf("expires:     %s\n", when);
 }
 
 static void
-print_json(const struct ps_snapshot *snap, const struct ps_decision *d, int64_t expires,
-           const struct vcheck *v, const struct mapped *m)
+print_json(const struct ps_decision *d, const struct vcheck *v, const struct mapped *m)
 {
     char when[32];
 
@@ -230,8 +216,8 @@ print_json(const struct ps_snapshot *snap, const struct ps_decision *d, int64_t 
     fputs(",\"server_name\":", stdout);
     ps_cli_json_str(stdout, d->server_name[0] ? d->server_name : NULL);
     fputs(",\"expires_at\":", stdout);
-    if (expires != 0) {
-        ps_cli_utc(expires, when);
+    if (d->expires_at != 0) {
+        ps_cli_utc(d->expires_at, when);
         ps_cli_json_str(stdout, when);
     } else {
         fputs("null", stdout);
@@ -240,9 +226,7 @@ print_json(const struct ps_snapshot *snap, const struct ps_decision *d, int64_t 
     print_mapped_json(m);
     printf(",\"settings\":{\"no_sni_action\":\"%s\",\"ip_sni_action\":\"%s\","
            "\"splice_verify\":\"%s\"}}\n",
-           (const char *[]){"host", "bump", "terminate"}[ps_snapshot_no_sni(snap)],
-           (const char *[]){"ignore", "host", "bump", "terminate"}[ps_snapshot_ip_sni(snap)],
-           (const char *[]){"ip", "off", "always"}[v->splice_verify]);
+           d->settings.no_sni_action, d->settings.ip_sni_action, d->settings.splice_verify);
 }
 
 int
@@ -261,7 +245,6 @@ ps_cmd_check(int argc, char **argv)
     struct ps_snapshot *snap = NULL;
     struct ps_decision d;
     struct ps_err err = {0, ""};
-    int64_t expires;
     int rc;
 
     rc = ps_cli_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
@@ -283,13 +266,7 @@ ps_cmd_check(int argc, char **argv)
     }
     map_names(&q, &m);
     ps_decide(snap, &q, &d);
-    expires = d.rule_name != NULL ? rule_expiry(snap, d.rule_id) : 0;
     v.needed = ps_decide_verify_target(snap, &q, &d, &v.t);
-    {
-        struct ps_verify_trust *tr;
-        unsigned ms;
-        v.splice_verify = ps_snapshot_verify(snap, &tr, &ms);
-    }
     if (v.needed && verify) {
         signal(SIGPIPE, SIG_IGN); /* the server may close first */
         if (v.t.trust == NULL) {
@@ -302,10 +279,10 @@ ps_cmd_check(int argc, char **argv)
         ps_decide_verified(&d, v.r.verdict);
     }
     if (json)
-        print_json(snap, &d, expires, &v, &m);
+        print_json(&d, &v, &m);
     else {
         print_mapped_text(&m);
-        print_text(&d, expires);
+        print_text(&d);
         print_verify_text(&v);
     }
     ps_snapshot_release(snap);

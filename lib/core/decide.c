@@ -217,6 +217,7 @@ take(const struct facts *f, uint32_t idx, struct ps_decision *out)
     out->rule_name = r->name;
     out->action = r->action;
     out->rule = r;
+    out->expires_at = r->expires_at;
     return true;
 }
 
@@ -356,14 +357,34 @@ check_input(const struct ps_query *q, char sni[PS_NAME_MAX + 1], enum ps_name_ki
     return true;
 }
 
-enum ps_action
-ps_decide_fail_open(const struct ps_decision *d, bool fail_open)
+const char *
+ps_decide_fail_open(struct ps_decision *d, bool fail_open)
 {
-    if (d == NULL)
-        return PS_ACTION_BUMP;
-    if (fail_open && d->reason == PS_REASON_NO_RULES)
-        return PS_ACTION_SPLICE;
-    return d->action;
+    if (d == NULL || !fail_open || d->reason != PS_REASON_NO_RULES || d->action == PS_ACTION_SPLICE)
+        return NULL;
+    d->action = PS_ACTION_SPLICE;
+    return PS_FAIL_OPEN_MSG;
+}
+
+/* The settings' values as sql/schema.sql spells them, indexed by snapshot.h's enums. */
+static const char *const no_sni_str[] = {"host", "bump", "terminate"};
+static const char *const ip_sni_str[] = {"ignore", "host", "bump", "terminate"};
+static const char *const splice_verify_str[] = {"ip", "off", "always"};
+
+static void
+settings_fill(const struct ps_snapshot *snap, struct ps_decision *out)
+{
+    struct ps_verify_trust *trust;
+    unsigned ms;
+
+    if (snap == NULL) {
+        out->settings.no_sni_action = out->settings.ip_sni_action = NULL;
+        out->settings.splice_verify = NULL;
+        return;
+    }
+    out->settings.no_sni_action = no_sni_str[ps_snapshot_no_sni(snap)];
+    out->settings.ip_sni_action = ip_sni_str[ps_snapshot_ip_sni(snap)];
+    out->settings.splice_verify = splice_verify_str[ps_snapshot_verify(snap, &trust, &ms)];
 }
 
 void
@@ -388,6 +409,8 @@ ps_decide(const struct ps_snapshot *snap, const struct ps_query *q, struct ps_de
     out->monitor_action = PS_ACTION_BUMP;
     out->server_name[0] = '\0';
     out->verified = NULL;
+    out->expires_at = 0;
+    settings_fill(snap, out);
     /* facts is large (per-suffix caches); set its fields, do not clear it all. */
     f.snap = snap;
     f.have_name = f.have_second = f.have_client = f.trusted = f.have_program = false;

@@ -69,6 +69,15 @@ struct ps_decision {
     char server_name[254];  /* the normalised name decided on ("" when none) */
     const char *verified;   /* the server check's outcome when one was consulted ("verified",
                              * "verify-failed", ...: ps_verify_reason), else NULL */
+    /* The deciding rule's expiry (Unix time); 0: never, or no rule decided. */
+    int64_t expires_at;
+    /* The settings in force when the decision was made, as sql/schema.sql spells them
+     * ("host", "bump", ...); NULL when no snapshot was given. */
+    struct {
+        const char *no_sni_action;
+        const char *ip_sni_action;
+        const char *splice_verify;
+    } settings;
 };
 
 /*
@@ -80,13 +89,17 @@ struct ps_decision {
 void ps_decide(const struct ps_snapshot *snap, const struct ps_query *q, struct ps_decision *out);
 
 /*
- * The fail-open policy, one place for the helper (--fail-open) and the module
- * (pinsplice.FailOpen): the action to answer for decision d. Fail-open means only "no rules are
- * loaded": it turns a PS_REASON_NO_RULES bump into splice and nothing else. Malformed input
- * (bad-name, bad-input) is bumped in every mode; ps_decide checks the input before it looks at
- * the rules, so no rules never hides it. d NULL (the caller could not decide) is bump.
+ * The fail-open policy, the one place for both paths: the helper (--fail-open) and the module
+ * (pinsplice.FailOpen) call it on every decision, and behave alike. Fail-open means only "no
+ * rules are loaded": with fail_open it turns a PS_REASON_NO_RULES decision into splice (the
+ * reason stays no-rules, so the ICAP rule label stays "(no-rules)") and nothing else. Malformed
+ * input (bad-name, bad-input) is bumped in every mode; ps_decide checks the input before it
+ * looks at the rules, so no rules never hides it.
+ * Returns PS_FAIL_OPEN_MSG when it changed d (the helper's reply says it, as message=), NULL
+ * when d is unchanged (fail_open off, another reason, or d NULL).
  */
-enum ps_action ps_decide_fail_open(const struct ps_decision *d, bool fail_open);
+#define PS_FAIL_OPEN_MSG "rules unavailable (fail-open)"
+const char *ps_decide_fail_open(struct ps_decision *d, bool fail_open);
 
 /*
  * Server verification (lib/core/verify.h). A splice that only the client's word justifies (a rule

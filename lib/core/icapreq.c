@@ -1,12 +1,12 @@
 #include "config.h"
 
-#include <errno.h>
-#include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
 #include "err.h"
 #include "icapreq.h"
+#include "text.h"
 
 static bool
 is_tchar(unsigned char c)
@@ -105,12 +105,6 @@ ps_icapreq_header_name_check(const char *name, struct ps_err *err)
     return 0;
 }
 
-static char
-ascii_lower(char c)
-{
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
 bool
 ps_icapreq_header_is(const char *line, const char *name)
 {
@@ -122,7 +116,7 @@ ps_icapreq_header_is(const char *line, const char *name)
      * request, and nearly every line differs at its first byte. A line shorter than name stops
      * at its NUL, which never equals a byte of name. */
     for (i = 0; name[i] != '\0'; i++)
-        if (i >= PS_ICAPREQ_HEADER_NAME_MAX || ascii_lower(line[i]) != ascii_lower(name[i]))
+        if (i >= PS_ICAPREQ_HEADER_NAME_MAX || ps_ascii_lower(line[i]) != ps_ascii_lower(name[i]))
             return false;
     return line[i] == ':';
 }
@@ -315,17 +309,99 @@ ps_icapreq_rule_label(const struct ps_decision *d, char *out, size_t size, struc
 int
 ps_icapreq_seconds(const char *s, unsigned max, unsigned *ms_out, struct ps_err *err)
 {
-    char *end = NULL;
-    unsigned long v;
+    uint64_t v;
 
     if (s == NULL || s[0] < '0' || s[0] > '9')
         return ps_err_set(err, PS_EINVAL, "'%.40s': not a number of seconds", s ? s : "");
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0')
+    if (!ps_num_parse_str(s, UINT64_MAX, &v))
         return ps_err_set(err, PS_EINVAL, "'%.40s': not a number of seconds", s);
     if (v > max)
         return ps_err_set(err, PS_EINVAL, "'%.40s': over %u seconds", s, max);
     *ms_out = (unsigned)v * 1000u;
     return 0;
+}
+
+/* ---- the request facts ---------------------------------------------------------------- */
+
+/* Value of the first of lines[0..n) named exactly name, or NULL. */
+static const char *
+header_find(const char *const *lines, int n, const char *name)
+{
+    int i;
+
+    if (lines == NULL)
+        return NULL;
+    for (i = 0; i < n && i < PS_ICAP_HEADERS_MAX; i++) {
+        const char *v = ps_icapreq_header_value(lines[i], name);
+        if (v != NULL)
+            return v;
+    }
+    return NULL;
+}
+
+/* The query's headers: client address, program, user. */
+static void
+query_headers(struct ps_icap_facts *f, const struct ps_icap_config *cfg, const char *const *http,
+              int http_n, const char *const *icap, int icap_n)
+{
+    const char *v;
+
+    f->client_ip = header_find(icap, icap_n, "X-Client-IP");
+    f->program = header_find(http, http_n, cfg->program_header);
+    v = header_find(icap, icap_n, cfg->user_header);
+    if (v != NULL && ps_icapreq_user(v, cfg->user_base64, f->user_buf, NULL) == 0) {
+        f->user = f->user_buf;
+    } else if (v == NULL && strcasecmp(cfg->user_header, "X-Authenticated-User") != 0) {
+        v = header_find(icap, icap_n, "X-Authenticated-User");
+        if (v != NULL && ps_icapreq_user(v, true, f->user_buf, NULL) == 0)
+            f->user = f->user_buf;
+    }
+}
+
+void
+ps_icap_facts_fill(struct ps_icap_facts *f, const struct ps_icap_config *cfg,
+                   const char *request_line, const char *const *http, int http_n,
+                   const char *const *icap, int icap_n)
+{
+    int rc, i;
+
+    f->kind = PS_ICAP_OTHER;
+    f->target[0] = '\0';
+    f->client_ip = f->program = f->user = NULL;
+    f->user_buf[0] = '\0';
+    f->strip = NULL;
+    f->client_copies = 0;
+    rc = ps_icapreq_connect_target(request_line, f->target, NULL);
+    if (rc == 0)
+        return;
+    f->kind = rc > 0 ? PS_ICAP_CONNECT : PS_ICAP_MALFORMED;
+    /* Every line, however many: a copy past a scan limit would survive a 204 and reach Squid's
+     * ACL. */
+    for (i = 1; http != NULL && i < http_n; i++)
+        if (ps_icapreq_header_is(http[i], cfg->decision_header))
+            f->client_copies++;
+    if (f->client_copies > 0)
+        f->strip = cfg->decision_header;
+    if (f->kind == PS_ICAP_CONNECT)
+        query_headers(f, cfg, http, http_n, icap, icap_n);
+}
+
+bool
+ps_icap_strips(const struct ps_icap_facts *f, int index, const char *line)
+{
+    return index > 0 && f->strip != NULL && ps_icapreq_header_is(line, f->strip);
+}
+
+void
+ps_icap_stripped(struct ps_icap_facts *f, const struct ps_icap_config *cfg, bool ok,
+                 const char *const *http, int http_n)
+{
+    if (f->strip == NULL)
+        return;
+    if (!ok) {
+        f->client_copies = -1;
+        return;
+    }
+    if (f->kind == PS_ICAP_CONNECT)
+        f->program = header_find(http, http_n, cfg->program_header);
 }

@@ -9,10 +9,16 @@
 struct ps_err;
 
 /*
- * What the c-icap service (module/srv_pinsplice.c) needs to turn one encapsulated HTTP request
- * into a ps_query and a decision back into header text. Nothing here knows c-icap: the module
+ * The ICAP path in two calls, for the c-icap service (module/srv_pinsplice.c), the way c-icap's
+ * url_check fills one request description and decides once: ps_icap_facts_fill reads the facts
+ * of one encapsulated request (icapreq.c), ps_icap_plan decides and says what to answer
+ * (icapplan.c): 204 or 200, the header to strip, the headers to add, the log attributes. The
+ * module only carries the plan out with c-icap's API. Nothing here knows c-icap: the module
  * passes plain strings, so every rule below is unit-tested in tests/unit/test_icapreq.c.
+ * The string helpers under them follow.
  */
+
+struct ps_snapshot;
 
 #define PS_ICAPREQ_LINE_MAX 8192      /* longest request line looked at */
 #define PS_ICAPREQ_TARGET_MAX 1024    /* longest CONNECT target copied (a UTF-8 name, a port) */
@@ -104,5 +110,126 @@ int ps_icapreq_rule_label(const struct ps_decision *d, char *out, size_t size, s
  * Returns 0, or PS_EINVAL naming the value (empty, sign, trailing characters, over max).
  */
 int ps_icapreq_seconds(const char *s, unsigned max, unsigned *ms_out, struct ps_err *err);
+
+/* ---- the request facts ---------------------------------------------------------------- */
+
+/* The service's directives the facts and the plan depend on (the strings are borrowed). */
+struct ps_icap_config {
+    const char *program_header;  /* HTTP request header naming the program (ProgramHeader) */
+    const char *decision_header; /* HTTP request header carrying the decision (DecisionHeader) */
+    const char *user_header;     /* ICAP header carrying the proxy user (UserHeader) */
+    bool user_base64;            /* UserHeaderBase64 */
+    bool fail_open;              /* FailOpen: ps_decide_fail_open */
+};
+
+enum ps_icap_kind {
+    PS_ICAP_OTHER = 0,     /* no request line, or not a CONNECT: 204 at once, nothing decided */
+    PS_ICAP_CONNECT = 1,   /* a well-formed CONNECT: decided */
+    PS_ICAP_MALFORMED = 2, /* a CONNECT whose line is malformed: bump, reason bad-input */
+};
+
+/* The most header lines (ICAP or HTTP) looked at for a value; the decision header's copies are
+ * counted on every line, however many there are (c-icap bounds the list). */
+#define PS_ICAP_HEADERS_MAX 1000
+
+/* What one encapsulated request says. Strings point into the header lines given to
+ * ps_icap_facts_fill (they must outlive the facts) or into the facts themselves. */
+struct ps_icap_facts {
+    enum ps_icap_kind kind;
+    /* The CONNECT target as sent ("" unless a CONNECT). */
+    char target[PS_ICAPREQ_TARGET_MAX + 1];
+    /* X-Client-IP (ICAP header) and ProgramHeader's value (HTTP header), or NULL. */
+    const char *client_ip;
+    const char *program;
+    /* UserHeader decoded, else X-Authenticated-User (base64) when UserHeader is absent; NULL
+     * when neither gives a valid name. Points into user_buf. */
+    const char *user;
+    char user_buf[PS_ICAPREQ_USER_MAX + 1];
+    /* The header to remove from the HTTP request before ps_icap_plan (every line after the
+     * request line named DecisionHeader: ps_icap_strips), and how many lines that is; NULL and 0
+     * when the client sent none (always for PS_ICAP_OTHER). ps_icap_stripped sets
+     * client_copies to -1 when they could not be removed. */
+    const char *strip;
+    int client_copies;
+};
+
+/*
+ * Fill f from one encapsulated request: request_line (NULL: none), the HTTP header lines http[0..
+ * http_n) as c-icap lists them (http[0] is the request line itself), the ICAP request header lines
+ * icap[0..icap_n). Either list may be NULL. Header values are matched by exact field name
+ * (ps_icapreq_header_value), the first PS_ICAP_HEADERS_MAX lines of each list. Only a
+ * well-formed CONNECT reads the query's headers; only a CONNECT counts the decision headers.
+ * Never fails: a malformed CONNECT is f->kind PS_ICAP_MALFORMED.
+ */
+void ps_icap_facts_fill(struct ps_icap_facts *f, const struct ps_icap_config *cfg,
+                        const char *request_line, const char *const *http, int http_n,
+                        const char *const *icap, int icap_n);
+
+/* Is line index (in the HTTP header list given to ps_icap_facts_fill) one that f->strip names?
+ * Never the request line (index 0). */
+bool ps_icap_strips(const struct ps_icap_facts *f, int index, const char *line);
+
+/*
+ * The module removed f->strip's lines (ok) from the HTTP request, which is now http[0..http_n):
+ * rebuilding the list moves its lines, so the facts that point into it are read again. Or it
+ * could not (!ok): the plan then answers bump (bad-input), with a 200 carrying "bump" next to
+ * whatever was left (ps_icapreq_needs_header). Nothing to do when f->strip is NULL.
+ */
+void ps_icap_stripped(struct ps_icap_facts *f, const struct ps_icap_config *cfg, bool ok,
+                      const char *const *http, int http_n);
+
+/* ---- the plan --------------------------------------------------------------------------- */
+
+#define PS_ICAP_LINE_MAX (PS_ICAPREQ_HEADER_NAME_MAX + PS_ICAPREQ_VALUE_MAX + 8)
+#define PS_ICAP_XHEADERS_MAX 4
+#define PS_ICAP_ATTRS_MAX 6
+
+/* The ICAP response headers every decided CONNECT gets, 200 or 204. */
+#define PS_ICAP_ACTION_HEADER "X-Pinsplice-Action"
+#define PS_ICAP_RULE_HEADER "X-Pinsplice-Rule"
+/* What the first monitor rule that matched would have done (rules.mode = 'monitor'): only when
+ * one matched. */
+#define PS_ICAP_MONITOR_HEADER "X-Pinsplice-Monitor"
+#define PS_ICAP_MONITOR_RULE_HEADER "X-Pinsplice-Monitor-Rule"
+
+/* One c-icap log attribute (%{name}Sa). */
+struct ps_icap_attr {
+    const char *name;
+    const char *value;
+};
+
+struct ps_icap_plan {
+    /* 204: the request unmodified; 200: the modified request (f->strip removed, http_header
+     * added). */
+    int status;
+    /* The answer (fail-open applied). */
+    enum ps_action action;
+    /* For a 200: "DecisionHeader: action", to add to the HTTP request ("" for a 204). */
+    char http_header[PS_ICAP_LINE_MAX];
+    /* The ICAP response header lines, in order. */
+    size_t n_xheaders;
+    char xheaders[PS_ICAP_XHEADERS_MAX][PS_ICAP_LINE_MAX];
+    /* The log attributes, in order; their values point into the plan or are static. */
+    size_t n_attrs;
+    struct ps_icap_attr attrs[PS_ICAP_ATTRS_MAX];
+    /* The escaped rule label, server name and monitor rule the attributes point to. */
+    char rule[PS_ICAPREQ_VALUE_MAX], host[PS_ICAPREQ_VALUE_MAX];
+    char monitor_rule[PS_ICAPREQ_VALUE_MAX];
+};
+
+/*
+ * Decide the request f describes with the rules in snap (NULL: none loaded) and plan the answer.
+ * A CONNECT is decided once (ps_decide, then ps_decide_fail_open with cfg->fail_open); a malformed
+ * one, or one whose client copies could not be removed, is bump with reason bad-input and never
+ * looks at the rules. d gets the decision as answered (for the metrics: its pointers point into
+ * snap); p owns copies of everything it says, so snap may be released once d is no longer
+ * needed. The ICAP headers are X-Pinsplice-Action, X-Pinsplice-Rule (ps_icapreq_rule_label) and,
+ * when a monitor rule matched, X-Pinsplice-Monitor and X-Pinsplice-Monitor-Rule; the attributes
+ * pinsplice:monitor, pinsplice:monitor_rule (the same condition), pinsplice:action,
+ * pinsplice:rule, pinsplice:reason, pinsplice:host ("-" when no name was decided on). 204 or 200:
+ * ps_icapreq_needs_header. f PS_ICAP_OTHER: an empty 204 (d bump, bad-input). Never fails.
+ */
+void ps_icap_plan(const struct ps_icap_facts *f, const struct ps_icap_config *cfg,
+                  const struct ps_snapshot *snap, struct ps_decision *d, struct ps_icap_plan *p);
 
 #endif /* PS_LIB_ICAPREQ_H */

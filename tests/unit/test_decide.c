@@ -158,9 +158,19 @@ test_expiry_uses_now(void **state)
     ps_decide(s, &q, &d);
     assert_int_equal(d.action, PS_ACTION_SPLICE);
     assert_string_equal(d.rule_name, "expired");
+    assert_int_equal(d.expires_at, 1577836800); /* the decision carries the rule's expiry */
+    assert_string_equal(d.settings.no_sni_action, "host");
+    assert_string_equal(d.settings.ip_sni_action, "ignore");
+    assert_string_equal(d.settings.splice_verify, "ip");
     q.now = 1577836800; /* 2020-01-01 00:00:00 UTC: expired from this second on */
     ps_decide(s, &q, &d);
     assert_int_equal(d.reason, PS_REASON_DEFAULT);
+    assert_int_equal(d.expires_at, 0); /* no rule decided */
+    /* a rule that never expires */
+    q.sni = "www.zoom.us";
+    ps_decide(s, &q, &d);
+    assert_string_equal(d.rule_name, "zoom");
+    assert_int_equal(d.expires_at, 0);
     ps_snapshot_release(s);
 }
 
@@ -174,6 +184,7 @@ test_no_rules_fails_closed(void **state)
     ps_decide(NULL, &q, &d);
     assert_int_equal(d.action, PS_ACTION_BUMP);
     assert_int_equal(d.reason, PS_REASON_NO_RULES);
+    assert_null(d.settings.no_sni_action); /* no snapshot: no settings either */
 }
 
 /* A snapshot with no rule at all (issue 12 item 11): the builder used to call qsort(NULL, 0, ...),
@@ -198,30 +209,43 @@ test_empty_builder(void **state)
     ps_snapshot_release(s); /* the builder was consumed by finish */
 }
 
-/* The fail-open policy (moved here from test_icapreq: one function for helper and module). */
+/* The fail-open policy: one function for helper and module; it changes d in place and says so
+ * with the helper's message. Only "no rules" with fail_open is turned into splice. */
 static void
 test_fail_open_policy(void **state)
 {
+    static const struct {
+        enum ps_action action;
+        enum ps_reason reason;
+        bool fail_open;
+        enum ps_action want;
+    } fcases[] = {
+        {PS_ACTION_SPLICE, PS_REASON_RULE, false, PS_ACTION_SPLICE},
+        {PS_ACTION_TERMINATE, PS_REASON_RULE, true, PS_ACTION_TERMINATE},
+        {PS_ACTION_BUMP, PS_REASON_NO_RULES, false, PS_ACTION_BUMP},
+        {PS_ACTION_BUMP, PS_REASON_NO_RULES, true, PS_ACTION_SPLICE},
+        {PS_ACTION_BUMP, PS_REASON_BAD_NAME, true, PS_ACTION_BUMP},
+        {PS_ACTION_BUMP, PS_REASON_BAD_INPUT, true, PS_ACTION_BUMP},
+        {PS_ACTION_BUMP, PS_REASON_DEFAULT, true, PS_ACTION_BUMP},
+    };
     struct ps_decision d;
+    const char *msg;
+    size_t i;
 
     (void)state;
-    memset(&d, 0, sizeof(d));
-    d.action = PS_ACTION_SPLICE;
-    d.reason = PS_REASON_RULE;
-    assert_int_equal(ps_decide_fail_open(&d, false), PS_ACTION_SPLICE);
-    d.action = PS_ACTION_TERMINATE;
-    assert_int_equal(ps_decide_fail_open(&d, true), PS_ACTION_TERMINATE);
-    d.action = PS_ACTION_BUMP;
-    d.reason = PS_REASON_NO_RULES;
-    assert_int_equal(ps_decide_fail_open(&d, false), PS_ACTION_BUMP);
-    assert_int_equal(ps_decide_fail_open(&d, true), PS_ACTION_SPLICE);
-    d.reason = PS_REASON_BAD_NAME;
-    assert_int_equal(ps_decide_fail_open(&d, true), PS_ACTION_BUMP);
-    d.reason = PS_REASON_BAD_INPUT;
-    assert_int_equal(ps_decide_fail_open(&d, true), PS_ACTION_BUMP);
-    d.reason = PS_REASON_DEFAULT;
-    assert_int_equal(ps_decide_fail_open(&d, true), PS_ACTION_BUMP);
-    assert_int_equal(ps_decide_fail_open(NULL, true), PS_ACTION_BUMP);
+    for (i = 0; i < sizeof(fcases) / sizeof(fcases[0]); i++) {
+        memset(&d, 0, sizeof(d));
+        d.action = fcases[i].action;
+        d.reason = fcases[i].reason;
+        msg = ps_decide_fail_open(&d, fcases[i].fail_open);
+        assert_int_equal(d.action, fcases[i].want);
+        assert_int_equal(d.reason, fcases[i].reason); /* the ICAP label stays "(no-rules)" */
+        if (fcases[i].want != fcases[i].action)
+            assert_string_equal(msg, "rules unavailable (fail-open)");
+        else
+            assert_null(msg);
+    }
+    assert_null(ps_decide_fail_open(NULL, true));
 }
 
 /* Issue 12 item 3: malformed input is found with no rules loaded too (so fail-open cannot splice
@@ -250,8 +274,9 @@ test_malformed_without_rules(void **state)
         if (d.reason != mcases[i].reason)
             fail_msg("case %zu: reason %s, want %s", i, ps_reason_str(d.reason),
                      ps_reason_str(mcases[i].reason));
-        assert_int_equal(ps_decide_fail_open(&d, true),
-                         mcases[i].reason == PS_REASON_NO_RULES ? PS_ACTION_SPLICE : PS_ACTION_BUMP);
+        ps_decide_fail_open(&d, true);
+        assert_int_equal(d.action, mcases[i].reason == PS_REASON_NO_RULES ? PS_ACTION_SPLICE
+                                                                          : PS_ACTION_BUMP);
         ps_decide(s, &mcases[i].q, &d);
         assert_int_equal(d.action, PS_ACTION_BUMP);
         if (mcases[i].reason != PS_REASON_NO_RULES)

@@ -1,4 +1,5 @@
-/* Unit tests for lib/core/icapreq.c: what the c-icap service reads from a request and writes back. */
+/* Unit tests for lib/core/icapreq.c and icapplan.c: what the c-icap service reads from a request,
+ * the plan it carries out, and the strings it writes back. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -11,7 +12,9 @@
 #include <cmocka.h>
 
 #include "err.h"
+#include "fixture.h"
 #include "icapreq.h"
+#include "snapshot.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -441,6 +444,156 @@ test_seconds(void **state)
     assert_int_equal(ms, 7);
 }
 
+/* ---- the facts and the plan -------------------------------------------------------------- */
+
+static const struct ps_icap_config plan_cfg = {"X-Client-Process", "X-Pinsplice-Action",
+                                               "X-Client-Username", false, false};
+
+static void
+test_facts(void **state)
+{
+    const char *http[] = {
+        "CONNECT zoom.us:443 HTTP/1.1", "Host: zoom.us:443",        "X-Client-Process: Zoom.exe",
+        "x-pinsplice-action: splice",   "X-Pinsplice-Action-X: no", "X-Pinsplice-Action:splice",
+    };
+    const char *icap[] = {"X-Client-IP: 192.0.2.7", "X-Authenticated-User: YWxpY2U="};
+    const char *moved[] = {"CONNECT zoom.us:443 HTTP/1.1", "X-Client-Process:  Other.exe"};
+    struct ps_icap_config cfg = plan_cfg;
+    struct ps_icap_facts f;
+    int i, n = 0;
+
+    (void)state;
+    ps_icap_facts_fill(&f, &cfg, http[0], http, 6, icap, 2);
+    assert_int_equal(f.kind, PS_ICAP_CONNECT);
+    assert_string_equal(f.target, "zoom.us:443");
+    assert_string_equal(f.client_ip, "192.0.2.7");
+    assert_string_equal(f.program, "Zoom.exe");
+    assert_string_equal(f.user, "alice"); /* no UserHeader: X-Authenticated-User, base64 */
+    assert_string_equal(f.strip, "X-Pinsplice-Action");
+    assert_int_equal(f.client_copies, 2); /* exact names, any case */
+    for (i = 0; i < 6; i++)
+        n += ps_icap_strips(&f, i, http[i]);
+    assert_int_equal(n, 2);
+    assert_false(ps_icap_strips(&f, 0, "X-Pinsplice-Action: x")); /* never the request line */
+    /* the rebuilt list: read again */
+    ps_icap_stripped(&f, &cfg, true, moved, 2);
+    assert_string_equal(f.program, "Other.exe");
+    assert_int_equal(f.client_copies, 2);
+    ps_icap_stripped(&f, &cfg, false, moved, 2);
+    assert_int_equal(f.client_copies, -1);
+    /* UserHeader present but not valid: no user, and no fallback */
+    icap[1] = "X-Client-Username: bad\x01name";
+    ps_icap_facts_fill(&f, &cfg, http[0], http, 2, icap, 2);
+    assert_null(f.user);
+    assert_null(f.strip);
+    icap[1] = "X-Client-Username:  bob ";
+    ps_icap_facts_fill(&f, &cfg, http[0], http, 2, icap, 2);
+    assert_string_equal(f.user, "bob");
+    /* not a CONNECT, none, malformed */
+    ps_icap_facts_fill(&f, &cfg, "GET / HTTP/1.1", http, 6, icap, 2);
+    assert_int_equal(f.kind, PS_ICAP_OTHER);
+    assert_null(f.strip);
+    assert_null(f.client_ip);
+    ps_icap_facts_fill(&f, &cfg, NULL, NULL, 0, NULL, 0);
+    assert_int_equal(f.kind, PS_ICAP_OTHER);
+    ps_icap_facts_fill(&f, &cfg, "CONNECT zoom.us:443", http, 6, icap, 2);
+    assert_int_equal(f.kind, PS_ICAP_MALFORMED);
+    assert_int_equal(f.client_copies, 2);
+    assert_null(f.client_ip); /* a malformed CONNECT reads no query */
+}
+
+static const char plan_sql[] =
+    "INSERT INTO rules(id, name, action, position) VALUES (1, 'zoom', 'splice', 10),"
+    " (2, 'evil', 'terminate', 20), (3, 'admin console', 'bump', 5), (4, 'alice', 'splice', 30);"
+    "INSERT INTO rules(id, name, action, position, mode) VALUES (5, 'watch', 'splice', 40, "
+    "'monitor');"
+    "INSERT INTO rule_domains(rule_id, domain, exact) VALUES (1, 'zoom.us', 0),"
+    " (2, 'evil.test', 0), (3, 'admin.zoom.us', 0), (5, 'mon.test', 0);"
+    "INSERT INTO rule_sources(rule_id, source) VALUES (4, 'user:alice');";
+
+struct plan_case {
+    const char *line, *client_header, *user; /* user: X-Client-Username, plain */
+    int rules, fail_open, strip_fails;       /* rules 0: none loaded */
+    int status;
+    const char *http, *xheaders, *attrs; /* joined with '|' */
+};
+
+#define XH(a, r) "X-Pinsplice-Action: " a "|X-Pinsplice-Rule: " r
+#define AT(a, r, why, host)                                                                        \
+    "pinsplice:action=" a "|pinsplice:rule=" r "|pinsplice:reason=" why "|pinsplice:host=" host
+
+static const struct plan_case plan_cases[] = {
+    {"CONNECT www.zoom.us:443 HTTP/1.1", NULL, NULL, 1, 0, 0, 200, "X-Pinsplice-Action: splice",
+     XH("splice", "zoom"), AT("splice", "zoom", "rule", "www.zoom.us")},
+    {"CONNECT admin.zoom.us:443 HTTP/1.1", NULL, NULL, 1, 0, 0, 204, "",
+     XH("bump", "admin console"), AT("bump", "admin console", "rule", "admin.zoom.us")},
+    {"CONNECT evil.test:443 HTTP/1.1", NULL, NULL, 1, 0, 0, 200, "X-Pinsplice-Action: terminate",
+     XH("terminate", "evil"), AT("terminate", "evil", "rule", "evil.test")},
+    {"CONNECT other.test:443 HTTP/1.1", NULL, NULL, 1, 0, 0, 204, "", XH("bump", "(default)"),
+     AT("bump", "(default)", "default", "other.test")},
+    {"CONNECT other.test:443 HTTP/1.1", NULL, "alice", 1, 0, 0, 200, "X-Pinsplice-Action: splice",
+     XH("splice", "alice"), AT("splice", "alice", "rule", "other.test")},
+    {"CONNECT zoom.us:443 HTTP/1.1", NULL, NULL, 0, 0, 0, 204, "", XH("bump", "(no-rules)"),
+     AT("bump", "(no-rules)", "no-rules", "-")},
+    {"CONNECT zoom.us:443 HTTP/1.1", NULL, NULL, 0, 1, 0, 200, "X-Pinsplice-Action: splice",
+     XH("splice", "(no-rules)"), AT("splice", "(no-rules)", "no-rules", "-")},
+    {"CONNECT zoom..us:443 HTTP/1.1", NULL, NULL, 0, 1, 0, 204, "", XH("bump", "(bad-name)"),
+     AT("bump", "(bad-name)", "bad-name", "-")},
+    {"CONNECT www.mon.test:443 HTTP/1.1", NULL, NULL, 1, 0, 0, 204, "",
+     XH("bump", "(default)") "|X-Pinsplice-Monitor: splice|X-Pinsplice-Monitor-Rule: watch",
+     "pinsplice:monitor=splice|pinsplice:monitor_rule=watch|" AT("bump", "(default)", "default",
+                                                                 "www.mon.test")},
+    {"CONNECT zoom.us:443", NULL, NULL, 1, 1, 0, 204, "", XH("bump", "(bad-input)"),
+     AT("bump", "(bad-input)", "bad-input", "-")},
+    {"CONNECT zoom.us:443", "X-Pinsplice-Action: splice", NULL, 1, 0, 0, 200,
+     "X-Pinsplice-Action: bump", XH("bump", "(bad-input)"),
+     AT("bump", "(bad-input)", "bad-input", "-")},
+    /* a client copy: removed, and even a bump needs the 200 then */
+    {"CONNECT other.test:443 HTTP/1.1", "X-Pinsplice-Action: splice", NULL, 1, 0, 0, 200,
+     "X-Pinsplice-Action: bump", XH("bump", "(default)"),
+     AT("bump", "(default)", "default", "other.test")},
+    {"CONNECT zoom.us:443 HTTP/1.1", "X-Pinsplice-Action: splice", NULL, 1, 0, 1, 200,
+     "X-Pinsplice-Action: bump", XH("bump", "(bad-input)"),
+     AT("bump", "(bad-input)", "bad-input", "-")},
+    {"GET http://zoom.us/ HTTP/1.1", "X-Pinsplice-Action: splice", NULL, 1, 1, 0, 204, "", "", ""},
+};
+
+static void
+test_plan(void **state)
+{
+    struct ps_snapshot *snap = fx_snapshot(plan_sql, 0);
+    static struct ps_icap_plan p;
+    struct ps_icap_config cfg = plan_cfg;
+    struct ps_icap_facts f;
+    struct ps_decision d;
+    char xh[4096], at[4096], user[64];
+    size_t i, k;
+
+    (void)state;
+    for (i = 0; i < N(plan_cases); i++) {
+        const struct plan_case *c = &plan_cases[i];
+        const char *http[2] = {c->line, c->client_header}, *icap[1] = {user};
+        snprintf(user, sizeof(user), "X-Client-Username: %s", c->user ? c->user : "");
+        cfg.fail_open = c->fail_open != 0;
+        ps_icap_facts_fill(&f, &cfg, c->line, http, c->client_header ? 2 : 1, icap,
+                           c->user ? 1 : 0);
+        if (f.strip != NULL)
+            ps_icap_stripped(&f, &cfg, !c->strip_fails, http, 1);
+        ps_icap_plan(&f, &cfg, c->rules ? snap : NULL, &d, &p);
+        xh[0] = at[0] = '\0';
+        for (k = 0; k < p.n_xheaders; k++)
+            snprintf(xh + strlen(xh), sizeof(xh) - strlen(xh), "%s%s", k ? "|" : "", p.xheaders[k]);
+        for (k = 0; k < p.n_attrs; k++)
+            snprintf(at + strlen(at), sizeof(at) - strlen(at), "%s%s=%s", k ? "|" : "",
+                     p.attrs[k].name, p.attrs[k].value);
+        if (p.status != c->status || strcmp(p.http_header, c->http) != 0 ||
+            strcmp(xh, c->xheaders) != 0 || strcmp(at, c->attrs) != 0 || d.action != p.action)
+            fail_msg("case %zu (%s): got %d '%s'\n  %s\n  %s", i, c->line, p.status, p.http_header,
+                     xh, at);
+    }
+    ps_snapshot_release(snap);
+}
+
 int
 main(void)
 {
@@ -457,6 +610,8 @@ main(void)
         cmocka_unit_test(test_needs_header),
         cmocka_unit_test(test_rule_label),
         cmocka_unit_test(test_seconds),
+        cmocka_unit_test(test_facts),
+        cmocka_unit_test(test_plan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
