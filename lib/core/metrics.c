@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "decide.h"
 #include "err.h"
 #include "metrics.h"
 #include "metrics_int.h"

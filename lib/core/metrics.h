@@ -5,7 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "decide.h"
+#include "action.h"
+
+struct ps_decision;
 
 struct ps_err;
 struct ps_reload;

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "decide.h"
+#include "action.h"
 
 struct ps_err;
 struct ps_addr;
