@@ -21,6 +21,7 @@
 #include "metrics_int.h"
 #include "reload.h"
 #include "snapshot.h"
+#include "text.h"
 #include "tmpfile.h"
 #include "verify.h"
 
@@ -149,15 +150,21 @@ ps_metrics_path(const struct ps_metrics *m)
 static bool
 dead_file(const struct ps_metrics *m, const char *name)
 {
-    size_t pl = strlen(m->prefix), sl = strlen(m->suffix);
-    const char *p = name + pl, *digits;
-    long pid = 0;
+    size_t pl = strlen(m->prefix), sl = strlen(m->suffix), nd;
+    const char *p = name + pl;
+    uint64_t v;
+    long pid;
 
     if (strncmp(name, m->prefix, pl) != 0)
         return false;
-    for (digits = p; *p >= '0' && *p <= '9' && p - digits < 10; p++)
-        pid = pid * 10 + (*p - '0');
-    if (p == digits || strncmp(p, m->suffix, sl) != 0)
+    nd = strspn(p, "0123456789");
+    if (nd > 10)
+        nd = 10; /* a longer run is no pid: the suffix check below refuses it */
+    if (!ps_num_parse(p, nd, UINT64_MAX, &v))
+        return false;
+    pid = (long)v;
+    p += nd;
+    if (strncmp(p, m->suffix, sl) != 0)
         return false;
     p += sl;
     if (*p != '\0' && strncmp(p, ".tmp-", 5) != 0)
