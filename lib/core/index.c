@@ -1,3 +1,11 @@
+/*
+ * index.c: the snapshot's hash index (index.h): building a table and its posting lists, and
+ * the suffix hashes of a name. It stays apart from lib/core/keytab.c, the general table the
+ * other code shares, on purpose: it is on the decision path, immutable once built, built once
+ * per snapshot and sized exactly for its keys, read lock-free by every answering thread, keyed
+ * by offsets into the snapshot's arena (keytab copies its keys), and hashed from a name's end
+ * so one pass gives every suffix's hash. index.h says more.
+ */
 #include "config.h"
 
 #include <stdlib.h>
