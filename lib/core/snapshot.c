@@ -139,7 +139,8 @@ ps_snapshot_rule_has_category(const struct ps_snapshot *s, uint32_t rule, uint32
     return false;
 }
 
-static bool
+/* Inlined into each lookup below, so a lookup is one call from decide.c. */
+static inline __attribute__((always_inline)) bool
 nt_lookup_h(const struct ps_snapshot *s, const struct ps_index *t, const char *key, size_t len,
             uint64_t h, struct ps_postings *out)
 {
