@@ -108,8 +108,8 @@ ps_metrics_answer(struct ps_metrics *m, const struct ps_decision *d, uint64_t st
         s = ps_metrics_slot(m, d->rule_id, d->rule_name, true);
         ADD(s != NULL ? &s->matches : &m->untracked, 1);
     }
-    /* Monitor mode (schema v2): the first monitor rule that matched, counted here so that both
-     * hosts get it without another call. */
+    /* Monitor mode: the first monitor rule that matched, counted here so that both hosts get
+     * it without another call. */
     if (d->monitor_rule != NULL)
         ps_metrics_monitor(m, d->monitor_rule_id, d->monitor_rule);
 }
