@@ -5,6 +5,7 @@
 
 #include "addr.h"
 #include "err.h"
+#include "text.h"
 
 static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
@@ -54,7 +55,7 @@ ps_cidr_parse(const char *s, size_t len, struct ps_cidr *out, struct ps_err *err
     const char *slash;
     struct ps_cidr c;
     unsigned bits = 0, max;
-    size_t i, alen;
+    size_t alen;
     bool written_v4;
     int rc;
 
@@ -73,15 +74,11 @@ ps_cidr_parse(const char *s, size_t len, struct ps_cidr *out, struct ps_err *err
         bits = max;
     } else {
         size_t blen = len - alen - 1;
-        if (blen == 0 || blen > 3)
+        uint64_t v;
+        if (blen > 3 || !ps_num_parse(slash + 1, blen, UINT64_MAX, &v))
             return ps_err_set(err, PS_EINVAL, "bad prefix length in '%.*s'",
                               (int)(len < 60 ? len : 60), s);
-        for (i = 0; i < blen; i++) {
-            if (slash[1 + i] < '0' || slash[1 + i] > '9')
-                return ps_err_set(err, PS_EINVAL, "bad prefix length in '%.*s'",
-                                  (int)(len < 60 ? len : 60), s);
-            bits = bits * 10 + (unsigned)(slash[1 + i] - '0');
-        }
+        bits = (unsigned)v;
         if (bits > max)
             return ps_err_set(err, PS_EINVAL, "prefix length over %u in '%.*s'", max,
                               (int)(len < 60 ? len : 60), s);

@@ -5,7 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "decide.h"
+#include "action.h"
+
+struct ps_decision;
 
 struct ps_err;
 struct ps_reload;
@@ -13,7 +15,7 @@ struct ps_verifier;
 struct ps_metrics;
 
 /*
- * Live metrics (issue 14) in the Prometheus text exposition format (version 0.0.4), written the
+ * Live metrics in the Prometheus text exposition format (version 0.0.4), written the
  * way node_exporter's textfile collector wants them: the whole file is built aside in a temporary
  * file of the same directory and renamed over the target, every interval, by a thread of its own.
  *

@@ -10,6 +10,7 @@
 #include "metrics_int.h"
 #include "reload.h"
 #include "snapshot.h"
+#include "text.h"
 #include "verify.h"
 
 /*
@@ -20,41 +21,10 @@
 
 /* ---- the exposition ----------------------------------------------------------------------- */
 
-/* The length of the well-formed UTF-8 character at p (RFC 3629: no overlong form, no
- * surrogate, at most U+10FFFF), or 0. */
-static size_t
-utf8_len(const unsigned char *p)
-{
-    unsigned c = p[0], lo = 0x80, hi = 0xBF;
-    size_t len, k;
-
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4;
-    else
-        return 0;
-    if (c == 0xE0)
-        lo = 0xA0;
-    else if (c == 0xED)
-        hi = 0x9F;
-    else if (c == 0xF0)
-        lo = 0x90;
-    else if (c == 0xF4)
-        hi = 0x8F;
-    for (k = 1; k < len; k++) {
-        if (p[k] < (k == 1 ? lo : 0x80) || p[k] > (k == 1 ? hi : 0xBF))
-            return 0;
-    }
-    return len;
-}
-
 size_t
 ps_metrics_escape_label(const char *value, char *out, size_t size)
 {
-    const unsigned char *p = (const unsigned char *)value;
+    const unsigned char *p = (const unsigned char *)value, *end = p + strlen(value);
     const char *rep;
     size_t n = 0, k, need;
 
@@ -71,7 +41,7 @@ ps_metrics_escape_label(const char *value, char *out, size_t size)
         } else if (*p == '\n') {
             rep = "\\n";
             need = 2;
-        } else if (*p < 0x80 || (k = utf8_len(p)) > 0) {
+        } else if (*p < 0x80 || (k = ps_utf8_len(p, (size_t)(end - p))) > 0) {
             rep = (const char *)p; /* copied as it is */
             need = k;
         } else {

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "decide.h"
+#include "action.h"
 
 struct ps_reload;
 struct ps_verifier;

@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "name.h"
+#include "text.h"
 
 /* Longest raw input we look at: a 253-character name in UTF-8 can take ~4x the bytes. */
 #define RAW_MAX 1024
@@ -314,19 +315,11 @@ ps_name_to_ascii(const char *in, bool is_host, char out[PS_NAME_ASCII_MAX], stru
 static int
 parse_port(const char *s, size_t len, unsigned *out)
 {
-    unsigned v = 0;
-    size_t i;
+    uint64_t v;
 
-    if (len == 0 || len > 5)
+    if (len > 5 || !ps_num_parse(s, len, 65535, &v) || v == 0)
         return -1;
-    for (i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (unsigned)(s[i] - '0');
-    }
-    if (v == 0 || v > 65535)
-        return -1;
-    *out = v;
+    *out = (unsigned)v;
     return 0;
 }
 
@@ -409,10 +402,7 @@ ps_name_program(const char *in, size_t len, char out[PS_PROGRAM_MAX + 1], struct
     if (len > PS_PROGRAM_MAX)
         return ps_err_set(err, PS_ETOOLONG, "program name of %zu bytes: over %d", len,
                           PS_PROGRAM_MAX);
-    for (i = 0; i < len; i++) {
-        char c = in[i];
-        out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-    }
+    ps_ascii_lower_copy(out, in, len);
     out[len] = '\0';
     return 0;
 }

@@ -10,6 +10,8 @@
 #include "err.h"
 #include "name.h"
 #include "proto.h"
+#include "proto_int.h"
+#include "text.h"
 
 /* The request's fields, for messages: the order Squid sends them in. */
 static const char *const field_names[PS_PROTO_NFIELDS] = {
@@ -32,26 +34,6 @@ ps_proto_init(struct ps_proto *p, enum ps_proto_mode mode)
         mode = PS_PROTO_AUTO;
     p->forced = mode;
     p->last = PS_PROTO_AUTO;
-}
-
-static bool
-is_ctl(unsigned char c)
-{
-    return c < 0x20 || c == 0x7f;
-}
-
-/* A channel-ID as Squid writes one: 1..PS_PROTO_ID_MAX decimal digits. */
-static bool
-is_id(const char *s, size_t len)
-{
-    size_t i;
-
-    if (len == 0 || len > PS_PROTO_ID_MAX)
-        return false;
-    for (i = 0; i < len; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
 }
 
 /*
@@ -152,7 +134,7 @@ ps_proto_guess_id(const struct ps_proto *p, const char *line, size_t len,
     /* CONCURRENT, or no history: a first field of digits is a channel-ID. */
     sp = memchr(line, ' ', len);
     tlen = sp != NULL ? (size_t)(sp - line) : len;
-    if (!is_id(line, tlen))
+    if (!ps_proto_is_id(line, tlen))
         return false;
     memcpy(id, line, tlen);
     id[tlen] = '\0';
@@ -194,11 +176,11 @@ unescape(char *s, size_t len, bool plain, const char *name, bool *absent, struct
             i += 2;
             if (c == 0)
                 return ps_err_set(err, PS_EINVAL, "%s: escaped NUL (%%00)", name);
-            if (is_ctl(c))
+            if (ps_proto_is_ctl(c))
                 return ps_err_set(err, PS_EINVAL, "%s: escaped control character 0x%02x", name, c);
         } else if (c == 0) {
             return ps_err_set(err, PS_EINVAL, "%s: NUL byte", name);
-        } else if (is_ctl(c)) {
+        } else if (ps_proto_is_ctl(c)) {
             return ps_err_set(err, PS_EINVAL, "%s: control character 0x%02x", name, c);
         }
         if (o >= PS_PROTO_FIELD_MAX)
@@ -240,7 +222,7 @@ find_fields(struct ps_proto *p, const char *line, size_t len, const struct span 
                           n, n == 1 ? "" : "s", PS_PROTO_NFIELDS);
     }
     if (mode == PS_PROTO_CONCURRENT) {
-        if (!is_id(tok[0].s, tok[0].len))
+        if (!ps_proto_is_id(tok[0].s, tok[0].len))
             return ps_err_set(err, PS_EINVAL, "channel-ID: not 1 to %d digits", PS_PROTO_ID_MAX);
         memcpy(req->id, tok[0].s, tok[0].len);
         req->id[tok[0].len] = '\0';
@@ -313,349 +295,24 @@ ps_proto_parse(struct ps_proto *p, const char *line, size_t len, struct ps_proto
     return 0;
 }
 
-/* ---- replies ------------------------------------------------------------------------------ */
-
-/* Output cursor: cap excludes the terminating NUL; callers check room before every put. */
-struct out {
-    char *p;
-    size_t n, cap;
-};
-
-static void
-put(struct out *o, const char *s, size_t len)
-{
-    if (len > o->cap - o->n)
-        len = o->cap - o->n; /* not reached: budgets are computed first */
-    memcpy(o->p + o->n, s, len);
-    o->n += len;
-}
-
-/* Length of the character starting at s[0]: a whole UTF-8 sequence when its continuation bytes
- * are there (a NUL is not one, so this never reads past the string), else 1. */
-static size_t
-char_len(const unsigned char *s)
-{
-    size_t want, k;
-
-    if (s[0] < 0xc0)
-        return 1;
-    want = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : s[0] < 0xf8 ? 4 : 1;
-    for (k = 1; k < want; k++)
-        if ((s[k] & 0xc0) != 0x80)
-            break;
-    return k;
-}
-
-/* How one byte is written inside quotes; returns its length (1 or 2). Squid's strwordtok()
- * turns \" \\ \n \r back into the byte; it has no escape for other control characters. */
-static size_t
-escape_byte(unsigned char c, char buf[2])
-{
-    switch (c) {
-    case '"':
-        buf[0] = '\\';
-        buf[1] = '"';
-        return 2;
-    case '\\':
-        buf[0] = '\\';
-        buf[1] = '\\';
-        return 2;
-    case '\n':
-        buf[0] = '\\';
-        buf[1] = 'n';
-        return 2;
-    case '\r':
-        buf[0] = '\\';
-        buf[1] = 'r';
-        return 2;
-    default:
-        buf[0] = is_ctl(c) ? '?' : (char)c;
-        return 1;
-    }
-}
-
-/* Escaped length of the character at s, clen bytes long. */
-static size_t
-escaped_len(const unsigned char *s, size_t clen)
-{
-    char tmp[2];
-
-    return clen > 1 ? clen : escape_byte(s[0], tmp);
-}
-
-/* Length of the leading run of s that goes inside quotes unchanged (no NUL, '"', '\\' or control
- * character), looking at no more than max bytes. */
-static size_t
-plain_run(const char *s, size_t max)
-{
-    size_t i;
-    unsigned char c;
-
-    for (i = 0; i < max; i++) {
-        c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
-            break;
-    }
-    return i;
-}
-
-/*
- * Write s as a quoted value in at most budget bytes (budget >= QUOTED_MIN). When the whole value
- * does not fit, cut it at a character boundary and end it with "..." inside the quotes. Every walk
- * stops at the NUL or at the budget.
- */
-static void
-put_quoted(struct out *o, const char *s, size_t budget)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t need = 2, i, clen, limit;
-    char tmp[2];
-
-    /* The usual value (a rule name, a fixed message) needs no escape and fits: one copy. The run
-     * stops at the NUL at the latest, so s[i] is never past it. */
-    i = plain_run(s, budget - 1);
-    if (s[i] == '\0' && i + 2 <= budget) {
-        put(o, "\"", 1);
-        put(o, s, i);
-        put(o, "\"", 1);
-        return;
-    }
-    for (i = 0; u[i] != '\0' && need <= budget; i += clen) {
-        clen = char_len(u + i);
-        need += escaped_len(u + i, clen);
-    }
-    limit = need <= budget ? budget : budget - 3; /* keep room for "..." */
-    put(o, "\"", 1);
-    need = 2;
-    for (i = 0; u[i] != '\0'; i += clen) {
-        clen = char_len(u + i);
-        if (need + escaped_len(u + i, clen) > limit)
-            break;
-        if (clen > 1)
-            put(o, s + i, clen);
-        else
-            put(o, tmp, escape_byte(u[i], tmp));
-        need += escaped_len(u + i, clen);
-    }
-    if (u[i] != '\0')
-        put(o, "...", 3);
-    put(o, "\"", 1);
-}
-
-struct lit {
-    const char *s;
-    size_t len;
-};
-#define LIT(s)                                                                                     \
-    {                                                                                              \
-        s, sizeof(s) - 1                                                                           \
-    }
-#define HEAD(result, action) LIT(result " pinsplice_action_=" action " pinsplice_rule_=")
-
-/* Everything from the result word to the rule's value, by [ok][decision]; a decision out of range
- * is written as bump, the fail-closed one. */
-static const struct lit *
-reply_head(bool ok, enum ps_action decision)
-{
-    static const struct lit heads[2][3] = {
-        {HEAD("ERR", "bump"), HEAD("ERR", "splice"), HEAD("ERR", "terminate")},
-        {HEAD("OK", "bump"), HEAD("OK", "splice"), HEAD("OK", "terminate")},
-    };
-
-    switch (decision) {
-    case PS_ACTION_SPLICE:
-        return &heads[ok][1];
-    case PS_ACTION_TERMINATE:
-        return &heads[ok][2];
-    case PS_ACTION_BUMP:
-        break;
-    }
-    return &heads[ok][0];
-}
-
-/* The least a quoted value can take: "..." in quotes. */
-#define QUOTED_MIN 5
-/* A rule's value never takes more than this, so the message always keeps room. It holds every
- * name the schema accepts whole: a byte is written as at most 2 (an escape) and only ASCII bytes,
- * each one character, are escaped, so a name takes at most BYTES + CHARS, plus the quotes. */
-#define RULE_BUDGET (PS_RULE_NAME_BYTES + PS_RULE_NAME_CHARS + 2)
-
-/* A message known to need no escape, with the end of the reply it makes, pre-formatted
- * (test_proto checks these give the same bytes as the text through put_quoted). */
-struct msg {
-    const char *text;
-    struct lit tail; /* " message=\"<text>\"\n" */
-};
-#define MSG_KEY " message="
-#define VERIFY_KEY " pinsplice_verify_="
-#define MSG(text)                                                                                  \
-    {                                                                                              \
-        text, LIT(MSG_KEY "\"" text "\"\n")                                                        \
-    }
-
-static const struct msg msg_rule = MSG("rule matched");
-static const struct msg msg_default = MSG("no rule matched: default action");
-static const struct msg msg_no_rules = MSG("rules unavailable");
-
-/* What the first monitor rule that matched would have done (plan 19), after the verify pair:
- * pinsplice_monitor_=ACTION pinsplice_monitor_rule_="NAME". */
-#define MON_KEY " pinsplice_monitor_="
-#define MON_RULE_KEY " pinsplice_monitor_rule_="
-
-/* ps_proto_reply, with the message either as text (quoted here) or, when msg is not NULL, as a
- * pre-formatted one (message is then msg->text); mon_rule NULL: no monitor pairs. */
-static size_t
-reply(const char *id, bool ok, enum ps_action decision, const char *rule, const char *verified,
-      const char *mon_action, const char *mon_rule, const char *message, const struct msg *msg,
-      char *out, size_t size)
-{
-    struct out o = {out, 0, size > 0 ? size - 1 : 0};
-    const struct lit *head = reply_head(ok, decision);
-    size_t room, mark, idlen, vlen;
-
-    if (size < PS_PROTO_REPLY_MIN) {
-        if (size > 0)
-            out[0] = '\0';
-        return 0;
-    }
-    idlen = id != NULL ? strnlen(id, PS_PROTO_ID_MAX + 1) : 0;
-    if (is_id(id, idlen)) {
-        put(&o, id, idlen);
-        put(&o, " ", 1);
-    }
-    put(&o, head->s, head->len);
-    /* What both values may use: all but " message=" and the newline. The fixed parts take at
-     * most 21 + 3 + 18 + 9 + 16 + 9 + 1 = 77 bytes, so room >= PS_PROTO_REPLY_MIN - 1 - 77 = 50,
-     * enough for two QUOTED_MIN values. */
-    room = o.cap - o.n - (sizeof(MSG_KEY) - 1) - 1;
-    /* the server check's outcome, a short token (ps_verify_reason), when it leaves room for the
-     * two values; a reply buffer of PS_PROTO_REPLY_MAX always has it */
-    vlen = verified != NULL ? strnlen(verified, 32) : 0;
-    if (vlen > 0 && room >= sizeof(VERIFY_KEY) - 1 + vlen + 2 * QUOTED_MIN)
-        room -= sizeof(VERIFY_KEY) - 1 + vlen;
-    else
-        vlen = 0;
-    mark = o.n;
-    if (rule == NULL)
-        put(&o, "-", 1);
-    else
-        put_quoted(&o, rule, room - QUOTED_MIN < RULE_BUDGET ? room - QUOTED_MIN : RULE_BUDGET);
-    room -= o.n - mark;
-    if (vlen > 0) {
-        put(&o, VERIFY_KEY, sizeof(VERIFY_KEY) - 1);
-        put(&o, verified, vlen);
-    }
-    /* The monitor pairs take their keys, the action (at most 9 bytes) and the monitor rule's
-     * quoted name, cut like the rule's; the message keeps QUOTED_MIN. Left out when the buffer
-     * is too small for them (never with PS_PROTO_REPLY_MAX: both names fit whole). */
-    if (mon_rule != NULL && mon_action != NULL &&
-        room >= sizeof(MON_KEY) - 1 + 9 + sizeof(MON_RULE_KEY) - 1 + 2 * QUOTED_MIN) {
-        size_t budget;
-        mark = o.n;
-        put(&o, MON_KEY, sizeof(MON_KEY) - 1);
-        put(&o, mon_action, strnlen(mon_action, 9));
-        put(&o, MON_RULE_KEY, sizeof(MON_RULE_KEY) - 1);
-        room -= o.n - mark;
-        budget = room - QUOTED_MIN;
-        mark = o.n;
-        put_quoted(&o, mon_rule, budget < RULE_BUDGET ? budget : RULE_BUDGET);
-        room -= o.n - mark;
-    }
-    /* the pre-formatted end when its quoted value fits the room, as put_quoted would check */
-    if (msg != NULL && msg->tail.len - (sizeof(MSG_KEY) - 1) - 1 <= room) {
-        put(&o, msg->tail.s, msg->tail.len);
-    } else {
-        put(&o, MSG_KEY, sizeof(MSG_KEY) - 1);
-        put_quoted(&o, message != NULL ? message : "", room);
-        put(&o, "\n", 1);
-    }
-    out[o.n] = '\0';
-    return o.n;
-}
-
-size_t
-ps_proto_reply(const char *id, bool ok, enum ps_action decision, const char *rule,
-               const char *message, char *out, size_t size)
-{
-    return reply(id, ok, decision, rule, NULL, NULL, NULL, message, NULL, out, size);
-}
-
-size_t
-ps_proto_reply_error(const char *id, const char *message, char *out, size_t size)
-{
-    return reply(id, false, PS_ACTION_BUMP, NULL, NULL, NULL, NULL, message, NULL, out, size);
-}
-
-size_t
-ps_proto_reply_decision(const struct ps_proto_request *req, const struct ps_decision *d,
-                        const char *message, char *out, size_t size)
-{
-    return ps_proto_reply_to(req->has_id ? req->id : NULL, req->action, d, message, out, size);
-}
-
-size_t
-ps_proto_reply_to(const char *id, enum ps_action asked, const struct ps_decision *d,
-                  const char *message, char *out, size_t size)
-{
-    const struct msg *msg = NULL;
-    char buf[256];
-
-    if (message == NULL) {
-        switch (d->reason) {
-        case PS_REASON_RULE:
-            msg = &msg_rule;
-            break;
-        case PS_REASON_DEFAULT:
-            msg = &msg_default;
-            break;
-        case PS_REASON_NO_RULES:
-            msg = &msg_no_rules;
-            break;
-        case PS_REASON_BAD_NAME:
-            snprintf(buf, sizeof(buf), "bad server name%s%s", d->detail ? ": " : "",
-                     d->detail ? d->detail : "");
-            message = buf;
-            break;
-        case PS_REASON_BAD_INPUT:
-            snprintf(buf, sizeof(buf), "bad input%s%s", d->detail ? ": " : "",
-                     d->detail ? d->detail : "");
-            message = buf;
-            break;
-        case PS_REASON_POLICY:
-            message = d->detail ? d->detail : "policy";
-            break;
-        case PS_REASON_UNVERIFIED: /* detail: "server not verified: verify-..." */
-            message = d->detail ? d->detail : "server not verified";
-            break;
-        default:
-            message = "";
-            break;
-        }
-    }
-    return reply(id, d->action == asked, d->action, d->rule_name, d->verified,
-                 d->monitor_rule != NULL ? ps_action_str(d->monitor_action) : NULL,
-                 d->monitor_rule, msg != NULL ? msg->text : message, msg, out, size);
-}
-
 int
 ps_proto_parse_ulong(const char *what, const char *s, unsigned long min, unsigned long max,
                      unsigned long *out, struct ps_err *err)
 {
-    unsigned long v = 0;
-    size_t i;
+    uint64_t v = 0;
+    size_t digits;
 
     if (s == NULL || s[0] == '\0')
         return ps_err_set(err, PS_EINVAL, "%s: empty number", what);
-    for (i = 0; s[i] != '\0'; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return ps_err_set(err, PS_EINVAL, "%s: '%.32s' is not a decimal number", what, s);
-        if (v > (ULONG_MAX - (unsigned long)(s[i] - '0')) / 10)
-            return ps_err_set(err, PS_EINVAL, "%s: %.32s is out of range %lu..%lu", what, s, min,
-                              max);
-        v = v * 10 + (unsigned long)(s[i] - '0');
-    }
+    /* the digits before the first other byte overflow first, as a left-to-right reading sees */
+    digits = strspn(s, "0123456789");
+    if (digits > 0 && !ps_num_parse(s, digits, ULONG_MAX, &v))
+        return ps_err_set(err, PS_EINVAL, "%s: %.32s is out of range %lu..%lu", what, s, min,
+                          max);
+    if (s[digits] != '\0')
+        return ps_err_set(err, PS_EINVAL, "%s: '%.32s' is not a decimal number", what, s);
     if (v < min || v > max)
         return ps_err_set(err, PS_EINVAL, "%s: %.32s is out of range %lu..%lu", what, s, min, max);
-    *out = v;
+    *out = (unsigned long)v;
     return 0;
 }

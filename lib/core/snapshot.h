@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "decide.h"
+#include "action.h"
 
 struct ps_err;
 struct ps_addr;
@@ -59,7 +59,7 @@ int ps_builder_setting(struct ps_builder *b, const char *key, const char *value,
 int ps_builder_rule(struct ps_builder *b, int64_t id, const char *name, enum ps_action action,
                     int64_t position, int64_t expires_at, struct ps_err *err);
 
-/* rules.verify: the rule's own server-check mode (schema v2). */
+/* rules.verify: the rule's own server-check mode. */
 enum ps_rule_verify {
     PS_RULE_VERIFY_INHERIT = 0, /* settings.splice_verify */
     PS_RULE_VERIFY_OFF = 1,
@@ -67,7 +67,7 @@ enum ps_rule_verify {
     PS_RULE_VERIFY_ALWAYS = 3 /* name CONNECTs too (resolved as Squid would) */
 };
 
-/* The v2 columns of the rule added last with this id: mode (monitor: the rule never decides, a
+/* The options of the rule added last with this id: mode (monitor: the rule never decides, a
  * match is reported beside the decision), verify ("inherit", "off", "ip" or "always") and
  * verify_ca_file (NULL or "": the global trust; else an absolute path, read when the snapshot is
  * finished). Returns 0 or PS_EINVAL naming the rule and the value. */

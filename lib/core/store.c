@@ -15,7 +15,14 @@
 #include "err.h"
 #include "snapshot.h"
 #include "store.h"
+#include "store_int.h"
+#include "text.h"
 #include "tmpfile.h"
+
+/* The largest SQL file ps_store_create reads (schema, vendor rules, defaults): far above any
+ * real one (the shipped files are tens of KiB), low enough to refuse a wrong path to a huge
+ * file before it is read into memory. */
+#define SQL_FILE_MAX ((size_t)64 << 20)
 
 /* The statements that read a snapshot, in one read transaction. Expiry is converted by SQLite
  * (strftime parses exactly what rule_overview's julianday() does). 0 means "never", so a set
@@ -33,7 +40,7 @@ static const char sql_rules[] =
 /* Entries of disabled rules are not read: a bad entry in a rule that is off must not stop the
  * rules that are on from loading (`pinsplice db check` still reports it). */
 /* "+rule_id" keeps SQLite from walking the UNIQUE(rule_id, domain) index, which reads the rows
- * in index order: random page reads, 10x slower than one pass over the table. */
+ * in index order (random page reads) instead of in one pass over the table. */
 #define ENABLED_ONLY " WHERE +rule_id IN (SELECT id FROM rules WHERE enabled = 1)"
 static const char sql_domains[] = "SELECT rule_id, domain, exact FROM rule_domains" ENABLED_ONLY;
 static const char sql_programs[] = "SELECT rule_id, program FROM rule_programs" ENABLED_ONLY;
@@ -44,213 +51,6 @@ static const char sql_destinations[] =
 static const char sql_pins[] =
     "SELECT rule_id, spki_sha256 FROM rule_pins" ENABLED_ONLY " ORDER BY rule_id, spki_sha256";
 static const char sql_catdomains[] = "SELECT category, domain FROM category_domains";
-
-static int
-db_err(sqlite3 *db, const char *path, const char *what, struct ps_err *err)
-{
-    int code = sqlite3_errcode(db);
-    int rc = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? PS_EBUSY : PS_EDB;
-
-    return ps_err_set(err, rc, "%s: %s: %s", path, what, sqlite3_errmsg(db));
-}
-
-/*
- * Every file SQLite opens (the DB, its journal, -wal, -shm) is opened with O_NONBLOCK, and one
- * that turns out to be a FIFO, a device or a socket is refused: open(2) of a FIFO without
- * O_NONBLOCK waits for a writer, forever, and a path swapped for one between our own check and
- * SQLite's open must not hang the loader. O_NONBLOCK has no effect on regular files. The unix
- * VFS's system-call table is per process, so this applies to every SQLite user in the process;
- * it only ever refuses files SQLite cannot use as a database anyway.
- */
-typedef int open_fn(const char *, int, int);
-static sqlite3_syscall_ptr real_open;
-static pthread_once_t guard_once = PTHREAD_ONCE_INIT;
-
-static int
-guarded_open(const char *path, int flags, int mode)
-{
-    struct stat st;
-    int fd = ((open_fn *)(void *)real_open)(path, flags | O_NONBLOCK, mode);
-
-    if (fd >= 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-        close(fd);
-        errno = ENXIO;
-        return -1;
-    }
-    return fd;
-}
-
-static void
-install_guard(void)
-{
-    sqlite3_vfs *vfs = sqlite3_vfs_find("unix");
-
-    if (vfs == NULL || vfs->iVersion < 3 || vfs->xGetSystemCall == NULL)
-        return;
-    real_open = vfs->xGetSystemCall(vfs, "open");
-    if (real_open != NULL)
-        vfs->xSetSystemCall(vfs, "open", (sqlite3_syscall_ptr)(void *)guarded_open);
-}
-
-/*
- * Check path without ever blocking: O_NONBLOCK, then fstat on what was really opened. Sets *st and
- * *wal (the header says WAL mode: read and write versions 2, bytes 18-19).
- */
-static int
-check_regular(const char *path, struct stat *st, bool *wal, struct ps_err *err)
-{
-    unsigned char h[2];
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-
-    if (fd < 0 && errno == ENOENT)
-        return ps_err_set(err, PS_ENOENT, "%s: %s (create it with 'pinsplice db init')", path,
-                          strerror(ENOENT));
-    if (fd < 0)
-        return ps_err_set(err, PS_EIO, "%s: %s", path, strerror(errno));
-    if (fstat(fd, st) < 0) {
-        int rc = ps_err_set(err, PS_EIO, "%s: %s", path, strerror(errno));
-        close(fd);
-        return rc;
-    }
-    *wal = S_ISREG(st->st_mode) && pread(fd, h, sizeof(h), 18) == (ssize_t)sizeof(h) &&
-           h[0] == 2 && h[1] == 2;
-    close(fd);
-    if (!S_ISREG(st->st_mode))
-        return ps_err_set(err, PS_EDB, "%s: not a regular file (%s)", path,
-                          S_ISDIR(st->st_mode)    ? "a directory"
-                          : S_ISFIFO(st->st_mode) ? "a FIFO"
-                          : S_ISSOCK(st->st_mode) ? "a socket"
-                                                  : "a device");
-    return 0;
-}
-
-/* One read-only connection. frozen: see open_ro; before: the main file when it was opened. */
-struct ro_db {
-    sqlite3 *db;
-    bool frozen;
-    struct stat before;
-};
-
-static bool
-exists(const char *path, const char *suffix)
-{
-    char p[4096];
-    struct stat st;
-
-    if ((size_t)snprintf(p, sizeof(p), "%s%s", path, suffix) >= sizeof(p))
-        return true; /* cannot tell: take the safe branch (a normal open) */
-    return lstat(p, &st) == 0 || errno != ENOENT;
-}
-
-/* "file:" URI for path with immutable=1; everything but unreserved characters and '/' escaped. */
-static int
-immutable_uri(const char *path, char *out, size_t size)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = 0;
-    const unsigned char *c;
-
-    n = (size_t)snprintf(out, size, "file:");
-    for (c = (const unsigned char *)path; *c != '\0'; c++) {
-        if (n + 4 >= size)
-            return PS_ETOOLONG;
-        if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-            strchr("/-._~", *c) != NULL) {
-            out[n++] = (char)*c;
-        } else {
-            out[n++] = '%';
-            out[n++] = hex[*c >> 4];
-            out[n++] = hex[*c & 15];
-        }
-    }
-    if ((size_t)snprintf(out + n, size - n, "?immutable=1") >= size - n)
-        return PS_ETOOLONG;
-    return 0;
-}
-
-/*
- * Open path read-only. A WAL-mode DB with no -wal file holds every commit in the main file (the
- * last writer checkpointed it and removed -wal and -shm), but SQLite would still want to create
- * -shm, which a reader that may not write the directory (Squid's `proxy`) cannot: "attempt to
- * write a readonly database". Such a file is opened immutable (no -shm, no locks) and marked
- * frozen; close_ro() then refuses the read if a writer came along meanwhile. With a -wal file
- * present, SQLite's own read-only WAL support applies (it needs -shm readable).
- */
-static int
-open_ro(const char *path, int busy_ms, struct ro_db *out, struct ps_err *err)
-{
-    struct ro_db r = {NULL, false, {0}};
-    char uri[4096 * 3 + 32];
-    bool wal = false;
-    int rc, flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
-
-    pthread_once(&guard_once, install_guard);
-    rc = check_regular(path, &r.before, &wal, err);
-    if (rc < 0)
-        return rc;
-    r.frozen = wal && !exists(path, "-wal") && !exists(path, "-shm");
-    if (r.frozen) {
-        if (immutable_uri(path, uri, sizeof(uri)) < 0)
-            return ps_err_set(err, PS_ETOOLONG, "%s: path too long", path);
-        flags |= SQLITE_OPEN_URI;
-    }
-    if (sqlite3_open_v2(r.frozen ? uri : path, &r.db, flags, NULL) != SQLITE_OK) {
-        rc = ps_err_set(err, PS_EDB, "%s: %s", path, r.db ? sqlite3_errmsg(r.db) : "cannot open");
-        sqlite3_close(r.db);
-        return rc;
-    }
-    sqlite3_busy_timeout(r.db, busy_ms);
-    *out = r;
-    return 0;
-}
-
-/*
- * Close; for a frozen read, check that no writer appeared while it ran (a writer creates -wal
- * before it writes anything, and a checkpoint changes the main file). Returns rc, or PS_EBUSY
- * when the read may have seen a half-written file (the caller retries later).
- */
-static int
-close_ro(struct ro_db *r, const char *path, int rc, struct ps_err *err)
-{
-    struct stat st;
-
-    sqlite3_close(r->db);
-    r->db = NULL;
-    if (!r->frozen || rc < 0)
-        return rc;
-    if (exists(path, "-wal") || stat(path, &st) < 0 || st.st_ino != r->before.st_ino ||
-        st.st_dev != r->before.st_dev || st.st_size != r->before.st_size ||
-        st.st_mtim.tv_sec != r->before.st_mtim.tv_sec ||
-        st.st_mtim.tv_nsec != r->before.st_mtim.tv_nsec ||
-        st.st_ctim.tv_sec != r->before.st_ctim.tv_sec ||
-        st.st_ctim.tv_nsec != r->before.st_ctim.tv_nsec)
-        return ps_err_set(err, PS_EBUSY, "%s: written while being read (WAL mode), will retry",
-                          path);
-    return rc;
-}
-
-static int
-check_version(sqlite3 *db, const char *path, struct ps_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int v = -1, rc;
-
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-        return db_err(db, path, "reading user_version", err);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW)
-        return db_err(db, path, "reading user_version", err);
-    if (v == 0)
-        return ps_err_set(err, PS_EDB, "%s: not a pinsplice rules database (user_version 0)",
-                          path);
-    if (v != PS_SCHEMA_VERSION)
-        return ps_err_set(err, PS_EDB, "%s: schema version %d, this build reads %d (run "
-                          "'pinsplice db update')", path, v, PS_SCHEMA_VERSION);
-    return 0;
-}
 
 /* On an entry's error, say which rule it belongs to by name (the builder knows only the id). */
 static void
@@ -279,7 +79,7 @@ each_row(sqlite3 *db, const char *path, const char *sql, row_fn *fn, struct ps_b
     int rc = 0, step;
 
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_err(db, path, "preparing a query (is this a pinsplice DB?)", err);
+        return ps_store_db_err(db, path, "preparing a query (is this a pinsplice DB?)", err);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         rc = fn(st, b, err);
         if (rc < 0) {
@@ -288,7 +88,7 @@ each_row(sqlite3 *db, const char *path, const char *sql, row_fn *fn, struct ps_b
         }
     }
     if (rc == 0 && step != SQLITE_DONE)
-        rc = db_err(db, path, "reading", err);
+        rc = ps_store_db_err(db, path, "reading", err);
     sqlite3_finalize(st);
     return rc;
 }
@@ -386,13 +186,13 @@ ps_store_load(const char *path, int busy_ms, struct ps_snapshot **out, struct ps
         {sql_destinations, row_destination}, {sql_pins, row_pin},
         {sql_catdomains, row_catdomain},
     };
-    struct ro_db ro = {NULL, false, {0}};
+    struct ps_store_ro ro = {NULL, false, {0}};
     sqlite3 *db;
     struct ps_builder *b = NULL;
     size_t i;
     int rc;
 
-    rc = open_ro(path, busy_ms, &ro, err);
+    rc = ps_store_open_ro(path, busy_ms, &ro, err);
     if (rc < 0)
         goto done;
     db = ro.db;
@@ -403,14 +203,14 @@ ps_store_load(const char *path, int busy_ms, struct ps_snapshot **out, struct ps
     }
     /* One read transaction: a concurrent edit is seen whole or not at all. */
     if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = db_err(db, path, "starting a read", err);
+        rc = ps_store_db_err(db, path, "starting a read", err);
         goto done;
     }
-    rc = check_version(db, path, err);
+    rc = ps_store_check_version(db, path, err);
     for (i = 0; rc == 0 && i < sizeof(steps) / sizeof(steps[0]); i++)
         rc = each_row(db, path, steps[i].sql, steps[i].fn, b, err);
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    rc = close_ro(&ro, path, rc, err);
+    rc = ps_store_close_ro(&ro, path, rc, err);
     if (rc < 0) {
         if (rc == PS_EINVAL)
             ps_err_prefix(err, "%s", path);
@@ -422,28 +222,6 @@ done:
     ps_builder_free(b);
     sqlite3_close(ro.db);
     return rc;
-}
-
-static int
-read_file(const char *path, char **out, struct ps_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long len;
-
-    if (f == NULL)
-        return ps_err_set(err, errno == ENOENT ? PS_ENOENT : PS_EIO, "%s: %s", path,
-                          strerror(errno));
-    if (fseek(f, 0, SEEK_END) < 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0 ||
-        (buf = malloc((size_t)len + 1)) == NULL || fread(buf, 1, (size_t)len, f) != (size_t)len) {
-        fclose(f);
-        free(buf);
-        return ps_err_set(err, PS_EIO, "%s: cannot read", path);
-    }
-    buf[len] = '\0';
-    fclose(f);
-    *out = buf;
-    return 0;
 }
 
 int
@@ -469,7 +247,7 @@ ps_store_create(const char *path, const char *const *sql_files, size_t n_files, 
         goto done;
     }
     for (i = 0; i < n_files; i++) {
-        rc = read_file(sql_files[i], &sql, err);
+        rc = ps_file_read(sql_files[i], SQL_FILE_MAX, &sql, NULL, err);
         if (rc < 0)
             goto done;
         if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -523,24 +301,24 @@ ps_store_foreach(const char *path, ps_store_entry_fn *fn, void *ud, struct ps_er
         " FROM rule_destinations e JOIN rules r ON r.id = e.rule_id"
         " UNION ALL SELECT 'known-category', 0, NULL, 1, name, 0, NULL, NULL FROM categories"
         " ORDER BY 8, 2, 1, 5";
-    struct ro_db ro = {NULL, false, {0}};
+    struct ps_store_ro ro = {NULL, false, {0}};
     sqlite3 *db;
     sqlite3_stmt *st = NULL;
     int rc, step = SQLITE_DONE, pass;
 
-    rc = open_ro(path, 1000, &ro, err);
+    rc = ps_store_open_ro(path, 1000, &ro, err);
     if (rc < 0)
         return rc;
     db = ro.db;
     if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-        (rc = check_version(db, path, err)) < 0) {
+        (rc = ps_store_check_version(db, path, err)) < 0) {
         if (rc == 0)
-            rc = db_err(db, path, "starting a read", err);
+            rc = ps_store_db_err(db, path, "starting a read", err);
         goto done;
     }
     for (pass = 0; pass < 2 && rc == 0; pass++) {
         if (sqlite3_prepare_v2(db, pass ? entries_sql : rules_sql, -1, &st, NULL) != SQLITE_OK) {
-            rc = db_err(db, path, "preparing a query", err);
+            rc = ps_store_db_err(db, path, "preparing a query", err);
             goto done;
         }
         while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -565,14 +343,14 @@ ps_store_foreach(const char *path, ps_store_entry_fn *fn, void *ud, struct ps_er
             rc = fn(&e, ud);
         }
         if (rc == 0 && step != SQLITE_DONE)
-            rc = db_err(db, path, "reading", err);
+            rc = ps_store_db_err(db, path, "reading", err);
         sqlite3_finalize(st);
         st = NULL;
     }
 done:
     sqlite3_finalize(st);
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    return close_ro(&ro, path, rc, err);
+    return ps_store_close_ro(&ro, path, rc, err);
 }
 
 /* Read len bytes at off of a regular file, never blocking (the path may be a FIFO: that is
@@ -641,7 +419,7 @@ ps_store_catalogue_apps(const char *path, const char *const *names, size_t n, ch
         " WHERE d.domain = ?1 OR (length(?1) > length(d.domain)"
         "   AND substr(?1, length(?1) - length(d.domain)) = '.' || d.domain)"
         " ORDER BY length(d.domain) DESC, a.id LIMIT 1";
-    struct ro_db ro = {NULL, false, {0}};
+    struct ps_store_ro ro = {NULL, false, {0}};
     sqlite3_stmt *st = NULL;
     const unsigned char *v;
     size_t i;
@@ -651,16 +429,16 @@ ps_store_catalogue_apps(const char *path, const char *const *names, size_t n, ch
         return ps_err_set(err, PS_EINVAL, "catalogue apps: no room");
     for (i = 0; i < n; i++)
         apps[i * size] = '\0';
-    if ((rc = open_ro(path, 1000, &ro, err)) < 0)
+    if ((rc = ps_store_open_ro(path, 1000, &ro, err)) < 0)
         return rc;
     if (sqlite3_exec(ro.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-        (rc = check_version(ro.db, path, err)) < 0) {
+        (rc = ps_store_check_version(ro.db, path, err)) < 0) {
         if (rc == 0)
-            rc = db_err(ro.db, path, "starting a read", err);
+            rc = ps_store_db_err(ro.db, path, "starting a read", err);
         goto done;
     }
     if (sqlite3_prepare_v2(ro.db, sql, -1, &st, NULL) != SQLITE_OK) {
-        rc = db_err(ro.db, path, "preparing a query", err);
+        rc = ps_store_db_err(ro.db, path, "preparing a query", err);
         goto done;
     }
     for (i = 0; i < n && rc == 0; i++) {
@@ -670,7 +448,7 @@ ps_store_catalogue_apps(const char *path, const char *const *names, size_t n, ch
             if ((v = sqlite3_column_text(st, 0)) != NULL)
                 snprintf(apps + i * size, size, "%s", (const char *)v);
         } else if (step != SQLITE_DONE) {
-            rc = db_err(ro.db, path, "reading the app catalogue", err);
+            rc = ps_store_db_err(ro.db, path, "reading the app catalogue", err);
         }
     }
 done:
@@ -678,5 +456,5 @@ done:
     if (rc < 0)
         for (i = 0; i < n; i++)
             apps[i * size] = '\0';
-    return close_ro(&ro, path, rc, err);
+    return ps_store_close_ro(&ro, path, rc, err);
 }

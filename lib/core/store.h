@@ -9,7 +9,9 @@ struct ps_err;
 struct ps_snapshot;
 
 /*
- * The only file that touches SQLite. Opens path read-only, reads every enabled rule, its entries,
+ * The rules DB as the decision core reads it: store.c and store_open.c are the only lib/core
+ * files that touch SQLite (the admin tool's writers, lib/admin/admin*.c, open the DB
+ * themselves). ps_store_load opens path read-only, reads every enabled rule, its entries,
  * the categories and the settings inside one read transaction (so an edit is seen whole or not
  * at all), and builds a snapshot. Waits at most busy_ms for a writer's lock.
  * Returns 0 and *out (one reference, caller releases), or PS_ENOENT (no such file), PS_EBUSY

@@ -8,7 +8,7 @@
 struct ps_err;
 
 /*
- * Server verification before a splice (issue 13). A peeking Squid cannot see the server's
+ * Server verification before a splice. A peeking Squid cannot see the server's
  * certificate of a TLS 1.3 connection, so before pinsplice answers splice for a connection that
  * was only named by the client (an IP-literal CONNECT with a covered SNI), it opens its own TLS
  * connection to that address and port with that SNI, verifies the chain against a trust store
