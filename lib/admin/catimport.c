@@ -14,7 +14,7 @@
 
 #include "admin.h"
 #include "catimport.h"
-#include "catimport_int.h"
+#include "cat_int.h"
 #include "err.h"
 #include "name.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "catimport_int.h"
+#include "cat_int.h"
 #include "catmap.h"
 #include "err.h"
 

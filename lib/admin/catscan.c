@@ -1,4 +1,4 @@
-/* catscan.c: the category import's walk of a blacklist directory (catimport_int.h). */
+/* catscan.c: the category import's walk of a blacklist directory (cat_int.h). */
 #include "config.h"
 
 #include <dirent.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "catimport_int.h"
+#include "cat_int.h"
 #include "err.h"
 
 void

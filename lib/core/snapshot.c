@@ -287,3 +287,29 @@ ps_snapshot_rule_verify(const struct ps_snapshot *s, const struct ps_rule *r,
     *timeout_ms = s->verify_timeout_ms;
     return mode;
 }
+
+/* The suffix hashes decide.c looks up, hashed as ps_index_hash hashes (index.h). */
+void
+ps_snapshot_suffixes(const char *name, size_t len, struct ps_suffixes *out)
+{
+    uint64_t h = PS_INDEX_FNV_BASIS;
+    size_t i = len, n = 0;
+    size_t off[PS_SUFFIX_MAX];
+    uint64_t hs[PS_SUFFIX_MAX];
+
+    /* Collected from the shortest suffix (the TLD) to the name itself, then reversed so that
+     * index 0 is the whole name. */
+    while (i > 0) {
+        h = (h ^ (unsigned char)name[--i]) * PS_INDEX_FNV_PRIME;
+        if ((i == 0 || name[i - 1] == '.') && n < PS_SUFFIX_MAX) {
+            off[n] = i;
+            hs[n] = ps_index_mix(h);
+            n++;
+        }
+    }
+    out->n = n;
+    for (i = 0; i < n; i++) {
+        out->off[i] = (uint8_t)off[n - 1 - i];
+        out->h[i] = hs[n - 1 - i];
+    }
+}

@@ -6,8 +6,8 @@
 #include "err.h"
 #include "logcount.h"
 #include "logkey.h"
+#include "logfigures.h"
 #include "logline.h"
-#include "logscan.h"
 #include "logtab.h"
 #include "tlsalert.h"
 

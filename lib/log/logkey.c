@@ -6,7 +6,7 @@
 
 #include "logkey.h"
 #include "logline.h"
-#include "logscan.h"
+#include "logfigures.h"
 #include "text.h"
 
 #define KEY_NONAME "\001noname"

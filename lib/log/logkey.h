@@ -2,7 +2,7 @@
 #define PS_LIB_LOGKEY_H
 
 #include "logline.h"
-#include "logscan.h"
+#include "logfigures.h"
 
 /*
  * What one parsed record is counted under, for lib/log/logcount.c: the server name key, the

@@ -1,10 +1,10 @@
 /*
- * catimport_int.h: what the files of the category import share (catmap.c: the list -> category
+ * cat_int.h: what the files of the category import share (catmap.c: the list -> category
  * map, catscan.c: the directory walk, catimport.c: the line parser and the import). Not installed;
  * see catimport.h for the interface.
  */
-#ifndef PS_LIB_CATIMPORT_INT_H
-#define PS_LIB_CATIMPORT_INT_H
+#ifndef PS_LIB_CAT_INT_H
+#define PS_LIB_CAT_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -52,4 +52,4 @@ struct ps_catscan {
 int ps_catscan_dir(struct ps_catscan *s, const char *dir, struct ps_err *err);
 void ps_catscan_free(struct ps_catscan *s);
 
-#endif /* PS_LIB_CATIMPORT_INT_H */
+#endif /* PS_LIB_CAT_INT_H */
